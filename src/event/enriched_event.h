@@ -1,0 +1,179 @@
+// The canonical enriched event: Snowplow's 131 fields in wire order (spec section 3.1).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace furrow::event {
+
+// Every column of the enriched TSV, in order. The numeric value is the 0-based column index.
+enum class Field : uint8_t {
+  app_id,  // 1
+  platform,  // 2
+  etl_tstamp,  // 3
+  collector_tstamp,  // 4
+  dvce_created_tstamp,  // 5
+  event,  // 6
+  event_id,  // 7
+  txn_id,  // 8
+  name_tracker,  // 9
+  v_tracker,  // 10
+  v_collector,  // 11
+  v_etl,  // 12
+  user_id,  // 13
+  user_ipaddress,  // 14
+  user_fingerprint,  // 15
+  domain_userid,  // 16
+  domain_sessionidx,  // 17
+  network_userid,  // 18
+  geo_country,  // 19
+  geo_region,  // 20
+  geo_city,  // 21
+  geo_zipcode,  // 22
+  geo_latitude,  // 23
+  geo_longitude,  // 24
+  geo_region_name,  // 25
+  ip_isp,  // 26
+  ip_organization,  // 27
+  ip_domain,  // 28
+  ip_netspeed,  // 29
+  page_url,  // 30
+  page_title,  // 31
+  page_referrer,  // 32
+  page_urlscheme,  // 33
+  page_urlhost,  // 34
+  page_urlport,  // 35
+  page_urlpath,  // 36
+  page_urlquery,  // 37
+  page_urlfragment,  // 38
+  refr_urlscheme,  // 39
+  refr_urlhost,  // 40
+  refr_urlport,  // 41
+  refr_urlpath,  // 42
+  refr_urlquery,  // 43
+  refr_urlfragment,  // 44
+  refr_medium,  // 45
+  refr_source,  // 46
+  refr_term,  // 47
+  mkt_medium,  // 48
+  mkt_source,  // 49
+  mkt_term,  // 50
+  mkt_content,  // 51
+  mkt_campaign,  // 52
+  contexts,  // 53
+  se_category,  // 54
+  se_action,  // 55
+  se_label,  // 56
+  se_property,  // 57
+  se_value,  // 58
+  unstruct_event,  // 59
+  tr_orderid,  // 60
+  tr_affiliation,  // 61
+  tr_total,  // 62
+  tr_tax,  // 63
+  tr_shipping,  // 64
+  tr_city,  // 65
+  tr_state,  // 66
+  tr_country,  // 67
+  ti_orderid,  // 68
+  ti_sku,  // 69
+  ti_name,  // 70
+  ti_category,  // 71
+  ti_price,  // 72
+  ti_quantity,  // 73
+  pp_xoffset_min,  // 74
+  pp_xoffset_max,  // 75
+  pp_yoffset_min,  // 76
+  pp_yoffset_max,  // 77
+  useragent,  // 78
+  br_name,  // 79
+  br_family,  // 80
+  br_version,  // 81
+  br_type,  // 82
+  br_renderengine,  // 83
+  br_lang,  // 84
+  br_features_pdf,  // 85
+  br_features_flash,  // 86
+  br_features_java,  // 87
+  br_features_director,  // 88
+  br_features_quicktime,  // 89
+  br_features_realplayer,  // 90
+  br_features_windowsmedia,  // 91
+  br_features_gears,  // 92
+  br_features_silverlight,  // 93
+  br_cookies,  // 94
+  br_colordepth,  // 95
+  br_viewwidth,  // 96
+  br_viewheight,  // 97
+  os_name,  // 98
+  os_family,  // 99
+  os_manufacturer,  // 100
+  os_timezone,  // 101
+  dvce_type,  // 102
+  dvce_ismobile,  // 103
+  dvce_screenwidth,  // 104
+  dvce_screenheight,  // 105
+  doc_charset,  // 106
+  doc_width,  // 107
+  doc_height,  // 108
+  tr_currency,  // 109
+  tr_total_base,  // 110
+  tr_tax_base,  // 111
+  tr_shipping_base,  // 112
+  ti_currency,  // 113
+  ti_price_base,  // 114
+  base_currency,  // 115
+  geo_timezone,  // 116
+  mkt_clickid,  // 117
+  mkt_network,  // 118
+  etl_tags,  // 119
+  dvce_sent_tstamp,  // 120
+  refr_domain_userid,  // 121
+  refr_dvce_tstamp,  // 122
+  derived_contexts,  // 123
+  domain_sessionid,  // 124
+  derived_tstamp,  // 125
+  event_vendor,  // 126
+  event_name,  // 127
+  event_format,  // 128
+  event_version,  // 129
+  event_fingerprint,  // 130
+  true_tstamp,  // 131
+};
+
+inline constexpr std::size_t kFieldCount = 131;
+
+// How a column's value is written in the TSV and typed by readers (spec 3.2).
+enum class FieldKind : uint8_t { kString, kTimestamp, kInt, kDecimal, kFloat, kBool01, kJson };
+
+struct FieldInfo {
+  std::string_view name;
+  FieldKind kind;
+  // Modern enrich's default maximum length (atomicFieldsLimits); 0 = no length check.
+  uint32_t max_length;
+};
+
+// Metadata for every field, indexed by the Field value.
+const std::array<FieldInfo, kFieldCount>& field_infos();
+inline const FieldInfo& field_info(Field f) { return field_infos()[static_cast<std::size_t>(f)]; }
+inline std::string_view field_name(Field f) { return field_info(f).name; }
+// Looks a column up by name; returns false when there is no such column.
+bool field_by_name(std::string_view name, Field& out);
+
+// One enriched event. Every value is kept in its TSV text form; an empty string is null, which is
+// exactly how the TSV represents null. Objects are reused across events (clear() keeps capacity),
+// so the hot path allocates only when a value grows.
+struct EnrichedEvent {
+  std::array<std::string, kFieldCount> values;
+
+  std::string& operator[](Field f) { return values[static_cast<std::size_t>(f)]; }
+  const std::string& operator[](Field f) const { return values[static_cast<std::size_t>(f)]; }
+  bool has(Field f) const { return !(*this)[f].empty(); }
+  void clear() {
+    for (auto& v : values) v.clear();
+  }
+};
+
+}  // namespace furrow::event
