@@ -1,0 +1,103 @@
+// The interface every configurable enrichment implements (one folder each under
+// src/enrich/enrichments/, registered in enrichments/registry.cpp).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "event/enriched_event.h"
+#include "event/raw_event.h"
+
+namespace furrow::enrich {
+
+// Where an enrichment runs in Snowplow's modern order (spec 4.2; the values are its step
+// numbers). The pipeline's own steps sit between them: 1 v_collector check, 2 page URI, 3
+// derived_tstamp, 8 referer URL split (before kRefererParser), 9 page query-string parse,
+// 17 event vendor/name/format/version.
+enum class Step : int {
+  kIabSpidersAndRobots = 4,
+  kUserAgentUtils = 5,
+  kUaParser = 6,
+  kCurrencyConversion = 7,
+  kRefererParser = 8,
+  kCampaignAttribution = 10,
+  kCrossNavigation = 11,
+  kEventFingerprint = 12,
+  kCookieExtractor = 13,
+  kHttpHeaderExtractor = 14,
+  kWeather = 15,
+  kYauaa = 16,
+  kIpLookups = 18,
+  kAsnLookups = 19,
+  kBotDetection = 20,
+  kJavascript = 21,
+  kSqlQuery = 22,
+  kApiRequest = 23,
+  kAnonIp = 24,
+  kPiiPseudonymization = 25,
+};
+
+// What an enrichment sees of one event while it runs. Owned by the pipeline; valid only during
+// Enrichment::apply.
+class EventContext {
+ public:
+  EventContext(event::EnrichedEvent& ev, const event::RawEvent& raw) : event_(ev), raw_(raw) {}
+
+  event::EnrichedEvent& event() { return event_; }
+  const event::RawEvent& raw() const { return raw_; }
+
+  // Name/value pairs of the page URL's query string, decoded (UTF-8, '+' as space), in URL order;
+  // set by the pipeline at step 9, empty before.
+  const std::vector<std::pair<std::string, std::string>>& page_query() const { return page_query_; }
+  std::vector<std::pair<std::string, std::string>>& mutable_page_query() { return page_query_; }
+
+  // Adds one derived context (a compact self-describing JSON object). Contexts added by one
+  // enrichment keep their order; each enrichment's group goes before the earlier groups, so the
+  // final list is newest-first, as in Snowplow.
+  void add_derived_context(std::string sdj_json) { pending_contexts_.push_back(std::move(sdj_json)); }
+
+  // Records a failure of this enrichment for this event (the event becomes an
+  // enrichment_failures bad row; the other enrichments still run). `message_json` is one of the
+  // bad-row message shapes: {"field":..,"value":..,"expectation":..} or {"error":".."}.
+  // `schema_key` / `identifier` name the enrichment config (e.g.
+  // "iglu:com.snowplowanalytics.snowplow/ua_parser_config/jsonschema/1-0-0", "ua_parser_config").
+  void add_failure(std::string schema_key, std::string identifier, std::string message_json) {
+    failures_.push_back({std::move(schema_key), std::move(identifier), std::move(message_json)});
+  }
+
+  // True when the request carried the SP-Anonymous header.
+  bool anonymous() const { return anonymous_; }
+  void set_anonymous(bool a) { anonymous_ = a; }
+
+  struct Failure {
+    std::string schema_key;
+    std::string identifier;
+    std::string message_json;
+  };
+  // For the pipeline.
+  std::vector<std::string>& pending_contexts() { return pending_contexts_; }
+  std::vector<Failure>& failures() { return failures_; }
+
+ private:
+  event::EnrichedEvent& event_;
+  const event::RawEvent& raw_;
+  std::vector<std::pair<std::string, std::string>> page_query_;
+  std::vector<std::string> pending_contexts_;
+  std::vector<Failure> failures_;
+  bool anonymous_ = false;
+};
+
+class Enrichment {
+ public:
+  virtual ~Enrichment() = default;
+  // The Snowplow config name, e.g. "ua_parser_config".
+  virtual std::string_view name() const = 0;
+  virtual Step step() const = 0;
+  // Runs on one event. Must be thread-safe: one instance serves every worker thread. Does not
+  // throw; a lookup that finds nothing is not a failure.
+  virtual void apply(EventContext& ctx) const = 0;
+};
+
+}  // namespace furrow::enrich

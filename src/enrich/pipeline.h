@@ -1,0 +1,68 @@
+// The enrichment pipeline: CollectorPayloads in, enriched TSV lines and bad rows out (spec 4.1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "enrich/enrichment.h"
+#include "event/collector_payload.h"
+#include "iglu/validator.h"
+
+namespace furrow::enrich {
+
+struct PipelineConfig {
+  // processor.artifact / v_etl prefix
+  std::string artifact = "furrow-enrich";
+  // Enabled enrichments; the pipeline runs them in step order.
+  std::vector<std::shared_ptr<const Enrichment>> enrichments;
+  // Validates self-describing events and entities; when null every entity is taken as valid
+  // (only JSON and envelope shape are checked).
+  std::shared_ptr<iglu::SchemaValidator> validator;
+  // Length limits: when false (the default, as modern Snowplow) over-long fields fail the event.
+  bool accept_invalid = false;
+  // Largest enriched TSV line or bad row (bytes); bigger ones become size_violation bad rows.
+  std::size_t max_record_bytes = 10'000'000;
+  // Maximum JSON nesting depth in ue/co/bodies.
+  int max_json_depth = 50;
+  // For tests: fixed etl_tstamp and bad-row timestamps (ms since epoch); 0 = the clock.
+  int64_t fixed_now_ms = 0;
+};
+
+// Results of one payload.
+struct Output {
+  std::vector<std::string> good;  // enriched TSV lines, no '\n'
+  std::vector<std::string> bad;   // bad-row JSON documents, no '\n'
+  void clear() {
+    good.clear();
+    bad.clear();
+  }
+};
+
+// Immutable after construction and safe to share between threads; each call keeps its state on
+// the stack or in `out`.
+class Pipeline {
+ public:
+  explicit Pipeline(PipelineConfig config);
+  ~Pipeline();
+
+  // One Thrift-encoded CollectorPayload (the raw record). Every outcome lands in `out`: each
+  // tracked event as a good line or a bad row, or one bad row for the whole payload.
+  void process_thrift(std::string_view bytes, Output& out) const;
+  // A decoded payload. `loader` is thrift | cloudfront | clj-tomcat (for bad rows).
+  void process_payload(const event::CollectorPayload& payload, std::string_view loader,
+                       Output& out) const;
+  // A payload that could not even be read (bad base64, malformed log line, ...): one
+  // collector_payload_format_violation bad row carrying `raw` and the message.
+  void reject_raw(std::string_view loader, std::string_view raw, std::string_view message,
+                  Output& out) const;
+
+  const PipelineConfig& config() const { return config_; }
+
+ private:
+  PipelineConfig config_;
+};
+
+}  // namespace furrow::enrich
