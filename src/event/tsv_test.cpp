@@ -1,0 +1,101 @@
+#include "event/tsv.h"
+
+#include <gtest/gtest.h>
+
+namespace furrow::event {
+namespace {
+
+EnrichedEvent minimal_event() {
+  EnrichedEvent ev;
+  ev[Field::app_id] = "shop";
+  ev[Field::platform] = "web";
+  ev[Field::collector_tstamp] = "2013-10-07 23:35:30.000";
+  ev[Field::event] = "page_view";
+  ev[Field::event_id] = "550e8400-e29b-41d4-a716-446655440000";
+  ev[Field::v_collector] = "ssc-3.4.0-stdout";
+  ev[Field::v_etl] = "furrow-enrich-0.1.0";
+  return ev;
+}
+
+std::string line_of(const EnrichedEvent& ev) {
+  std::string s;
+  write_tsv(ev, s);
+  return s;
+}
+
+TEST(Tsv, WritesOneHundredThirtyOneFieldsWithoutTrailingTab) {
+  EnrichedEvent ev = minimal_event();
+  ev[Field::true_tstamp] = "2013-10-07 23:35:29.999";
+  std::string s = "prefix:";
+  write_tsv(ev, s);
+  EXPECT_EQ(s.rfind("prefix:shop\tweb\t\t2013-10-07 23:35:30.000\t", 0), 0u);
+  EXPECT_EQ(std::count(s.begin(), s.end(), '\t'), 130);
+  EXPECT_NE(s.back(), '\t');
+  EXPECT_EQ(s.substr(s.size() - 23), "2013-10-07 23:35:29.999");
+}
+
+TEST(Tsv, RoundTripsEveryKind) {
+  EnrichedEvent ev = minimal_event();
+  ev[Field::txn_id] = "-28288";
+  ev[Field::se_value] = "1E-7";
+  ev[Field::tr_total] = "12.90";
+  ev[Field::geo_latitude] = "47.2513";
+  ev[Field::br_cookies] = "1";
+  ev[Field::contexts] = R"({"schema":"iglu:a/b/jsonschema/1-0-1","data":[{"x":"Χαριτίνη"}]})";
+  ev[Field::page_title] = "a \"quoted\" title";
+  std::string line = line_of(ev) + "\r\n";
+  EnrichedEvent back;
+  std::string err;
+  ASSERT_TRUE(read_tsv(line, back, err)) << err;
+  EXPECT_EQ(back.values, ev.values);
+}
+
+struct BadCase {
+  Field field;
+  const char* value;
+  const char* expect_in_error;
+};
+
+TEST(Tsv, RejectsBadTypedValuesNamingTheField) {
+  const BadCase cases[] = {
+      {Field::txn_id, "12a", "field 8 (txn_id): not a 32-bit integer: '12a'"},
+      {Field::txn_id, "2147483648", "not a 32-bit integer"},
+      {Field::page_urlport, "-", "page_urlport"},
+      {Field::se_value, "1.2.3", "se_value): not a decimal"},
+      {Field::se_value, "E5", "not a decimal"},
+      {Field::geo_latitude, "north", "geo_latitude): not a floating-point"},
+      {Field::geo_latitude, "nan", "geo_latitude"},
+      {Field::br_features_pdf, "true", "br_features_pdf): not 0 or 1"},
+      {Field::dvce_created_tstamp, "2013-10-07T23:35:30Z", "dvce_created_tstamp): not a timestamp"},
+      {Field::unstruct_event, "{\"a\":", "unstruct_event): not valid JSON"},
+      {Field::derived_contexts, "{} x", "trailing characters"},
+      {Field::event_id, "not-a-uuid", "event_id): not a UUID"},
+      {Field::v_etl, "", "v_etl): must not be empty"},
+      {Field::collector_tstamp, "", "collector_tstamp): must not be empty"},
+  };
+  for (const auto& c : cases) {
+    EnrichedEvent ev = minimal_event();
+    ev[c.field] = c.value;
+    EnrichedEvent out;
+    std::string err;
+    EXPECT_FALSE(read_tsv(line_of(ev), out, err)) << field_name(c.field);
+    EXPECT_NE(err.find(c.expect_in_error), std::string::npos) << err;
+  }
+}
+
+TEST(Tsv, RejectsWrongFieldCount) {
+  EnrichedEvent out;
+  std::string err;
+  EXPECT_FALSE(read_tsv("a\tb\tc", out, err));
+  EXPECT_EQ(err, "expected 131 tab-separated fields, found 3");
+  EXPECT_FALSE(read_tsv(line_of(minimal_event()) + "\textra", out, err));
+  EXPECT_EQ(err, "expected 131 tab-separated fields, found 132");
+  EXPECT_FALSE(read_tsv("", out, err));
+  std::string broken = line_of(minimal_event());
+  broken.insert(3, "\n");
+  EXPECT_FALSE(read_tsv(broken, out, err));
+  EXPECT_NE(err.find("line break"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace furrow::event
