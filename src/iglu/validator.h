@@ -11,13 +11,14 @@ namespace furrow::iglu {
 struct ValidationOutcome {
   enum class Status {
     kValid,
-    kInvalid,           // data does not match the schema: a schema_violations bad row
-    kNotFound,          // schema not in any registry: a schema_violations bad row
-    kInfrastructure,    // a registry could not be reached: retry, never a bad row
+    kInvalid,         // data does not match the schema: a schema_violations bad row
+    kNotFound,        // schema not in any registry: a schema_violations bad row
+    kInfrastructure,  // a registry could not be reached: retry, never a bad row
   };
   Status status = Status::kValid;
   // For kInvalid / kNotFound: the IgluError JSON object, compact, in iglu-scala-client's encoding
-  // ({"error":"ValidationError","dataReports":[...]} or {"error":"ResolutionError","lookupHistory":[...]}).
+  // ({"error":"ValidationError","dataReports":[...]} or
+  // {"error":"ResolutionError","lookupHistory":[...]}).
   std::string error_json;
   // When the schema is superseded ($supersededBy), the version actually validated against
   // (e.g. "1-0-2"); empty otherwise.
