@@ -20,7 +20,9 @@ struct Param {
 };
 
 // Parameters in first-appearance order with unique names: when a name repeats, the later value
-// replaces the earlier one in place (Snowplow's "last occurrence wins").
+// replaces the earlier one in place (Snowplow's "last occurrence wins"). Lookups are O(1) on
+// average: beyond a handful of parameters a small open-addressing hash index is kept beside the
+// vector, so building an event of n parameters costs O(n), not O(n^2).
 class Params {
  public:
   // Sets or replaces `name`.
@@ -32,11 +34,25 @@ class Params {
   const std::vector<Param>& items() const { return items_; }
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
-  void clear() { items_.clear(); }
-  bool operator==(const Params&) const = default;
+  void clear() {
+    items_.clear();
+    index_.clear();
+  }
+  void reserve(std::size_t n) { items_.reserve(n); }
+  bool operator==(const Params& other) const { return items_ == other.items_; }
 
  private:
+  static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
+  // Up to this many parameters a linear scan beats hashing.
+  static constexpr std::size_t kLinearMax = 8;
+  std::size_t find(std::string_view name) const;
+  void rebuild_index(std::size_t capacity);
+  void index_insert(std::size_t item);
+
   std::vector<Param> items_;
+  // Slots hold item index + 1 (0 = empty); size is a power of two at least twice items_.size(), or
+  // empty while items_.size() <= kLinearMax.
+  std::vector<uint32_t> index_;
 };
 
 struct RawEvent {

@@ -1,0 +1,267 @@
+#include "common/url_codec.h"
+
+#include <array>
+#include <cstdint>
+
+namespace furrow::common {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Length of the valid UTF-8 sequence at `s[i]`, or 0 when invalid; `maximal` gets the length of the
+// maximal invalid subpart to replace (at least 1) when invalid.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& maximal) {
+  auto b = [&](std::size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t c = b(i);
+  maximal = 1;
+  if (c < 0x80) return 1;
+  std::size_t len;
+  uint8_t lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  for (std::size_t k = 1; k < len; ++k) {
+    if (i + k >= s.size()) return 0;
+    uint8_t t = b(i + k);
+    uint8_t l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+    if (t < l || t > h) return 0;
+    maximal = k + 1;
+  }
+  return len;
+}
+
+// Decodes the code point of a valid sequence of length `len` at `s[i]`.
+uint32_t code_point(std::string_view s, std::size_t i, std::size_t len) {
+  auto b = [&](std::size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[i + k])); };
+  switch (len) {
+    case 1:
+      return b(0);
+    case 2:
+      return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    case 3:
+      return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+    default:
+      return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+  }
+}
+
+// Characters java.net.URI accepts in a query or fragment (reserved, unreserved; '%' handled apart).
+constexpr std::array<bool, 128> make_uric() {
+  std::array<bool, 128> t{};
+  for (char c = 'a'; c <= 'z'; ++c) t[static_cast<unsigned char>(c)] = true;
+  for (char c = 'A'; c <= 'Z'; ++c) t[static_cast<unsigned char>(c)] = true;
+  for (char c = '0'; c <= '9'; ++c) t[static_cast<unsigned char>(c)] = true;
+  for (char c : std::string_view(";/?:@&=+$,[]-_.!~*'()")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 128> kUric = make_uric();
+
+// java.lang.Character.isSpaceChar (Zs, Zl, Zp) or isISOControl for non-ASCII code points.
+bool is_space_or_control(uint32_t cp) {
+  if (cp >= 0x80 && cp <= 0x9F) return true;
+  switch (cp) {
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+      return true;
+    default:
+      return cp >= 0x2000 && cp <= 0x200A;
+  }
+}
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+}  // namespace
+
+bool utf8_repair_append(std::string_view in, std::string& out) {
+  bool valid = true;
+  std::size_t i = 0;
+  while (i < in.size()) {
+    // Fast path over ASCII.
+    std::size_t start = i;
+    while (i < in.size() && static_cast<uint8_t>(in[i]) < 0x80) ++i;
+    std::size_t maximal = 1;
+    while (i < in.size()) {
+      std::size_t len = utf8_sequence(in, i, maximal);
+      if (len == 0) break;
+      i += len;
+    }
+    out.append(in.substr(start, i - start));
+    if (i < in.size()) {
+      valid = false;
+      out.append(kReplacement);
+      i += maximal;
+    }
+  }
+  return valid;
+}
+
+void url_decode_append(std::string_view in, std::string& out) {
+  // Fast path: nothing to decode and plain ASCII.
+  bool plain = true;
+  for (char c : in) {
+    if (c == '%' || c == '+' || static_cast<uint8_t>(c) >= 0x80) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out.append(in);
+    return;
+  }
+  std::size_t mark = out.size();
+  bool high = false;
+  out.reserve(out.size() + in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
+               hex_value(in[i + 2]) >= 0) {
+      char d = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      high |= static_cast<uint8_t>(d) >= 0x80;
+      out.push_back(d);
+      i += 2;
+    } else {
+      high |= static_cast<uint8_t>(c) >= 0x80;
+      out.push_back(c);
+    }
+  }
+  if (high) {
+    std::string decoded = out.substr(mark);
+    out.resize(mark);
+    utf8_repair_append(decoded, out);
+  }
+}
+
+std::string url_decode(std::string_view in) {
+  std::string out;
+  url_decode_append(in, out);
+  return out;
+}
+
+bool is_valid_uri_query(std::string_view query, std::string* why) {
+  auto fail = [&](std::string_view what, std::size_t index) {
+    // The index is into the whole URI string, as URISyntaxException reports it.
+    if (why) {
+      *why = std::string(what) + " in query at index " + std::to_string(index + 18) +
+             ": http://localhost/?";
+      why->append(query);
+    }
+    return false;
+  };
+  bool in_fragment = false;
+  for (std::size_t i = 0; i < query.size();) {
+    auto c = static_cast<uint8_t>(query[i]);
+    if (c < 0x80) {
+      if (kUric[c]) {
+        ++i;
+      } else if (c == '%') {
+        if (i + 2 >= query.size() || hex_value(query[i + 1]) < 0 || hex_value(query[i + 2]) < 0) {
+          return fail("Malformed escape pair", i);
+        }
+        i += 3;
+      } else if (c == '#' && !in_fragment) {
+        in_fragment = true;
+        ++i;
+      } else {
+        return fail("Illegal character", i);
+      }
+      continue;
+    }
+    std::size_t maximal = 1;
+    std::size_t len = utf8_sequence(query, i, maximal);
+    if (len == 0) {
+      // Invalid UTF-8 arrives in Java as U+FFFD, which java.net.URI accepts.
+      i += maximal;
+      continue;
+    }
+    if (is_space_or_control(code_point(query, i, len))) return fail("Illegal character", i);
+    i += len;
+  }
+  return true;
+}
+
+std::string_view normalize_blanks(std::string_view in, std::string& scratch) {
+  bool needs = false;
+  for (char c : in) {
+    if (is_blank(c) && c != ' ') needs = true;
+  }
+  if (!needs) {
+    // Only plain spaces: fine unless leading, trailing or doubled.
+    if (in.empty() || (!is_blank(in.front()) && !is_blank(in.back()) &&
+                       in.find("  ") == std::string_view::npos)) {
+      return in;
+    }
+  }
+  scratch.clear();
+  bool pending = false;
+  for (char c : in) {
+    if (is_blank(c)) {
+      pending = !scratch.empty();
+    } else {
+      if (pending) scratch.push_back(' ');
+      pending = false;
+      scratch.push_back(c);
+    }
+  }
+  return scratch;
+}
+
+void parse_query_string(std::string_view query, QueryPairs& out) {
+  std::string scratch;
+  for_each_raw_pair(query, [&](std::string_view name, std::optional<std::string_view> value) {
+    std::string_view n = normalize_blanks(name, scratch);
+    if (n.empty()) return;
+    std::pair<std::string, std::optional<std::string>> pair;
+    url_decode_append(n, pair.first);
+    if (value) {
+      pair.second.emplace();
+      url_decode_append(normalize_blanks(*value, scratch), *pair.second);
+    }
+    out.push_back(std::move(pair));
+  });
+}
+
+std::string url_encode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size() * 3);
+  for (char ch : in) {
+    auto c = static_cast<uint8_t>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace furrow::common

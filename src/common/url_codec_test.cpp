@@ -1,0 +1,94 @@
+#include "common/url_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace furrow::common {
+namespace {
+
+TEST(UrlCodec, DecodesLikeUrlEncodedUtils) {
+  EXPECT_EQ(url_decode("alex+123"), "alex 123");
+  EXPECT_EQ(url_decode("Europe%2FLondon"), "Europe/London");
+  EXPECT_EQ(url_decode("%2b%2B"), "++");
+  EXPECT_EQ(url_decode("%CE%A7%CE%B1%CF%81"), "\xCE\xA7\xCE\xB1\xCF\x81");  // Χαρ
+  EXPECT_EQ(url_decode("100%"), "100%");
+  EXPECT_EQ(url_decode("%zz%4"), "%zz%4");
+  EXPECT_EQ(url_decode(""), "");
+  // Invalid UTF-8 after decoding becomes U+FFFD.
+  EXPECT_EQ(url_decode("a%FFb"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(url_decode("%E2%82"), "\xEF\xBF\xBD");
+}
+
+TEST(UrlCodec, Utf8RepairKeepsValidInput) {
+  std::string out;
+  EXPECT_TRUE(utf8_repair_append("h\xC3\xA9llo \xF0\x9F\x98\x80", out));
+  EXPECT_EQ(out, "h\xC3\xA9llo \xF0\x9F\x98\x80");
+  out.clear();
+  EXPECT_FALSE(utf8_repair_append("\xC0\xAF|\xED\xA0\x80|\xF4\x90\x80\x80", out));
+  // Overlong, surrogate and out-of-range forms are each replaced byte by byte.
+  EXPECT_EQ(out,
+            "\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|"
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(UrlCodec, ParsesPairsWithAndWithoutValues) {
+  QueryPairs pairs;
+  parse_query_string("e=pv&flag&empty=&uid=alex+123&;&=orphan&tz=Europe%2FLondon;x=1&e=se", pairs);
+  ASSERT_EQ(pairs.size(), 7u);
+  EXPECT_EQ(pairs[0].first, "e");
+  EXPECT_EQ(pairs[0].second, "pv");
+  EXPECT_EQ(pairs[1].first, "flag");
+  EXPECT_FALSE(pairs[1].second.has_value());
+  EXPECT_EQ(pairs[2].first, "empty");
+  EXPECT_EQ(pairs[2].second, "");
+  EXPECT_EQ(pairs[3].second, "alex 123");
+  EXPECT_EQ(pairs[4].second, "Europe/London");
+  EXPECT_EQ(pairs[5].first, "x");
+  EXPECT_EQ(pairs[6].second, "se");  // duplicates are kept in order; the map keeps the last
+  pairs.clear();
+  parse_query_string("", pairs);
+  EXPECT_TRUE(pairs.empty());
+}
+
+TEST(UrlCodec, ValueMayContainEquals) {
+  QueryPairs pairs;
+  parse_query_string("u=a=b%3Dc", pairs);
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0].second, "a=b=c");
+}
+
+TEST(UrlCodec, BlanksAreTrimmedAndCollapsed) {
+  std::string scratch;
+  EXPECT_EQ(normalize_blanks("  a \t b  ", scratch), "a b");
+  EXPECT_EQ(normalize_blanks("a b", scratch), "a b");
+  EXPECT_EQ(normalize_blanks("\n", scratch), "");
+}
+
+TEST(UrlCodec, UriSyntaxCheckMatchesJavaNetUri) {
+  EXPECT_TRUE(is_valid_uri_query(""));
+  EXPECT_TRUE(
+      is_valid_uri_query("e=pv&url=http%3A%2F%2Fa.com%2F&x=[1]&y=a:b@c/d?e,f$g!h~i*j'k(l)"));
+  EXPECT_TRUE(is_valid_uri_query("se_la=\xCE\xA7\xCE\xB1"));  // raw non-ASCII letters are fine
+  EXPECT_TRUE(is_valid_uri_query("a=1#frag=2"));
+  std::string why;
+  EXPECT_FALSE(is_valid_uri_query("e=pv&page=Hello World", &why));
+  EXPECT_NE(why.find("Illegal character in query at index 33"), std::string::npos) << why;
+  for (const char* bad :
+       {"a={}", "a=\"x\"", "a=|", "a=\\", "a=^", "a=`", "a=<", "a=>", "a=1#b#c", "a=%", "a=%4",
+        "a=%G1", "a=\t", "a=\x7f", "a=\xC2\xA0", "a=\xE3\x80\x80", "a=\xC2\x85"}) {
+    EXPECT_FALSE(is_valid_uri_query(bad)) << bad;
+  }
+  EXPECT_EQ(query_part("a=1#b=2"), "a=1");
+  EXPECT_EQ(query_part("a=1"), "a=1");
+}
+
+TEST(UrlCodec, EncodeRoundTrips) {
+  std::string s = "https://github.com/snowplow/snowplow?a=b c&d=\xCE\xA7+";
+  EXPECT_EQ(url_encode("https://github.com/x"), "https%3A%2F%2Fgithub.com%2Fx");
+  EXPECT_EQ(url_decode(url_encode(s)), s);
+  EXPECT_TRUE(is_valid_uri_query("u=" + url_encode(s)));
+}
+
+}  // namespace
+}  // namespace furrow::common
