@@ -1,0 +1,89 @@
+#include "sources/input.h"
+
+#include "common/base64.h"
+#include "event/collector_payload.h"
+#include "protocol/log_lines.h"
+
+namespace furrow::sources {
+
+bool parse_input_format(std::string_view name, InputFormat& out) {
+  if (name == "thrift" || name == "thrift-base64" || name == "base64") {
+    out = InputFormat::kThriftBase64;
+  } else if (name == "cloudfront") {
+    out = InputFormat::kCloudfront;
+  } else if (name == "tomcat" || name == "clj-tomcat") {
+    out = InputFormat::kTomcat;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view loader_name(InputFormat f) {
+  switch (f) {
+    case InputFormat::kCloudfront:
+      return "cloudfront";
+    case InputFormat::kTomcat:
+      return "clj-tomcat";
+    case InputFormat::kThriftBase64:
+      break;
+  }
+  return "thrift";
+}
+
+// ---- PayloadProcessor ----
+
+namespace {
+std::string_view trim_ws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+}  // namespace
+
+bool PayloadProcessor::process(std::string_view record, uint64_t line, bool oversized,
+                               enrich::Output& out) const {
+  const std::string_view loader = loader_name(format_);
+  if (oversized) {
+    // Keep the bad row itself bounded: the first KiB is enough to recognise the record.
+    pipeline_.reject_raw(loader, record.substr(0, 1024),
+                         "line " + std::to_string(line) + " is longer than the input limit of " +
+                             std::to_string(record.size()) + " bytes; it was cut",
+                         out);
+    return true;
+  }
+  if (format_ == InputFormat::kThriftBase64) {
+    const std::string_view text = trim_ws(record);
+    if (text.empty()) return false;  // blank line: not a payload
+    thread_local std::string bytes;
+    if (!common::base64_decode(text, bytes)) {
+      pipeline_.reject_raw(loader, text, "line " + std::to_string(line) + " is not valid base64",
+                           out);
+      return true;
+    }
+    pipeline_.process_thrift(bytes, out);
+    return true;
+  }
+  event::CollectorPayload payload;
+  std::string error;
+  const auto r = format_ == InputFormat::kCloudfront
+                     ? protocol::parse_cloudfront_line(record, payload, error)
+                     : protocol::parse_tomcat_line(record, payload, error);
+  switch (r) {
+    case protocol::LineResult::kSkip:
+      return false;
+    case protocol::LineResult::kInvalid:
+      pipeline_.reject_raw(loader, record, "line " + std::to_string(line) + ": " + error, out);
+      return true;
+    case protocol::LineResult::kPayload:
+      break;
+  }
+  pipeline_.process_payload(payload, loader, out);
+  return true;
+}
+
+}  // namespace furrow::sources

@@ -1,0 +1,97 @@
+#include "sources/line_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/test_support.h"
+
+namespace furrow::sources {
+namespace {
+
+std::string write_temp(const std::string& content) {
+  auto dir = test::temp_dir("furrow-lr-");
+  auto path = (dir / "in.txt").string();
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+struct Read {
+  std::vector<std::string> records;
+  std::vector<uint64_t> lines;
+  std::vector<bool> cut;
+  int batches = 0;
+};
+
+Read read_all(const std::string& path, LineReader::Options opt) {
+  auto r = LineReader::open(path, opt);
+  EXPECT_TRUE(r.ok());
+  Read out;
+  bool eof = false;
+  while (!eof) {
+    enrich::RecordBatch b;
+    EXPECT_TRUE((*r)->fill(b, eof).ok());
+    if (b.size() > 0) ++out.batches;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      out.records.emplace_back(b.record(i));
+      out.lines.push_back(b.lines[i]);
+      out.cut.push_back(b.oversized[i]);
+    }
+  }
+  return out;
+}
+
+TEST(LineReader, SplitsLinesAcrossTinyReadBlocks) {
+  auto path = write_temp("abc\r\n\nsecond line\nlast-without-newline");
+  LineReader::Options opt;
+  opt.read_block = 3;
+  opt.batch_records = 2;
+  auto r = read_all(path, opt);
+  EXPECT_EQ(r.records,
+            (std::vector<std::string>{"abc", "", "second line", "last-without-newline"}));
+  EXPECT_EQ(r.lines, (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(r.batches, 2);
+}
+
+TEST(LineReader, CutsOversizedRecordsAndKeepsGoing) {
+  std::string big(100, 'x');
+  auto path = write_temp("ok\n" + big + "\nafter\n");
+  LineReader::Options opt;
+  opt.read_block = 7;
+  opt.max_record_bytes = 10;
+  auto r = read_all(path, opt);
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[1], std::string(10, 'x'));
+  EXPECT_EQ(r.cut, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(r.records[2], "after");
+  EXPECT_EQ(r.lines[2], 3u);
+}
+
+TEST(LineReader, EmptyFileHasNoRecords) {
+  auto r = read_all(write_temp(""), {});
+  EXPECT_TRUE(r.records.empty());
+}
+
+TEST(LineReader, ErrorsNameTheFile) {
+  auto r = LineReader::open("/nonexistent/dir/input.b64");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("/nonexistent/dir/input.b64"), std::string::npos);
+  auto d = LineReader::open("/tmp");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("directory"), std::string::npos);
+}
+
+TEST(LineReader, ReportsSizeAndProgress) {
+  auto path = write_temp("a\nbb\nccc\n");
+  auto r = LineReader::open(path);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->size(), 9u);
+  enrich::RecordBatch b;
+  bool eof = false;
+  ASSERT_TRUE((*r)->fill(b, eof).ok());
+  EXPECT_EQ((*r)->consumed(), 9u);
+  EXPECT_EQ(b.input_offset, 9u);
+}
+
+}  // namespace
+}  // namespace furrow::sources
