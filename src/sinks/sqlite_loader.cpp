@@ -1,0 +1,283 @@
+#include "sinks/sqlite_loader.h"
+
+#include <sqlite3.h>
+
+#include <charconv>
+
+namespace furrow::sinks {
+namespace {
+
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  std::string msg = "sqlite: ";
+  msg += what;
+  msg += ": ";
+  msg += db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+  return Error{std::move(msg)};
+}
+
+// A prepared statement owned for the loader's lifetime.
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+Status prepare(sqlite3* db, const std::string& sql, Stmt& out) {
+  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &out.s, nullptr) != SQLITE_OK) {
+    return sqlite_error(db, "prepare " + sql.substr(0, 60));
+  }
+  return Status::Ok();
+}
+
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+  if (v.empty()) {
+    sqlite3_bind_null(s, i);
+  } else {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+}
+
+Status migrate(sqlite3* db) {
+  Status st = sqlite_exec(db, "BEGIN IMMEDIATE");
+  if (!st) return st;
+  auto fail = [db](Status s) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  };
+  st = sqlite_exec(db, schema_table_ddl());
+  if (!st) return fail(st);
+  int version = 0;
+  {
+    Stmt q;
+    st = prepare(db, "SELECT version FROM furrow_schema WHERE component = ?1", q);
+    if (!st) return fail(st);
+    bind_text(q.s, 1, kAtomicComponent);
+    if (sqlite3_step(q.s) == SQLITE_ROW) version = sqlite3_column_int(q.s, 0);
+  }
+  if (version > kAtomicVersion) {
+    return fail(Error{"database schema version " + std::to_string(version) +
+                      " is newer than this furrow (" + std::to_string(kAtomicVersion) + ")"});
+  }
+  for (const auto& m : atomic_migrations(Dialect::kSqlite)) {
+    if (m.version <= version) continue;
+    for (const auto& sql : m.statements) {
+      st = sqlite_exec(db, sql);
+      if (!st) return fail(st);
+    }
+    Stmt up;
+    st = prepare(db,
+                 "INSERT INTO furrow_schema (component, version) VALUES (?1, ?2) ON CONFLICT "
+                 "(component) DO UPDATE SET version = excluded.version",
+                 up);
+    if (!st) return fail(st);
+    bind_text(up.s, 1, kAtomicComponent);
+    sqlite3_bind_int(up.s, 2, m.version);
+    if (sqlite3_step(up.s) != SQLITE_DONE) return fail(sqlite_error(db, "record schema version"));
+  }
+  return sqlite_exec(db, "COMMIT");
+}
+
+class SqliteLoader final : public Loader {
+ public:
+  SqliteLoader(sqlite3* db, const LoaderOptions& options)
+      : Loader(Dialect::kSqlite, options), db_(db) {}
+  // close_v2 defers the close until the statements (destroyed after this body) are finalized.
+  ~SqliteLoader() override { sqlite3_close_v2(db_); }
+
+  Status prepare_all() {
+    std::string sql = "INSERT OR IGNORE INTO atomic_events (" + atomic_column_list() + ") VALUES (";
+    for (std::size_t i = 1; i <= event::kFieldCount + 1; ++i) {
+      if (i > 1) sql += ',';
+      sql += '?';
+      sql += std::to_string(i);
+    }
+    sql += ')';
+    Status st = prepare(db_, sql, insert_);
+    if (!st) return st;
+    st = prepare(db_,
+                 "INSERT INTO load_batches (started_at, source) VALUES (strftime('%Y-%m-%d "
+                 "%H:%M:%f', 'now'), ?1)",
+                 batch_);
+    if (!st) return st;
+    st = prepare(db_,
+                 "INSERT OR IGNORE INTO bad_rows (row_hash, schema, failure_type, processor, "
+                 "failure_tstamp, document, load_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 bad_);
+    if (!st) return st;
+    st = prepare(db_,
+                 "INSERT OR IGNORE INTO loaded_files (digest, name, bytes, lines, load_id, "
+                 "loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+                 file_);
+    if (!st) return st;
+    return prepare(db_,
+                   "UPDATE load_batches SET events = ?2, duplicates = ?3, bad_rows = ?4 WHERE "
+                   "load_id = ?1",
+                   done_);
+  }
+
+  Result<bool> file_loaded(std::string_view digest) override {
+    Stmt q;
+    Status st = prepare(db_, "SELECT 1 FROM loaded_files WHERE digest = ?1", q);
+    if (!st) return st.error();
+    bind_text(q.s, 1, digest);
+    int rc = sqlite3_step(q.s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(db_, "look up loaded file");
+    return rc == SQLITE_ROW;
+  }
+
+ protected:
+  Status write_batch(const FileRecord* file, BatchResult& result) override {
+    Status st = sqlite_exec(db_, "BEGIN IMMEDIATE");
+    if (!st) return st;
+    st = write_rows(file, result);
+    if (!st) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return st;
+    }
+    st = sqlite_exec(db_, "COMMIT");
+    if (!st) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return st;
+  }
+
+ private:
+  // Steps a statement that returns no rows, then resets it and clears its bindings.
+  Status run(sqlite3_stmt* s, std::string_view what) {
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) return sqlite_error(db_, what);
+    return Status::Ok();
+  }
+
+  void bind_value(int param, std::size_t field, const std::string& v) {
+    sqlite3_stmt* s = insert_.s;
+    if (v.empty()) {
+      sqlite3_bind_null(s, param);
+      return;
+    }
+    const char* b = v.data();
+    const char* e = b + v.size();
+    if (*b == '+') ++b;
+    switch (event::field_infos()[field].kind) {
+      case event::FieldKind::kInt:
+      case event::FieldKind::kBool01: {
+        int64_t n = 0;
+        auto [p, ec] = std::from_chars(b, e, n);
+        if (ec == std::errc() && p == e) {
+          sqlite3_bind_int64(s, param, n);
+          return;
+        }
+        break;
+      }
+      case event::FieldKind::kDecimal:
+      case event::FieldKind::kFloat: {
+        double d = 0;
+        auto [p, ec] = std::from_chars(b, e, d);
+        if (ec == std::errc() && p == e) {
+          sqlite3_bind_double(s, param, d);
+          return;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    sqlite3_bind_text(s, param, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+
+  Status write_rows(const FileRecord* file, BatchResult& result) {
+    bind_text(batch_.s, 1, options().source);
+    Status st = run(batch_.s, "start load batch");
+    if (!st) return st;
+    const int64_t load_id = sqlite3_last_insert_rowid(db_);
+    const std::size_t n = pending_events();
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto& ev = pending_event(r);
+      for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+        bind_value(static_cast<int>(i + 1), i, ev.values[i]);
+      }
+      sqlite3_bind_int64(insert_.s, static_cast<int>(event::kFieldCount + 1), load_id);
+      const int rc = sqlite3_step(insert_.s);
+      sqlite3_reset(insert_.s);
+      if (rc != SQLITE_DONE) return sqlite_error(db_, "insert event " + ev[event::Field::event_id]);
+      result.inserted += static_cast<uint64_t>(sqlite3_changes(db_));
+    }
+    for (const auto& b : pending_bad_rows()) {
+      bind_text(bad_.s, 1, b.hash);
+      bind_text(bad_.s, 2, b.schema);
+      bind_text(bad_.s, 3, b.failure_type);
+      bind_text(bad_.s, 4, b.processor);
+      bind_text(bad_.s, 5, b.failure_tstamp);
+      bind_text(bad_.s, 6, b.document);
+      sqlite3_bind_int64(bad_.s, 7, load_id);
+      const int rc = sqlite3_step(bad_.s);
+      sqlite3_reset(bad_.s);
+      sqlite3_clear_bindings(bad_.s);
+      if (rc != SQLITE_DONE) return sqlite_error(db_, "insert bad row");
+      result.bad_rows += static_cast<uint64_t>(sqlite3_changes(db_));
+    }
+    if (file != nullptr) {
+      bind_text(file_.s, 1, file->digest);
+      bind_text(file_.s, 2, file->name);
+      sqlite3_bind_int64(file_.s, 3, static_cast<int64_t>(file->bytes));
+      sqlite3_bind_int64(file_.s, 4, static_cast<int64_t>(file->lines));
+      sqlite3_bind_int64(file_.s, 5, load_id);
+      st = run(file_.s, "record loaded file");
+      if (!st) return st;
+    }
+    sqlite3_bind_int64(done_.s, 1, load_id);
+    sqlite3_bind_int64(done_.s, 2, static_cast<int64_t>(result.inserted));
+    sqlite3_bind_int64(done_.s, 3, static_cast<int64_t>(n - result.inserted));
+    sqlite3_bind_int64(done_.s, 4, static_cast<int64_t>(result.bad_rows));
+    return run(done_.s, "finish load batch");
+  }
+
+  sqlite3* db_;
+  Stmt insert_, batch_, bad_, file_, done_;
+};
+
+}  // namespace
+
+Status sqlite_exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = "sqlite: ";
+    msg += err != nullptr ? err : "error";
+    msg += " in: ";
+    msg += sql.substr(0, 80);
+    sqlite3_free(err);
+    return Error{std::move(msg)};
+  }
+  return Status::Ok();
+}
+
+Result<sqlite3*> open_sqlite_database(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = sqlite_error(db, "open " + path);
+    sqlite3_close_v2(db);
+    return e;
+  }
+  sqlite3_busy_timeout(db, 30000);
+  Status st = sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
+  if (st) st = migrate(db);
+  if (!st) {
+    sqlite3_close_v2(db);
+    return Error{path + ": " + st.message()};
+  }
+  return db;
+}
+
+Result<std::unique_ptr<Loader>> open_sqlite_loader(const std::string& path,
+                                                   const LoaderOptions& options) {
+  auto db = open_sqlite_database(path);
+  if (!db) return db.error();
+  auto loader = std::make_unique<SqliteLoader>(*db, options);
+  Status st = loader->prepare_all();
+  if (!st) return st.error();
+  return std::unique_ptr<Loader>(std::move(loader));
+}
+
+}  // namespace furrow::sinks

@@ -1,0 +1,288 @@
+#include "sinks/sqlite_loader.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "sinks/loader.h"
+#include "sinks/loader_test_events.h"
+#include "support/test_support.h"
+
+namespace furrow::sinks {
+namespace {
+
+using event::Field;
+using testing::sample_event;
+using testing::tsv;
+
+class SqliteLoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = furrow::test::temp_dir("furrow_sqlite_loader"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string path() const { return (dir_ / "events.db").string(); }
+
+  std::unique_ptr<Loader> open(std::size_t batch = 100) {
+    LoaderOptions o;
+    o.batch_size = batch;
+    auto l = open_loader(DbTarget{Dialect::kSqlite, path()}, o);
+    EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().message);
+    return l.ok() ? std::move(*l) : nullptr;
+  }
+
+  // Every row of `sql` as strings (NULL as nullopt), read through a separate connection.
+  std::vector<std::vector<std::optional<std::string>>> rows(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::vector<std::vector<std::optional<std::string>>> out;
+    while (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
+      auto& row = out.emplace_back();
+      for (int i = 0; i < sqlite3_column_count(s); ++i) {
+        if (sqlite3_column_type(s, i) == SQLITE_NULL) {
+          row.emplace_back();
+        } else {
+          const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(s, i));
+          row.emplace_back(std::string(p == nullptr ? "" : p, sqlite3_column_bytes(s, i)));
+        }
+      }
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
+  std::string one(const std::string& sql) {
+    auto r = rows(sql);
+    EXPECT_EQ(r.size(), 1u) << sql;
+    return r.empty() || r[0].empty() || !r[0][0] ? "<null>" : *r[0][0];
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(SqliteLoaderTest, LoadsEventsWithTypedColumns) {
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(l->add(tsv(sample_event(i))));
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 3u);
+  EXPECT_EQ(one("SELECT count(*) FROM atomic_events"), "3");
+  EXPECT_EQ(one("SELECT typeof(domain_sessionidx) || typeof(se_value) || typeof(br_cookies) || "
+                "typeof(page_url) || typeof(txn_id) FROM atomic_events LIMIT 1"),
+            "integerrealintegertextnull");
+  EXPECT_EQ(one("SELECT se_value FROM atomic_events LIMIT 1"), "1.5");
+  EXPECT_EQ(one("SELECT collector_tstamp FROM atomic_events LIMIT 1"), "2024-03-01 10:00:00.123");
+  EXPECT_EQ(one("SELECT count(*) FROM pragma_table_info('atomic_events')"), "132");
+  EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "1");
+}
+
+TEST_F(SqliteLoaderTest, SameEventTwiceIsOneRowAcrossBatchesAndRuns) {
+  {
+    auto l = open(2);
+    ASSERT_NE(l, nullptr);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(l->add(tsv(sample_event(i, "fp"))));
+    ASSERT_TRUE(l->add(tsv(sample_event(1, "fp"))));  // duplicate within the run
+    ASSERT_TRUE(l->flush());
+    EXPECT_EQ(l->stats().inserted, 5u);
+    EXPECT_EQ(l->stats().duplicates, 1u);
+  }
+  auto l = open(3);
+  ASSERT_NE(l, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(l->add(tsv(sample_event(i, "fp"))));
+  ASSERT_TRUE(l->add(tsv(sample_event(1, "other-fp"))));  // same id, other fingerprint: kept
+  ASSERT_TRUE(l->add(tsv(sample_event(7))));              // null fingerprint...
+  ASSERT_TRUE(l->add(tsv(sample_event(7))));              // ...counts as one value
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 2u);
+  EXPECT_EQ(l->stats().duplicates, 6u);
+  EXPECT_EQ(one("SELECT count(*) FROM atomic_events"), "7");
+  // Batches of the first run: {0,1} {2,3} {4,dup}; of the second: {dup x3} {dup,dup,1'} {7,7}.
+  EXPECT_EQ(one("SELECT count(DISTINCT load_id) FROM atomic_events"), "5");
+}
+
+TEST_F(SqliteLoaderTest, HostileValuesRoundTripAndLeaveTheSchemaAlone) {
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  const std::string schema_before = one("SELECT group_concat(sql, ';') FROM sqlite_master");
+  const std::vector<std::string> hostile = {
+      "it's \"quoted\"",
+      "back\\slash \\\\ \\N \\t \\n \\0 \\",
+      "'); DROP TABLE atomic_events; --",
+      "SELECT * FROM bad_rows WHERE 1=1; DELETE FROM furrow_schema",
+      "NULL",
+      "?1 $1 %s :name @x",
+      "percent %C3%28 %FF%FE escaped invalid UTF-8",
+      "\xF0\x9F\x98\x80 \xE2\x80\xAE rtl",
+  };
+  const std::string big(10000, 'x');
+  const std::string json =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[{"schema":"iglu:com.acme/x/jsonschema/1-0-0","data":{"s":"tab\there\nnl \\ \" \u0001 ')" +
+      std::string(10000, 'y') + R"("}}]})";
+  for (std::size_t i = 0; i < hostile.size(); ++i) {
+    auto e = sample_event(static_cast<int>(i));
+    e[Field::page_title] = hostile[i];
+    e[Field::se_label] = hostile[i];
+    e[Field::user_id] = hostile[i];
+    e[Field::page_url] = big;
+    e[Field::contexts] = json;
+    ASSERT_TRUE(l->add(tsv(e)));
+  }
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, hostile.size());
+  EXPECT_EQ(l->stats().rejected, 0u);
+  auto r = rows(
+      "SELECT page_title, se_label, user_id, page_url, contexts FROM atomic_events ORDER BY "
+      "event_id");
+  ASSERT_EQ(r.size(), hostile.size());
+  for (std::size_t i = 0; i < hostile.size(); ++i) {
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(r[i][c].value_or("<null>"), hostile[i]);
+    EXPECT_EQ(r[i][3].value_or(""), big);
+    EXPECT_EQ(r[i][4].value_or(""), json);
+  }
+  EXPECT_EQ(one("SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
+}
+
+TEST_F(SqliteLoaderTest, UnstorableLinesBecomeBadRowsWithTheirReason) {
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  auto with = [](Field f, std::string v) {
+    auto e = sample_event(1);
+    e[f] = std::move(v);
+    return tsv(e);
+  };
+  std::string nul_line = with(Field::page_title, std::string("a\0b", 3));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"just some text", "NotTSV"},
+      {"a\tb\tc", "FieldNumberMismatch"},
+      {with(Field::txn_id, "12x"), "not a 32-bit integer"},
+      {with(Field::page_title, "bad \xC3\x28 utf8"), "invalid UTF-8"},
+      {nul_line, "NUL"},
+      {with(Field::geo_country, "USA"), "longer than the column"},
+      {with(Field::contexts, R"({"data":"\u0000"})"), "jsonb"},
+      {with(Field::page_title, "tab\there"), "FieldNumberMismatch"},
+      {"{not json", "not a JSON document"},
+  };
+  for (const auto& c : cases) ASSERT_TRUE(l->add(c.first));
+  ASSERT_TRUE(l->add(tsv(sample_event(2))));
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 1u);
+  EXPECT_EQ(l->stats().rejected, cases.size());
+  auto r = rows("SELECT document, failure_type FROM bad_rows");
+  ASSERT_EQ(r.size(), cases.size());
+  for (const auto& c : cases) {
+    bool found = false;
+    for (const auto& row : r) found = found || row[0]->find(c.second) != std::string::npos;
+    EXPECT_TRUE(found) << c.second;
+  }
+  for (const auto& row : r) EXPECT_EQ(*row[1], "loader_parsing_error");
+  EXPECT_EQ(one("SELECT min(json_valid(document)) FROM bad_rows"), "1");
+}
+
+TEST_F(SqliteLoaderTest, BadRowLinesAreDetectedAndDeduplicated) {
+  const std::string bad =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow.badrows/schema_violations/jsonschema/2-0-1","data":{"processor":{"artifact":"furrow-enrich","version":"0.1.0"},"failure":{"timestamp":"2024-03-01T10:00:00.000Z","messages":[]},"payload":{}}})";
+  for (int run = 0; run < 2; ++run) {
+    auto l = open();
+    ASSERT_NE(l, nullptr);
+    ASSERT_TRUE(l->add(bad + "\n"));
+    ASSERT_TRUE(l->add(tsv(sample_event(1))));
+    ASSERT_TRUE(l->flush());
+    EXPECT_EQ(l->stats().bad_rows, run == 0 ? 1u : 0u);
+  }
+  auto r = rows("SELECT schema, failure_type, processor, failure_tstamp, document FROM bad_rows");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(*r[0][1], "schema_violations");
+  EXPECT_EQ(*r[0][2], "furrow-enrich/0.1.0");
+  EXPECT_EQ(*r[0][3], "2024-03-01T10:00:00.000Z");
+  EXPECT_EQ(*r[0][4], bad);
+}
+
+TEST_F(SqliteLoaderTest, FinishedFilesAreRecordedWithTheirLastBatch) {
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  const std::string digest = sha256_hex("file bytes");
+  EXPECT_EQ(digest.size(), 64u);
+  auto before = l->file_loaded(digest);
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(*before);
+  ASSERT_TRUE(l->add(tsv(sample_event(1))));
+  ASSERT_TRUE(l->finish_file(FileRecord{digest, "a.tsv", 10, 1}));
+  auto after = l->file_loaded(digest);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(one("SELECT f.load_id = e.load_id FROM loaded_files f, atomic_events e"), "1");
+}
+
+TEST_F(SqliteLoaderTest, ReadersAreNotBlockedByALoadingTransaction) {
+  auto l = open(1000);
+  ASSERT_NE(l, nullptr);
+  ASSERT_TRUE(l->add(tsv(sample_event(0))));
+  ASSERT_TRUE(l->flush());
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path().c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(reader, 0);  // any lock wait would fail immediately
+  ASSERT_EQ(
+      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM atomic_events;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  for (int i = 1; i <= 500; ++i) ASSERT_TRUE(l->add(tsv(sample_event(i))));
+  ASSERT_TRUE(l->flush());  // commits while the reader holds its snapshot
+  auto count = [&] {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(reader, "SELECT count(*) FROM atomic_events", -1, &s, nullptr),
+              SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(s), SQLITE_ROW);
+    const int n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  EXPECT_EQ(count(), 1);  // its snapshot
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(count(), 501);
+  sqlite3_close(reader);
+}
+
+TEST_F(SqliteLoaderTest, RefusesADatabaseFromANewerFurrow) {
+  { ASSERT_NE(open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE furrow_schema SET version = 99", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto l = open_loader(DbTarget{Dialect::kSqlite, path()}, {});
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message.find("newer"), std::string::npos);
+}
+
+TEST(DbTarget, ParsesUrls) {
+  auto s = parse_db_target("sqlite:data/x.db");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->dialect, Dialect::kSqlite);
+  EXPECT_EQ(s->location, "data/x.db");
+  auto p = parse_db_target("postgres://u:p@127.0.0.1:5432/db");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->dialect, Dialect::kPostgres);
+  EXPECT_FALSE(parse_db_target("mysql://x").ok());
+  EXPECT_FALSE(parse_db_target("sqlite:").ok());
+}
+
+TEST(LoaderSchema, QuotesIdentifiersAndMapsTypes) {
+  EXPECT_EQ(quote_ident("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(column_type(Dialect::kPostgres, static_cast<std::size_t>(Field::contexts)), "jsonb");
+  EXPECT_EQ(column_type(Dialect::kPostgres, static_cast<std::size_t>(Field::event_id)), "char(36)");
+  EXPECT_EQ(column_type(Dialect::kPostgres, static_cast<std::size_t>(Field::br_cookies)),
+            "boolean");
+  EXPECT_EQ(column_type(Dialect::kPostgres, static_cast<std::size_t>(Field::collector_tstamp)),
+            "timestamp");
+  EXPECT_EQ(column_type(Dialect::kPostgres, static_cast<std::size_t>(Field::page_title)),
+            "varchar(2000)");
+  EXPECT_EQ(column_type(Dialect::kSqlite, static_cast<std::size_t>(Field::geo_latitude)), "REAL");
+}
+
+}  // namespace
+}  // namespace furrow::sinks
