@@ -1,0 +1,119 @@
+#include "common/uri.h"
+
+#include <gtest/gtest.h>
+
+namespace furrow {
+namespace {
+
+struct Split {
+  std::string scheme, host;
+  int port;
+  std::string path, query, fragment;  // "<null>" for absent
+};
+
+Split split(std::string_view url, std::string* normalized = nullptr) {
+  UriParser p;
+  UriParts parts;
+  std::string err;
+  EXPECT_TRUE(p.parse(url, parts, err)) << url << ": " << err;
+  auto s = [](const std::optional<std::string_view>& v) {
+    return v ? std::string(*v) : std::string("<null>");
+  };
+  if (normalized) *normalized = p.normalized();
+  return {s(parts.scheme), s(parts.host),  effective_port(parts),
+          s(parts.path),   s(parts.query), s(parts.fragment)};
+}
+
+TEST(Uri, SplitsLikeJavaNetUri) {
+  // TV-21 and spec 4.3 examples.
+  Split a = split("https://snowplow.io/");
+  EXPECT_EQ(a.scheme, "https");
+  EXPECT_EQ(a.host, "snowplow.io");
+  EXPECT_EQ(a.port, 443);
+  EXPECT_EQ(a.path, "/");
+  EXPECT_EQ(a.query, "<null>");
+  EXPECT_EQ(a.fragment, "<null>");
+  Split b = split(
+      "http://www.psychicbazaar.com/2-tarot-cards/genre/native%20american/type/all/view/"
+      "list?utm_source=GoogleSearch");
+  EXPECT_EQ(b.path, "/2-tarot-cards/genre/native%20american/type/all/view/list");
+  EXPECT_EQ(b.port, 80);
+  EXPECT_EQ(b.query, "utm_source=GoogleSearch");
+  std::string norm;
+  Split c = split("http://example.com:8080/a b", &norm);
+  EXPECT_EQ(norm, "http://example.com:8080/a%20b");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.path, "/a%20b");
+  Split d = split(
+      "http://www.psychicbazaar.com/crystals/335-howlite-tumble-stone.html?view=print#detail");
+  EXPECT_EQ(d.query, "view=print");
+  EXPECT_EQ(d.fragment, "detail");
+  Split e = split("https://www.google.co.uk/url?sa=t&rct=j");
+  EXPECT_EQ(e.port, 443);
+  EXPECT_EQ(e.query, "sa=t&rct=j");
+}
+
+TEST(Uri, PortDefaultsAndOddHosts) {
+  EXPECT_EQ(split("HTTPS://a.example/").port, 80);  // only the exact lower-case "https" gets 443
+  EXPECT_EQ(split("android-app://com.example.app/path").port, 80);
+  EXPECT_EQ(split("file:///Users/x/a.html").host, "<null>");
+  EXPECT_EQ(split("file:///Users/x/a.html").path, "/Users/x/a.html");
+  // An underscore makes the authority registry-based: no host, as java.net.URI.
+  EXPECT_EQ(split("http://exa_mple.com/x").host, "<null>");
+  EXPECT_EQ(split("http://[::1]:8080/x").host, "[::1]");
+  EXPECT_EQ(split("http://[::1]:8080/x").port, 8080);
+  EXPECT_EQ(split("http://user@1.2.3.4:81/").host, "1.2.3.4");
+  EXPECT_EQ(split("http://host:/p").port, 80);
+  Split opaque = split("mailto:someone@example.com");
+  EXPECT_EQ(opaque.scheme, "mailto");
+  EXPECT_EQ(opaque.path, "<null>");
+  Split rel = split("/just/a/path?q=1");
+  EXPECT_EQ(rel.scheme, "<null>");
+  EXPECT_EQ(rel.path, "/just/a/path");
+  EXPECT_EQ(split("http://example.com/caf\xC3\xA9").path,
+            "/caf\xC3\xA9");  // visible non-ASCII kept
+}
+
+TEST(Uri, FallsBackToReencodingIllegalCharacters) {
+  std::string norm;
+  Split a = split("http://example.com/a|b?x={1}&y=\"z\"#f#g", &norm);
+  EXPECT_EQ(norm, "http://example.com/a%7Cb?x=%7B1%7D&y=%22z%22#f%23g");
+  EXPECT_EQ(a.query, "x=%7B1%7D&y=%22z%22");
+  Split b = split("http://example.com/100%", &norm);
+  EXPECT_EQ(b.path, "/100%25");
+  Split c = split("http://example.com/a+b%2", &norm);
+  EXPECT_EQ(norm, "http://example.com/a+b%252");
+}
+
+TEST(Uri, RejectsWhatCannotBeRepaired) {
+  UriParser p;
+  UriParts parts;
+  std::string err;
+  EXPECT_FALSE(p.parse("http://[::1/x", parts, err));
+  EXPECT_NE(err.find("index"), std::string::npos) << err;
+  // A bad port makes the authority registry-based (no host) rather than an error, as in Java.
+  EXPECT_TRUE(p.parse("http://a.com:80x/", parts, err));
+  EXPECT_FALSE(parts.host.has_value());
+  EXPECT_FALSE(p.parse(":nothing", parts, err));
+  EXPECT_FALSE(p.parse("http://", parts, err));
+}
+
+TEST(Uri, ParsesQueryStringsLikeUrlEncodedUtils) {
+  QueryPairs q;
+  parse_query("a=1&b=x+y%20z;c&&=v&d=%E2%82%AC&e=%zz&a=2", q);
+  ASSERT_EQ(q.size(), 6u);
+  EXPECT_EQ(q[0].first, "a");
+  EXPECT_EQ(*q[0].second, "1");
+  EXPECT_EQ(*q[1].second, "x y z");
+  EXPECT_EQ(q[2].first, "c");
+  EXPECT_FALSE(q[2].second.has_value());
+  EXPECT_EQ(*q[3].second, "\xE2\x82\xAC");
+  EXPECT_EQ(*q[4].second, "%zz");
+  EXPECT_EQ(*q[5].second, "2");
+  std::string out;
+  form_decode("%FF", out);
+  EXPECT_EQ(out, "\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace furrow
