@@ -377,13 +377,12 @@ std::string to_json_path(const std::vector<std::string>& context, const rapidjso
   return path;
 }
 
-// Text between the first pair of single quotes, e.g. the property in "Missing required property
-// 'x'."
+// Text between the last pair of single quotes, e.g. the property in "Missing required property 'x'."
 std::string quoted(const std::string& s) {
-  auto a = s.find('\'');
-  if (a == std::string::npos) return {};
   auto b = s.rfind('\'');
-  if (b == a) return {};
+  if (b == std::string::npos || b == 0) return {};
+  auto a = s.rfind('\'', b - 1);
+  if (a == std::string::npos) return {};
   return s.substr(a + 1, b - a - 1);
 }
 
