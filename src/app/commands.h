@@ -18,5 +18,6 @@ inline constexpr int kExitInvalid = 3;  // the command ran but found invalid dat
 int& exit_code();
 
 void register_version(CLI::App& root);
+void register_gen(CLI::App& root);
 
 }  // namespace furrow::app

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   root.require_subcommand(1);
   root.set_help_all_flag("--help-all", "Show help for every command");
   register_version(root);
+  register_gen(root);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
