@@ -19,5 +19,6 @@ int& exit_code();
 
 void register_version(CLI::App& root);
 void register_gen(CLI::App& root);
+void register_collector(CLI::App& root);
 
 }  // namespace furrow::app

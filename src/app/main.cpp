@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   root.set_help_all_flag("--help-all", "Show help for every command");
   register_version(root);
   register_gen(root);
+  register_collector(root);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

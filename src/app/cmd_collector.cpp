@@ -1,0 +1,129 @@
+// `furrow collector`: the HTTP collector (spec section 2). Flags override the YAML config.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "app/commands.h"
+#include "collector/bad_output.h"
+#include "collector/config.h"
+#include "collector/handler.h"
+#include "collector/metrics.h"
+#include "collector/server.h"
+#include "sinks/raw_log.h"
+#include "sinks/stdout_sink.h"
+
+namespace furrow::app {
+namespace {
+
+struct CollectorFlags {
+  std::string config;
+  std::string host;
+  int port = -1;
+  std::string sink;
+  std::string durability;
+  int threads = -1;
+  int admin_port = -1;
+};
+
+int run_collector(const CollectorFlags& f) {
+  using namespace furrow::collector;
+  // Before any thread exists, so that every thread inherits the mask (see Server::wait).
+  block_termination_signals();
+  CollectorConfig cfg;
+  if (!f.config.empty()) {
+    auto loaded = load_collector_config(f.config);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "furrow collector: %s\n", loaded.error().message.c_str());
+      return kExitUsage;
+    }
+    cfg = std::move(loaded.value());
+  }
+  if (!f.host.empty()) cfg.host = f.host;
+  if (f.port >= 0) cfg.port = static_cast<uint16_t>(f.port);
+  if (f.threads >= 0) cfg.threads = static_cast<unsigned>(f.threads);
+  if (f.admin_port >= 0) cfg.admin_port = static_cast<uint16_t>(f.admin_port);
+  if (!f.sink.empty()) {
+    Status st = parse_sink_spec(f.sink, cfg);
+    if (!st.ok()) {
+      std::fprintf(stderr, "furrow collector: --sink: %s\n", st.message().c_str());
+      return kExitUsage;
+    }
+  }
+  if (!f.durability.empty()) cfg.fsync = f.durability == "fsync";
+  if (Status st = validate(cfg); !st.ok()) {
+    std::fprintf(stderr, "furrow collector: %s\n", st.message().c_str());
+    return kExitUsage;
+  }
+
+  sinks::QueuedSinkOptions q;
+  q.durability = cfg.fsync ? sinks::Durability::kFsync : sinks::Durability::kBuffered;
+  q.max_pending_bytes = cfg.max_pending_bytes;
+  q.max_record_bytes = cfg.max_record_bytes;
+  q.flush_interval = std::chrono::milliseconds(cfg.flush_interval_ms);
+  q.stall_file = cfg.stall_file;
+  std::unique_ptr<sinks::RawSink> sink;
+  if (cfg.sink == SinkKind::kStdout) {
+    sink = sinks::make_stdout_sink(q);
+  } else {
+    sinks::RawLogOptions lo;
+    lo.dir = cfg.raw_log_dir;
+    lo.segment_max_bytes = cfg.segment_max_bytes;
+    lo.segment_max_age = std::chrono::seconds(cfg.segment_max_age_seconds);
+    lo.compress = cfg.compress_segments;
+    auto made = sinks::make_raw_log_sink(lo, q);
+    if (!made.ok()) {
+      std::fprintf(stderr, "furrow collector: %s\n", made.error().message.c_str());
+      return kExitFailure;
+    }
+    sink = std::move(made.value());
+  }
+  auto bad = BadOutput::open(cfg.bad_output, cfg.fsync);
+  if (!bad.ok()) {
+    std::fprintf(stderr, "furrow collector: %s\n", bad.error().message.c_str());
+    return kExitFailure;
+  }
+  Handler handler(cfg, std::string(sink->kind()), sink->max_record_bytes());
+  Metrics metrics;
+  int rc = kExitOk;
+  {
+    Server server(handler, *sink, *bad.value(), metrics);
+    if (Status st = server.start(); !st.ok()) {
+      std::fprintf(stderr, "furrow collector: %s\n", st.message().c_str());
+      sink->close();
+      return kExitFailure;
+    }
+    // One line on stderr that scripts and tests wait for (ports may be ephemeral).
+    std::fprintf(stderr, "furrow collector: listening on %s:%u admin %u sink %s durability %s\n",
+                 cfg.host.c_str(), server.port(), server.admin_port(),
+                 std::string(sink->kind()).c_str(), cfg.fsync ? "fsync" : "buffered");
+    std::fflush(stderr);
+    server.wait();
+    // Flush and fsync everything queued while the server (and its executors) still exist.
+    sink->close();
+  }
+  std::fprintf(stderr, "furrow collector: stopped\n");
+  return rc;
+}
+
+}  // namespace
+
+void register_collector(CLI::App& root) {
+  auto flags = std::make_shared<CollectorFlags>();
+  auto* cmd = root.add_subcommand("collector", "Run the HTTP collector for Snowplow trackers");
+  cmd->add_option("--config", flags->config, "YAML file with a 'collector' section")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--host", flags->host, "Listen address (default 0.0.0.0)");
+  cmd->add_option("--port", flags->port, "Listen port (default 8080; 0 = ephemeral)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--sink", flags->sink, "stdout | rawlog:DIR (default stdout)");
+  cmd->add_option("--durability", flags->durability, "fsync (default) | buffered")
+      ->check(CLI::IsMember({"fsync", "buffered"}));
+  cmd->add_option("--threads", flags->threads, "I/O threads (default: one per core)")
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--admin-port", flags->admin_port,
+                  "Prometheus metrics port on admin_host (0 = off)")
+      ->check(CLI::Range(0, 65535));
+  cmd->callback([flags] { exit_code() = run_collector(*flags); });
+}
+
+}  // namespace furrow::app

@@ -1,0 +1,607 @@
+#include "collector/handler.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <re2/re2.h>
+
+#include <cstdio>
+
+#include "collector/redirect.h"
+#include "common/strings.h"
+#include "common/time_format.h"
+#include "common/uuid.h"
+#include "event/bad_row.h"
+#include "furrow/version.h"
+
+namespace furrow::collector {
+namespace {
+
+constexpr unsigned char kPixel[] = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0xf0, 0x00, 0x00, 0xff, 0xff,
+    0xff, 0x00, 0x00, 0x00, 0x21, 0xf9, 0x04, 0x05, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+constexpr std::string_view kAnonymousNuid = "00000000-0000-0000-0000-000000000000";
+constexpr std::string_view kRobots =
+    "User-agent: *\nDisallow: /\n\nUser-agent: Googlebot\nDisallow: /\n\nUser-agent: "
+    "AdsBot-Google\nDisallow: /";
+
+std::string_view header(const HttpRequest& req, std::string_view name) {
+  for (const auto& [n, v] : req.headers) {
+    if (equals_icase(n, name)) return v;
+  }
+  return {};
+}
+
+bool has_header(const HttpRequest& req, std::string_view name) {
+  for (const auto& h : req.headers) {
+    if (equals_icase(h.first, name)) return true;
+  }
+  return false;
+}
+
+// Value of cookie `name` in a Cookie header ("a=b; c=d"); empty view when absent.
+bool cookie_value(std::string_view cookies, std::string_view name, std::string_view& value) {
+  while (!cookies.empty()) {
+    auto semi = cookies.find(';');
+    std::string_view part = trim(cookies.substr(0, semi));
+    cookies = semi == std::string_view::npos ? std::string_view{} : cookies.substr(semi + 1);
+    auto eq = part.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (trim(part.substr(0, eq)) == name) {
+      std::string_view v = trim(part.substr(eq + 1));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      value = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_cookie_octet(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u == 0x21 || (u >= 0x23 && u <= 0x2b) || (u >= 0x2d && u <= 0x3a) ||
+         (u >= 0x3c && u <= 0x5b) || (u >= 0x5d && u <= 0x7e);
+}
+
+// The Cookie header as stored (spec 2.4): only ';'-separated parts made of cookie-octets, spaces
+// removed.
+std::string clean_cookie_header(std::string_view cookies) {
+  std::string out;
+  while (!cookies.empty()) {
+    auto semi = cookies.find(';');
+    std::string_view part = cookies.substr(0, semi);
+    cookies = semi == std::string_view::npos ? std::string_view{} : cookies.substr(semi + 1);
+    std::string cleaned;
+    bool ok = true;
+    for (char c : part) {
+      if (c == ' ') continue;
+      if (!is_cookie_octet(c)) {
+        ok = false;
+        break;
+      }
+      cleaned += c;
+    }
+    if (!ok || cleaned.empty()) continue;
+    if (!out.empty()) out += "; ";
+    out += cleaned;
+  }
+  return out;
+}
+
+// An origin we are willing to echo: scheme "://" host [":" port], from a safe character set, so
+// nothing the client sends can inject into our headers.
+bool valid_origin(std::string_view o) {
+  auto sep = o.find("://");
+  if (sep == std::string_view::npos || sep == 0 || o.size() > 2048) return false;
+  for (std::size_t i = 0; i < sep; ++i) {
+    char c = o[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+          c == '-' || c == '.')) {
+      return false;
+    }
+  }
+  std::string_view rest = o.substr(sep + 3);
+  if (rest.empty()) return false;
+  for (char c : rest) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.' || c == ':' || c == '[' || c == ']' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view first_origin(std::string_view origin_header) {
+  origin_header = trim(origin_header);
+  auto sp = origin_header.find(' ');
+  return origin_header.substr(0, sp);
+}
+
+// Lower-case host of an origin "scheme://host[:port]".
+std::string origin_host(std::string_view origin) {
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return {};
+  std::string_view rest = origin.substr(sep + 3);
+  if (!rest.empty() && rest.front() == '[') return to_lower(rest.substr(0, rest.find(']') + 1));
+  return to_lower(rest.substr(0, rest.find(':')));
+}
+
+void append_2(std::string& out, int v) {
+  out += static_cast<char>('0' + v / 10);
+  out += static_cast<char>('0' + v % 10);
+}
+
+// RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(int64_t seconds) {
+  static constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  CivilTime t = civil_from_ms(seconds * 1000);
+  int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+  int64_t wd = ((days % 7) + 7) % 7;
+  std::string out = kDays[wd];
+  out += ", ";
+  append_2(out, t.day);
+  out += ' ';
+  out += kMonths[t.month - 1];
+  out += ' ';
+  out += std::to_string(t.year);
+  out += ' ';
+  append_2(out, t.hour);
+  out += ':';
+  append_2(out, t.minute);
+  out += ':';
+  append_2(out, t.second);
+  out += " GMT";
+  return out;
+}
+
+// Path segments check: "/a/b" with non-empty a and b.
+bool two_segments(std::string_view path, std::string_view& vendor) {
+  if (path.size() < 4 || path[0] != '/') return false;
+  auto slash = path.find('/', 1);
+  if (slash == std::string_view::npos || slash == 1 || slash + 1 >= path.size()) return false;
+  if (path.find('/', slash + 1) != std::string_view::npos) return false;
+  vendor = path.substr(1, slash - 1);
+  return true;
+}
+
+std::string_view host_of(std::string_view host_header) {
+  host_header = trim(host_header);
+  if (!host_header.empty() && host_header.front() == '[') {
+    auto close = host_header.find(']');
+    return close == std::string_view::npos ? host_header : host_header.substr(0, close + 1);
+  }
+  return host_header.substr(0, host_header.find(':'));
+}
+
+event::Processor processor() {
+  return event::Processor{"furrow-collector", kVersion};
+}
+
+}  // namespace
+
+std::string_view route_name(Route r) {
+  static constexpr std::string_view kNames[] = {
+      "pixel",       "get_tracking", "post_tracking", "redirect",  "options", "health",
+      "sink_health", "robots",       "crossdomain",   "not_found", "rejected"};
+  auto i = static_cast<std::size_t>(r);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
+}
+
+std::string_view pixel_gif() {
+  return {reinterpret_cast<const char*>(kPixel), sizeof kPixel};
+}
+
+std::string collector_name(std::string_view sink_kind) {
+  std::string s = "furrow-";
+  s += kVersion;
+  s += '-';
+  s += sink_kind;
+  return s;
+}
+
+Handler::Handler(CollectorConfig config, std::string sink_kind, std::size_t max_record_bytes)
+    : config_(std::move(config)),
+      collector_(collector_name(sink_kind)),
+      max_record_bytes_(max_record_bytes),
+      proxies_(config_.trusted_proxies) {
+  if (config_.do_not_track_cookie.enabled) {
+    dnt_value_ = std::make_unique<re2::RE2>(config_.do_not_track_cookie.value, re2::RE2::Quiet);
+  }
+  cross_domain_xml_ = "<?xml version=\"1.0\"?>\n<cross-domain-policy>\n";
+  for (const auto& d : config_.cross_domain.domains) {
+    cross_domain_xml_ += "  <allow-access-from domain=\"" + d + "\" secure=\"" +
+                         (config_.cross_domain.secure ? "true" : "false") + "\" />\n";
+  }
+  cross_domain_xml_ += "</cross-domain-policy>";
+}
+
+Handler::~Handler() = default;
+
+void Handler::cors(const HttpRequest& req, HttpResponse& resp) const {
+  std::string_view origin = first_origin(header(req, "Origin"));
+  resp.allow_origin = valid_origin(origin) ? std::string(origin) : std::string("*");
+  resp.allow_credentials = true;
+}
+
+std::string Handler::set_cookie_value(std::string_view value, int64_t now_ms,
+                                      const HttpRequest& req, bool expire) const {
+  const CookieConfig& c = config_.cookie;
+  std::string out = c.name;
+  out += '=';
+  out += value;
+  out += "; Expires=";
+  out += expire ? http_date(0) : http_date(now_ms / 1000 + c.expiration_seconds);
+  std::string domain;
+  if (!c.domains.empty()) {
+    std::string_view origins = header(req, "Origin");
+    while (domain.empty() && !origins.empty()) {
+      origins = trim(origins);
+      auto sp = origins.find(' ');
+      std::string_view o = origins.substr(0, sp);
+      origins = sp == std::string_view::npos ? std::string_view{} : origins.substr(sp + 1);
+      if (!valid_origin(o)) continue;
+      std::string host = origin_host(o);
+      for (const auto& d : c.domains) {
+        if (host == d || (host.size() > d.size() && host.ends_with(d) &&
+                          host[host.size() - d.size() - 1] == '.')) {
+          domain = d;
+          break;
+        }
+      }
+    }
+    if (domain.empty()) domain = c.fallback_domain;
+  }
+  if (!domain.empty()) {
+    out += "; Domain=";
+    out += domain;
+  }
+  out += "; Path=/";
+  switch (c.same_site) {
+    case SameSite::kNone:
+      out += "; SameSite=None";
+      break;
+    case SameSite::kLax:
+      out += "; SameSite=Lax";
+      break;
+    case SameSite::kStrict:
+      out += "; SameSite=Strict";
+      break;
+    case SameSite::kUnset:
+      break;
+  }
+  if (c.secure) out += "; Secure";
+  if (c.http_only) out += "; HttpOnly";
+  return out;
+}
+
+event::CollectorPayload Handler::build_payload(const HttpRequest& req, std::string_view path,
+                                               std::string_view query, int64_t now_ms,
+                                               std::string_view nuid, bool anonymous) const {
+  event::CollectorPayload p;
+  std::vector<std::string_view> xff;
+  for (const auto& [n, v] : req.headers) {
+    if (equals_icase(n, "X-Forwarded-For")) xff.push_back(v);
+  }
+  std::string_view client = proxies_.resolve(req.peer_ip, xff);
+  if (anonymous || client.empty()) {
+    p.ip_address = "unknown";
+  } else {
+    p.ip_address = std::string(client);
+  }
+  p.timestamp = now_ms;
+  p.encoding = "UTF-8";
+  p.collector = collector_;
+  std::vector<std::string> headers;
+  headers.reserve(req.headers.size() + 2);
+  std::string_view content_type;
+  bool have_ua = false, have_ref = false;
+  for (const auto& [n, v] : req.headers) {
+    if (equals_icase(n, "User-Agent") && !have_ua) {
+      p.user_agent = std::string(v);
+      have_ua = true;
+    } else if (equals_icase(n, "Referer") && !have_ref) {
+      p.referer_uri = std::string(v);
+      have_ref = true;
+    } else if (equals_icase(n, "Content-Type") && content_type.empty()) {
+      content_type = v;
+    } else if (equals_icase(n, "Host") && !p.hostname) {
+      p.hostname = std::string(host_of(v));
+    }
+    if (anonymous && (equals_icase(n, "X-Forwarded-For") || equals_icase(n, "X-Real-Ip") ||
+                      equals_icase(n, "Cookie"))) {
+      continue;
+    }
+    // Enrich believes the first X-Forwarded-For; store only what we resolved ourselves.
+    if (equals_icase(n, "X-Forwarded-For") || equals_icase(n, "Forwarded")) continue;
+    std::string line(n);
+    line += ": ";
+    if (equals_icase(n, "Cookie")) {
+      line += clean_cookie_header(v);
+    } else {
+      line += v;
+    }
+    headers.push_back(std::move(line));
+  }
+  if (!anonymous && !xff.empty() && client != req.peer_ip) {
+    headers.push_back("X-Forwarded-For: " + std::string(client));
+  }
+  if (!content_type.empty()) {
+    headers.emplace_back(content_type);
+    p.content_type = to_lower(content_type);
+  }
+  p.headers = std::move(headers);
+  p.path = std::string(path);
+  if (!query.empty()) p.querystring = std::string(query);
+  if (req.method == "POST" && !req.body.empty()) p.body = std::string(req.body);
+  p.network_user_id = std::string(nuid);
+  return p;
+}
+
+std::string Handler::oversized_request_bad_row(std::string_view method, std::string_view target,
+                                               std::size_t actual_bytes, int64_t now_ms) const {
+  std::string sample(method);
+  sample += ' ';
+  sample += target;
+  return event::size_violation(processor(), now_ms, config_.limits.max_body_bytes, actual_bytes,
+                               "request body exceeds the collector's maximum of " +
+                                   std::to_string(config_.limits.max_body_bytes) +
+                                   " bytes; answered 413",
+                               sample);
+}
+
+void Handler::store(const event::CollectorPayload& payload, bool is_post, int64_t now_ms,
+                    Outcome& out) const {
+  std::string bytes = event::encode_thrift(payload);
+  const std::size_t n = bytes.size();
+  const std::size_t max_payload = config_.limits.max_payload_bytes;
+  if (n > max_payload) {
+    out.bad_rows.push_back(event::size_violation(
+        processor(), now_ms, max_payload, n,
+        "oversized collector payload: Payload exceeds max size of " + std::to_string(max_payload) +
+            ". Actual length: " + std::to_string(n),
+        event::collector_payload_json(payload)));
+    return;
+  }
+  if (n < max_record_bytes_) {
+    out.records.push_back(std::move(bytes));
+    return;
+  }
+  if (!is_post) {
+    out.bad_rows.push_back(
+        event::size_violation(processor(), now_ms, max_record_bytes_, n,
+                              "oversized collector payload: GET requests cannot be split",
+                              event::collector_payload_json(payload)));
+    return;
+  }
+  // Spec 2.8: re-pack the event array greedily into payloads that each fit one record.
+  rapidjson::Document doc;
+  doc.Parse(payload.body ? payload.body->c_str() : "");
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("schema") ||
+      !doc["schema"].IsString() || !doc.HasMember("data") || !doc["data"].IsArray()) {
+    out.bad_rows.push_back(
+        event::size_violation(processor(), now_ms, max_record_bytes_, n,
+                              "oversized collector payload: cannot split POST payload because it "
+                              "is not a self-describing JSON array",
+                              event::collector_payload_json(payload)));
+    return;
+  }
+  rapidjson::StringBuffer schema_json;
+  {
+    rapidjson::Writer<rapidjson::StringBuffer> w(schema_json);
+    doc["schema"].Accept(w);
+  }
+  std::string prefix = "{\"schema\":";
+  prefix += schema_json.GetString();
+  prefix += ",\"data\":[";
+  const std::string suffix = "]}";
+  event::CollectorPayload part = payload;
+  part.body = std::string();
+  const std::size_t base = event::encode_thrift(part).size() + prefix.size() + suffix.size();
+  if (base >= max_record_bytes_) {
+    out.bad_rows.push_back(
+        event::size_violation(processor(), now_ms, max_record_bytes_, n,
+                              "oversized collector payload: headers alone exceed the record size",
+                              event::collector_payload_json(payload)));
+    return;
+  }
+  std::string chunk;
+  auto flush = [&] {
+    if (chunk.empty()) return;
+    part.body = prefix + chunk + suffix;
+    out.records.push_back(event::encode_thrift(part));
+    chunk.clear();
+  };
+  for (const auto& element : doc["data"].GetArray()) {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    element.Accept(w);
+    std::string_view json(sb.GetString(), sb.GetSize());
+    if (base + json.size() >= max_record_bytes_) {
+      out.bad_rows.push_back(event::size_violation(
+          processor(), now_ms, max_record_bytes_, base + json.size(),
+          "oversized collector payload: event in POST payload exceeds the record size", json));
+      continue;
+    }
+    std::size_t cost = json.size() + (chunk.empty() ? 0 : 1);
+    if (base + chunk.size() + cost >= max_record_bytes_) {
+      flush();
+      cost = json.size();
+    }
+    if (!chunk.empty()) chunk += ',';
+    chunk += json;
+  }
+  flush();
+}
+
+void Handler::track(const HttpRequest& req, std::string_view path, std::string_view query,
+                    int64_t now_ms, Outcome& out, bool is_redirect) const {
+  HttpResponse& resp = out.response;
+  const bool is_post = req.method == "POST";
+  const bool anonymous = has_header(req, "SP-Anonymous");
+  std::string_view cookies = header(req, "Cookie");
+
+  if (is_redirect) {
+    if (!config_.redirect.enabled) {
+      resp.status = 404;
+      resp.content_type = "text/plain; charset=UTF-8";
+      resp.body = "redirects disabled";
+      return;
+    }
+    std::string_view raw_u;
+    int n = find_query_param(query, "u", raw_u);
+    std::string reason;
+    std::string target = url_decode(raw_u);
+    if (n != 1) {
+      reason = n == 0 ? "missing u parameter" : "u parameter given more than once";
+    } else if (redirect_target_allowed(target, config_.redirect.allowed_hosts, reason)) {
+      resp.status = 302;
+      resp.location = std::move(target);
+    }
+    if (resp.status != 302) {
+      resp.status = 400;
+      resp.content_type = "text/plain; charset=UTF-8";
+      resp.body = "redirect refused: " + reason;
+      return;
+    }
+  } else if (is_post) {
+    resp.content_type = "text/plain; charset=UTF-8";
+    resp.body = "ok";
+  } else {
+    resp.content_type = "image/gif";
+    resp.body.assign(pixel_gif());
+    resp.no_cache = true;
+  }
+  cors(req, resp);
+
+  // Do-not-track cookie: answer normally, store nothing, set no cookie.
+  if (dnt_value_) {
+    std::string_view v;
+    if (cookie_value(cookies, config_.do_not_track_cookie.name, v) &&
+        re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *dnt_value_)) {
+      return;
+    }
+  }
+
+  // Network user id (spec 2.3), only UUID-shaped values accepted from the client.
+  std::string nuid;
+  bool had_cookie = false;
+  std::string_view cookie_v;
+  had_cookie = cookie_value(cookies, config_.cookie.name, cookie_v);
+  if (anonymous) {
+    nuid = kAnonymousNuid;
+  } else {
+    std::string_view q;
+    if (find_query_param(query, "nuid", q) > 0 && is_uuid(q)) {
+      nuid = q;
+    } else if (had_cookie && is_uuid(cookie_v)) {
+      nuid = cookie_v;
+    } else {
+      random_uuid_v4(nuid);
+    }
+  }
+  if (config_.cookie.enabled) {
+    if (!anonymous) {
+      resp.set_cookie = set_cookie_value(nuid, now_ms, req, false);
+    } else if (had_cookie) {
+      resp.set_cookie = set_cookie_value("", now_ms, req, true);
+    }
+  }
+
+  if (is_post && config_.limits.max_events_per_post > 0 &&
+      req.body.size() >= 3 * config_.limits.max_events_per_post) {
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("data") && doc["data"].IsArray() &&
+        doc["data"].Size() > config_.limits.max_events_per_post) {
+      event::CollectorPayload p = build_payload(req, path, query, now_ms, nuid, anonymous);
+      out.bad_rows.push_back(event::size_violation(
+          processor(), now_ms, config_.limits.max_events_per_post, doc["data"].Size(),
+          "too many events in one POST: " + std::to_string(doc["data"].Size()) + ", at most " +
+              std::to_string(config_.limits.max_events_per_post) + " allowed",
+          event::collector_payload_json(p)));
+      return;
+    }
+  }
+  store(build_payload(req, path, query, now_ms, nuid, anonymous), is_post, now_ms, out);
+}
+
+void Handler::handle(const HttpRequest& req, int64_t now_ms, Outcome& out) const {
+  out.clear();
+  HttpResponse& resp = out.response;
+  std::string_view target = req.target;
+  auto qpos = target.find('?');
+  std::string_view path = target.substr(0, qpos);
+  std::string_view query =
+      qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+  const std::string_view m = req.method;
+  const bool get_like = m == "GET" || m == "HEAD";
+
+  if (m == "OPTIONS") {
+    out.route = Route::kOptions;
+    cors(req, resp);
+    resp.preflight = true;
+    resp.cors_max_age = config_.cors_max_age_seconds;
+    return;
+  }
+  auto text = [&](int status, std::string_view body) {
+    resp.status = status;
+    resp.content_type = "text/plain; charset=UTF-8";
+    resp.body.assign(body);
+  };
+  if (path == "/health") {
+    out.route = Route::kHealth;
+    if (get_like) return text(200, "ok");
+    return text(405, "method not allowed");
+  }
+  if (path == "/sink-health") {
+    out.route = Route::kSinkHealth;
+    if (!get_like) return text(405, "method not allowed");
+    out.wants_sink_health = true;
+    return text(200, "ok");
+  }
+  if (path == "/robots.txt") {
+    out.route = Route::kRobots;
+    if (!get_like) return text(405, "method not allowed");
+    return text(200, kRobots);
+  }
+  if (path == "/crossdomain.xml") {
+    out.route = Route::kCrossDomain;
+    if (!config_.cross_domain.enabled || !get_like) return text(404, "not found");
+    resp.content_type = "text/xml";
+    resp.body = cross_domain_xml_;
+    return;
+  }
+  // Custom paths map onto canonical ones before routing (spec 2.6).
+  if (!config_.paths.empty()) {
+    auto it = config_.paths.find(std::string(path));
+    if (it != config_.paths.end()) path = it->second;
+  }
+  if (path == "/i" || path == "/ice.png") {
+    out.route = Route::kPixel;
+    if (!get_like) return text(404, "not found");
+    return track(req, path, query, now_ms, out, false);
+  }
+  if (path.size() > 3 && path.substr(0, 3) == "/r/") {
+    out.route = Route::kRedirect;
+    if (m != "GET") return text(404, "not found");
+    return track(req, path, query, now_ms, out, true);
+  }
+  std::string_view vendor;
+  if (two_segments(path, vendor)) {
+    if (get_like) {
+      out.route = Route::kGetTracking;
+      return track(req, path, query, now_ms, out, false);
+    }
+    if (m == "POST") {
+      out.route = Route::kPostTracking;
+      return track(req, path, query, now_ms, out, false);
+    }
+  }
+  out.route = Route::kNotFound;
+  text(404, "not found");
+}
+
+}  // namespace furrow::collector

@@ -1,0 +1,90 @@
+// The collector's view of one HTTP exchange, independent of the HTTP library, so that routing,
+// cookies, CORS, redirects and payload building are testable and fuzzable without sockets.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace furrow::collector {
+
+using Header = std::pair<std::string_view, std::string_view>;  // name as received, value
+
+struct HttpRequest {
+  std::string_view method;  // upper case as received ("GET", "POST", ...)
+  std::string_view target;  // raw request target: path plus optional '?query'
+  std::span<const Header> headers;
+  std::string_view body;
+  std::string_view peer_ip;  // TCP peer address, empty if unknown
+};
+
+// Route classes, for metrics (labels in route_name()).
+enum class Route : uint8_t {
+  kPixel,         // GET/HEAD /i, /ice.png
+  kGetTracking,   // GET/HEAD /{vendor}/{version}
+  kPostTracking,  // POST /{vendor}/{version}
+  kRedirect,      // /r/...
+  kOptions,
+  kHealth,
+  kSinkHealth,
+  kRobots,
+  kCrossDomain,
+  kNotFound,
+  kRejected,  // refused before routing (too large, timed out, malformed)
+  kCount,
+};
+std::string_view route_name(Route r);
+
+struct HttpResponse {
+  int status = 200;
+  std::string_view content_type;  // empty: no Content-Type
+  std::string body;
+  bool no_cache = false;     // Cache-Control: no-cache, no-store, must-revalidate
+  std::string set_cookie;    // full Set-Cookie value, empty: none
+  std::string allow_origin;  // Access-Control-Allow-Origin, empty: none
+  bool allow_credentials = false;
+  bool preflight = false;  // adds Allow-Headers / Allow-Methods / Max-Age
+  int64_t cors_max_age = 0;
+  std::string location;     // 302 target, validated (no CR/LF/NUL, printable ASCII only)
+  int64_t retry_after = 0;  // seconds, 0: none
+  bool close = false;       // close the connection after this response
+
+  void clear() {
+    status = 200;
+    content_type = {};
+    body.clear();
+    no_cache = false;
+    set_cookie.clear();
+    allow_origin.clear();
+    allow_credentials = false;
+    preflight = false;
+    cors_max_age = 0;
+    location.clear();
+    retry_after = 0;
+    close = false;
+  }
+};
+
+// What handling a request produced: the response, the sink records to store before answering
+// (the response is sent only once they are stored; a refusal turns it into a 503), and
+// size_violation bad rows to write to the bad output.
+struct Outcome {
+  Route route = Route::kNotFound;
+  HttpResponse response;
+  std::vector<std::string> records;
+  std::vector<std::string> bad_rows;
+  bool wants_sink_health = false;  // /sink-health: the server fills status and body
+
+  void clear() {
+    route = Route::kNotFound;
+    response.clear();
+    records.clear();
+    bad_rows.clear();
+    wants_sink_health = false;
+  }
+};
+
+}  // namespace furrow::collector

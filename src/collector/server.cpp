@@ -1,0 +1,539 @@
+#include "collector/server.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "common/time_format.h"
+
+namespace furrow::collector {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+std::string_view sv(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 302:
+      return "Found";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+void append_number(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// Serialises a response by hand: our responses are small and fixed in shape, and this avoids a
+// per-request header container.
+void serialize(const HttpResponse& r, bool keep_alive, bool http10, bool head, std::string& out) {
+  out.clear();
+  out += "HTTP/1.1 ";
+  append_number(out, r.status);
+  out += ' ';
+  out += reason_phrase(r.status);
+  out += "\r\n";
+  if (!r.content_type.empty()) {
+    out += "Content-Type: ";
+    out += r.content_type;
+    out += "\r\n";
+  }
+  out += "Content-Length: ";
+  append_number(out, static_cast<int64_t>(r.body.size()));
+  out += "\r\n";
+  if (r.no_cache) out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
+  if (!r.set_cookie.empty()) {
+    out += "Set-Cookie: ";
+    out += r.set_cookie;
+    out += "\r\n";
+  }
+  if (!r.allow_origin.empty()) {
+    out += "Access-Control-Allow-Origin: ";
+    out += r.allow_origin;
+    out += "\r\n";
+  }
+  if (r.allow_credentials) out += "Access-Control-Allow-Credentials: true\r\n";
+  if (r.preflight) {
+    out += "Access-Control-Allow-Headers: Content-Type, SP-Anonymous\r\n";
+    out += "Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n";
+    out += "Access-Control-Max-Age: ";
+    append_number(out, r.cors_max_age);
+    out += "\r\n";
+  }
+  if (!r.location.empty()) {
+    out += "Location: ";
+    out += r.location;
+    out += "\r\n";
+  }
+  if (r.retry_after > 0) {
+    out += "Retry-After: ";
+    append_number(out, r.retry_after);
+    out += "\r\n";
+  }
+  if (!keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (http10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (!head) out += r.body;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(const Handler& h, sinks::RawSink& s, BadOutput& b, Metrics& m)
+      : handler(h), sink(s), bad(b), metrics(m), cfg(h.config()) {}
+  ~Impl() {
+    acceptors.clear();
+    admin.reset();
+    ioc.clear();
+  }
+
+  const Handler& handler;
+  sinks::RawSink& sink;
+  BadOutput& bad;
+  Metrics& metrics;
+  const CollectorConfig& cfg;
+
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> inflight{0};
+  uint16_t port = 0;
+  uint16_t admin_port = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop_requested = false;
+
+  std::vector<std::unique_ptr<net::io_context>> ioc;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<tcp::acceptor> admin;
+  std::vector<std::thread> threads;
+
+  void accept(tcp::acceptor& acc, net::io_context& ctx);
+  void accept_admin();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server::Impl& s, tcp::socket&& socket) : s_(s), stream_(std::move(socket)) {
+    s_.metrics.connection_opened();
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = ep.address().to_string();
+  }
+  ~Session() {
+    if (inflight_) s_.inflight.fetch_sub(1);
+    s_.metrics.connection_closed();
+  }
+
+  void start() { do_read(); }
+
+ private:
+  const Limits& limits() const { return s_.cfg.limits; }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<uint32_t>(limits().max_header_bytes + limits().max_request_line));
+    parser_->body_limit(limits().max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(limits().header_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->on_header(ec, n);
+                            });
+  }
+
+  void begin_request() {
+    if (!inflight_) {
+      inflight_ = true;
+      s_.inflight.fetch_add(1);
+    }
+  }
+
+  void on_header(beast::error_code ec, std::size_t n) {
+    bytes_in_ = n;
+    if (ec) return on_read_error(ec);
+    begin_request();
+    auto& req = parser_->get();
+    if (req.target().size() > limits().max_request_line)
+      return reject(414, "request line too long");
+    auto cl = parser_->content_length();
+    if (cl && *cl > limits().max_body_bytes) {
+      // Refuse without reading the body; the size_violation row records what was refused.
+      write_bad_row(s_.handler.oversized_request_bad_row(sv(req.method_string()), sv(req.target()),
+                                                         static_cast<std::size_t>(*cl), now_ms()));
+      return reject(413, "request body too large");
+    }
+    if (parser_->is_done()) return on_body({}, 0);
+    stream_.expires_after(std::chrono::milliseconds(limits().body_timeout_ms));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_body(ec, n); });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == beast::error::timeout) {
+      if (parser_->got_some() || buffer_.size() > 0) return reject(408, "request timeout");
+      return close();
+    }
+    if (ec == http::error::body_limit) {
+      auto& req = parser_->get();
+      write_bad_row(s_.handler.oversized_request_bad_row(sv(req.method_string()), sv(req.target()),
+                                                         limits().max_body_bytes + 1, now_ms()));
+      return reject(413, "request body too large");
+    }
+    if (ec == http::error::header_limit) return reject(431, "request headers too large");
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+        !parser_->got_some()) {
+      return close();
+    }
+    reject(400, "malformed request");
+  }
+
+  void write_bad_row(const std::string& row) {
+    if (!s_.bad.write(row).ok()) s_.metrics.count_bad_rows(0);
+    s_.metrics.count_bad_rows(1);
+  }
+
+  void on_body(beast::error_code ec, std::size_t n) {
+    bytes_in_ += n;
+    if (ec) return on_read_error(ec);
+    begin_request();
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive() && !s_.draining.load(std::memory_order_relaxed);
+    http10_ = req.version() == 10;
+    head_ = req.method() == http::verb::head;
+    headers_.clear();
+    for (const auto& f : req) headers_.emplace_back(sv(f.name_string()), sv(f.value()));
+    HttpRequest r{sv(req.method_string()), sv(req.target()), headers_, req.body(), peer_};
+    s_.handler.handle(r, now_ms(), outcome_);
+    if (outcome_.wants_sink_health && !s_.sink.healthy()) {
+      outcome_.response.status = 503;
+      outcome_.response.body = "Service Unavailable";
+    }
+    for (const auto& row : outcome_.bad_rows) write_bad_row(row);
+    if (!outcome_.records.empty()) {
+      std::size_t count = outcome_.records.size();
+      auto self = shared_from_this();
+      sinks::SinkStatus st =
+          s_.sink.submit(std::move(outcome_.records), [self, count](sinks::SinkStatus result) {
+            net::post(self->stream_.get_executor(),
+                      [self, result, count] { self->on_stored(result, count); });
+          });
+      outcome_.records.clear();
+      if (st != sinks::SinkStatus::kOk) on_stored(st, 0);
+      return;
+    }
+    send();
+  }
+
+  void on_stored(sinks::SinkStatus st, std::size_t count) {
+    if (st == sinks::SinkStatus::kOk) {
+      s_.metrics.count_stored(count);
+    } else {
+      HttpResponse& r = outcome_.response;
+      r.status = 503;
+      r.content_type = "text/plain; charset=UTF-8";
+      r.body = "Service Unavailable";
+      r.no_cache = false;
+      r.set_cookie.clear();
+      r.location.clear();
+      r.retry_after = s_.cfg.retry_after_seconds;
+    }
+    send();
+  }
+
+  void reject(int status, std::string_view message) {
+    begin_request();
+    outcome_.clear();
+    outcome_.route = Route::kRejected;
+    outcome_.response.status = status;
+    outcome_.response.content_type = "text/plain; charset=UTF-8";
+    outcome_.response.body.assign(message);
+    keep_alive_ = false;
+    http10_ = false;
+    head_ = false;
+    send();
+  }
+
+  void send() {
+    serialize(outcome_.response, keep_alive_, http10_, head_, out_);
+    stream_.expires_after(std::chrono::seconds(30));
+    net::async_write(stream_, net::buffer(out_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                       self->on_write(ec, n);
+                     });
+  }
+
+  void on_write(beast::error_code ec, std::size_t n) {
+    s_.metrics.count_request(outcome_.route, outcome_.response.status, bytes_in_, n);
+    if (inflight_) {
+      inflight_ = false;
+      s_.inflight.fetch_sub(1);
+    }
+    if (ec || !keep_alive_ || s_.draining.load(std::memory_order_relaxed)) return close();
+    do_read();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  Server::Impl& s_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string peer_;
+  std::vector<Header> headers_;
+  Outcome outcome_;
+  std::string out_;
+  std::size_t bytes_in_ = 0;
+  bool keep_alive_ = false;
+  bool http10_ = false;
+  bool head_ = false;
+  bool inflight_ = false;
+};
+
+// The admin listener: GET /metrics (Prometheus text) and /health; one request per connection.
+class AdminSession : public std::enable_shared_from_this<AdminSession> {
+ public:
+  AdminSession(Server::Impl& s, tcp::socket&& socket) : s_(s), stream_(std::move(socket)) {}
+  void start() {
+    parser_.header_limit(8192);
+    parser_.body_limit(0);
+    stream_.expires_after(std::chrono::seconds(10));
+    http::async_read(
+        stream_, buffer_, parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+ private:
+  void on_read(beast::error_code ec) {
+    if (ec) return;
+    const auto& req = parser_.get();
+    res_.version(11);
+    res_.keep_alive(false);
+    res_.set(http::field::content_type, "text/plain; charset=UTF-8");
+    if (req.method() != http::verb::get) {
+      res_.result(http::status::method_not_allowed);
+    } else if (req.target() == "/metrics") {
+      res_.result(http::status::ok);
+      res_.set(http::field::content_type, "text/plain; version=0.0.4");
+      res_.body() = s_.metrics.render(s_.sink.stats());
+    } else if (req.target() == "/health") {
+      res_.result(http::status::ok);
+      res_.body() = "ok";
+    } else {
+      res_.result(http::status::not_found);
+      res_.body() = "not found";
+    }
+    res_.prepare_payload();
+    http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  }
+
+  Server::Impl& s_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request_parser<http::empty_body> parser_;
+  http::response<http::string_body> res_;
+};
+
+Status open_acceptor(tcp::acceptor& acc, const std::string& host, uint16_t port, bool reuse_port) {
+  beast::error_code ec;
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) return Error{"invalid listen address '" + host + "'"};
+  tcp::endpoint ep(addr, port);
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec && reuse_port) acc.set_option(ReusePort(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(1024, ec);
+  if (ec)
+    return Error{"cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
+  return {};
+}
+
+}  // namespace
+
+void Server::Impl::accept(tcp::acceptor& acc, net::io_context& ctx) {
+  acc.async_accept(ctx, [this, &acc, &ctx](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acc.is_open()) return;
+    } else if (draining.load()) {
+      return;
+    } else if (metrics.connections() >= static_cast<int64_t>(cfg.limits.max_connections)) {
+      metrics.connection_refused();
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(*this, std::move(socket))->start();
+    }
+    accept(acc, ctx);
+  });
+}
+
+void Server::Impl::accept_admin() {
+  admin->async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !admin->is_open()) return;
+    } else {
+      std::make_shared<AdminSession>(*this, std::move(socket))->start();
+    }
+    accept_admin();
+  });
+}
+
+Server::Server(const Handler& handler, sinks::RawSink& sink, BadOutput& bad, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(handler, sink, bad, metrics)) {}
+
+Server::~Server() {
+  stop();
+  for (auto& c : impl_->ioc) c->stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Status Server::start() {
+  Impl& m = *impl_;
+  unsigned n =
+      m.cfg.threads != 0 ? m.cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  uint16_t port = m.cfg.port;
+  for (unsigned i = 0; i < n; ++i) {
+    m.ioc.push_back(std::make_unique<net::io_context>(1));
+    m.acceptors.push_back(std::make_unique<tcp::acceptor>(*m.ioc.back()));
+    Status st = open_acceptor(*m.acceptors.back(), m.cfg.host, port, true);
+    if (!st.ok()) return st;
+    port = m.acceptors.back()->local_endpoint().port();
+  }
+  m.port = port;
+  if (m.cfg.admin_port != 0 || !m.cfg.admin_host.empty()) {
+    if (m.cfg.admin_port != 0) {
+      m.admin = std::make_unique<tcp::acceptor>(*m.ioc.front());
+      Status st = open_acceptor(*m.admin, m.cfg.admin_host, m.cfg.admin_port, false);
+      if (!st.ok()) return st;
+      m.admin_port = m.admin->local_endpoint().port();
+      m.accept_admin();
+    }
+  }
+  for (unsigned i = 0; i < n; ++i) {
+    m.accept(*m.acceptors[i], *m.ioc[i]);
+    net::io_context* ctx = m.ioc[i].get();
+    m.threads.emplace_back([ctx] {
+      auto guard = net::make_work_guard(*ctx);
+      ctx->run();
+    });
+  }
+  return {};
+}
+
+uint16_t Server::port() const {
+  return impl_->port;
+}
+uint16_t Server::admin_port() const {
+  return impl_->admin_port;
+}
+
+void Server::stop() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->stop_requested = true;
+  impl_->cv.notify_all();
+}
+
+void Server::wait(std::chrono::milliseconds grace) {
+  Impl& m = *impl_;
+  // SIGTERM / SIGINT are expected to be blocked in every thread (block_termination_signals), so
+  // they are collected here synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(m.mu);
+      if (m.stop_requested) break;
+    }
+    timespec ts{0, 100'000'000};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) break;
+  }
+  m.draining.store(true);
+  for (std::size_t i = 0; i < m.acceptors.size(); ++i) {
+    tcp::acceptor* acc = m.acceptors[i].get();
+    net::post(*m.ioc[i], [acc] {
+      beast::error_code ec;
+      acc->close(ec);
+    });
+  }
+  if (m.admin) {
+    tcp::acceptor* acc = m.admin.get();
+    net::post(*m.ioc.front(), [acc] {
+      beast::error_code ec;
+      acc->close(ec);
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (m.inflight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& c : m.ioc) c->stop();
+  for (auto& t : m.threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+}  // namespace furrow::collector

@@ -1,0 +1,347 @@
+#include "sinks/raw_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "sinks/raw_log_format.h"
+
+namespace furrow::sinks {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error sys_error(std::string_view what, const fs::path& path) {
+  return Error{std::string(what) + " " + path.string() + ": " + std::strerror(errno)};
+}
+
+Status fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return sys_error("cannot open directory", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return sys_error("cannot fsync directory", dir);
+  return {};
+}
+
+Status write_all(int fd, const char* data, std::size_t size, const fs::path& path) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("cannot write", path);
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> read_whole(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error("cannot open", path);
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return sys_error("cannot read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+Status compress_segment(const fs::path& segment, int level) {
+  auto data = read_whole(segment);
+  if (!data.ok()) return data.error();
+  std::string out(ZSTD_compressBound(data->size()), '\0');
+  std::size_t n = ZSTD_compress(out.data(), out.size(), data->data(), data->size(), level);
+  if (ZSTD_isError(n))
+    return Error{"cannot compress " + segment.string() + ": " + ZSTD_getErrorName(n)};
+  out.resize(n);
+  fs::path final_path = segment;
+  final_path += ".zst";
+  fs::path tmp = final_path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return sys_error("cannot create", tmp);
+  Status st = write_all(fd, out.data(), out.size(), tmp);
+  if (st.ok() && ::fsync(fd) != 0) st = sys_error("cannot fsync", tmp);
+  ::close(fd);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) return sys_error("cannot rename", tmp);
+  // The compressed copy must be durable before the original goes.
+  st = fsync_dir(segment.parent_path());
+  if (!st.ok()) return st;
+  if (::unlink(segment.c_str()) != 0) return sys_error("cannot remove", segment);
+  return fsync_dir(segment.parent_path());
+}
+
+struct RawLogBackend::Impl {
+  int fd = -1;
+  fs::path path;
+  uint64_t seq = 0;
+  std::size_t size = 0;  // bytes in the current segment, magic included
+  std::chrono::steady_clock::time_point opened_at;
+  bool failed = false;  // the last write failed: the current segment must be abandoned
+
+  // Background compression of sealed segments.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<fs::path> to_compress;
+  bool stop = false;
+  std::thread compressor;
+};
+
+RawLogBackend::RawLogBackend(RawLogOptions options)
+    : impl_(std::make_unique<Impl>()), options_(std::move(options)) {}
+
+RawLogBackend::~RawLogBackend() {
+  close();
+}
+
+Result<std::unique_ptr<RawLogBackend>> RawLogBackend::open(const RawLogOptions& options) {
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec)
+    return Error{"cannot create raw log directory " + options.dir.string() + ": " + ec.message()};
+  std::unique_ptr<RawLogBackend> b(new RawLogBackend(options));
+  Status st = b->recover();
+  if (!st.ok()) return st.error();
+  st = b->open_segment();
+  if (!st.ok()) return st.error();
+  if (options.compress) {
+    Impl* impl = b->impl_.get();
+    RawLogBackend* self = b.get();
+    impl->compressor = std::thread([self] { self->compress_worker(); });
+  }
+  return b;
+}
+
+Status RawLogBackend::recover() {
+  std::vector<std::pair<uint64_t, bool>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
+    std::string name = entry.path().filename().string();
+    uint64_t seq;
+    bool compressed;
+    if (rawlog::parse_segment_name(name, seq, compressed)) {
+      found.emplace_back(seq, compressed);
+    } else if (name.size() > 4 && name.ends_with(".tmp")) {
+      // An interrupted compression: the original segment is still there.
+      fs::remove(entry.path(), ec);
+    }
+  }
+  if (ec)
+    return Error{"cannot list raw log directory " + options_.dir.string() + ": " + ec.message()};
+  std::sort(found.begin(), found.end());
+  recovery_.segments_found = found.size();
+  uint64_t max_seq = 0;
+  std::vector<uint64_t> plain;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    max_seq = std::max(max_seq, found[i].first);
+    if (found[i].second) continue;
+    bool has_compressed =
+        i + 1 < found.size() && found[i + 1].first == found[i].first && found[i + 1].second;
+    fs::path p = options_.dir / rawlog::segment_name(found[i].first, false);
+    if (has_compressed) {
+      // Compression finished (the .zst was renamed into place only once complete).
+      fs::remove(p, ec);
+      continue;
+    }
+    plain.push_back(found[i].first);
+  }
+  // Repair every uncompressed segment: keep the valid prefix, cut a torn or corrupt tail.
+  for (uint64_t seq : plain) {
+    fs::path p = options_.dir / rawlog::segment_name(seq, false);
+    auto data = read_whole(p);
+    if (!data.ok()) return data.error();
+    std::size_t keep = 0;
+    uint64_t records = 0;
+    if (data->size() >= rawlog::kMagic.size() &&
+        std::string_view(*data).substr(0, rawlog::kMagic.size()) == rawlog::kMagic) {
+      std::string_view body = std::string_view(*data).substr(rawlog::kMagic.size());
+      std::size_t pos = 0;
+      std::string_view payload;
+      while (rawlog::next_frame(body, pos, payload) == rawlog::FrameStatus::kRecord) ++records;
+      keep = rawlog::kMagic.size() + pos;
+    }
+    if (keep < data->size()) {
+      recovery_.torn_bytes_truncated += data->size() - keep;
+      recovery_.records_recovered += records;
+      if (keep == 0) {
+        fs::remove(p, ec);
+        continue;
+      }
+      if (::truncate(p.c_str(), static_cast<off_t>(keep)) != 0)
+        return sys_error("cannot truncate", p);
+      int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+      }
+    }
+    if (options_.compress) impl_->to_compress.push_back(p);
+  }
+  impl_->seq = found.empty() ? 1 : max_seq + 1;
+  return fsync_dir(options_.dir);
+}
+
+Status RawLogBackend::open_segment() {
+  Impl& m = *impl_;
+  m.path = options_.dir / rawlog::segment_name(m.seq, false);
+  m.fd = ::open(m.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  if (m.fd < 0) return sys_error("cannot create segment", m.path);
+  Status st = write_all(m.fd, rawlog::kMagic.data(), rawlog::kMagic.size(), m.path);
+  if (st.ok() && ::fdatasync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
+  if (st.ok()) st = fsync_dir(options_.dir);
+  if (!st.ok()) {
+    ::close(m.fd);
+    m.fd = -1;
+    ::unlink(m.path.c_str());
+    return st;
+  }
+  m.size = rawlog::kMagic.size();
+  m.opened_at = std::chrono::steady_clock::now();
+  m.failed = false;
+  return {};
+}
+
+Status RawLogBackend::seal_segment() {
+  Impl& m = *impl_;
+  if (m.fd < 0) return {};
+  Status st;
+  if (::fsync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
+  ::close(m.fd);
+  m.fd = -1;
+  fs::path sealed = m.path;
+  ++m.seq;
+  if (options_.compress && st.ok()) {
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.to_compress.push_back(sealed);
+    m.cv.notify_one();
+  }
+  return st;
+}
+
+Status RawLogBackend::write(const std::vector<std::string_view>& records) {
+  Impl& m = *impl_;
+  if (m.fd < 0 || m.failed) return Error{"raw log segment unavailable (recovering)"};
+  std::string buf;
+  std::size_t total = 0;
+  for (auto r : records) total += r.size() + rawlog::kFrameHeader;
+  buf.reserve(total);
+  for (auto r : records) {
+    if (r.size() > rawlog::kMaxRecordBytes) return Error{"record too large for the raw log"};
+    rawlog::append_frame(buf, r);
+  }
+  Status st = write_all(m.fd, buf.data(), buf.size(), m.path);
+  if (!st.ok()) {
+    // Cut what reached the file so that no partial record stays, then abandon the segment.
+    if (::ftruncate(m.fd, static_cast<off_t>(m.size)) != 0) {
+      // The reader stops at a torn tail and recovery truncates it; nothing else to do.
+    }
+    m.failed = true;
+    return st;
+  }
+  m.size += buf.size();
+  return {};
+}
+
+Status RawLogBackend::sync() {
+  Impl& m = *impl_;
+  if (m.fd < 0) return Error{"raw log segment unavailable"};
+  if (::fdatasync(m.fd) != 0) {
+    // After a failed fsync the kernel may have dropped the dirty pages: never trust this
+    // segment again.
+    m.failed = true;
+    return sys_error("cannot fsync", m.path);
+  }
+  if (m.size >= options_.segment_max_bytes) return maintain(std::chrono::steady_clock::now());
+  return {};
+}
+
+Status RawLogBackend::maintain(std::chrono::steady_clock::time_point now) {
+  Impl& m = *impl_;
+  if (m.failed || m.fd < 0) {
+    if (m.fd >= 0) {
+      ::close(m.fd);
+      m.fd = -1;
+      ++m.seq;
+    }
+    return open_segment();
+  }
+  bool full = m.size >= options_.segment_max_bytes;
+  bool old = m.size > rawlog::kMagic.size() && now - m.opened_at >= options_.segment_max_age;
+  if (!full && !old) return {};
+  Status st = seal_segment();
+  if (!st.ok()) return st;
+  return open_segment();
+}
+
+void RawLogBackend::compress_worker() {
+  Impl& m = *impl_;
+  for (;;) {
+    fs::path next;
+    {
+      std::unique_lock<std::mutex> lock(m.mu);
+      m.cv.wait(lock, [&] { return m.stop || !m.to_compress.empty(); });
+      if (m.to_compress.empty()) return;
+      next = m.to_compress.front();
+      m.to_compress.pop_front();
+    }
+    // A failure leaves the plain segment in place; it stays readable and is retried at the next
+    // start-up.
+    (void)compress_segment(next, options_.zstd_level);
+  }
+}
+
+Status RawLogBackend::close() {
+  Impl& m = *impl_;
+  Status st;
+  if (m.fd >= 0) {
+    if (::fsync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
+    ::close(m.fd);
+    m.fd = -1;
+  }
+  if (m.compressor.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(m.mu);
+      m.stop = true;
+    }
+    m.cv.notify_all();
+    m.compressor.join();
+  }
+  return st;
+}
+
+Result<std::unique_ptr<RawSink>> make_raw_log_sink(const RawLogOptions& log,
+                                                   const QueuedSinkOptions& queue) {
+  auto backend = RawLogBackend::open(log);
+  if (!backend.ok()) return backend.error();
+  std::unique_ptr<RawSink> sink =
+      std::make_unique<QueuedSink>(std::move(backend.value()), "rawlog", queue);
+  return sink;
+}
+
+}  // namespace furrow::sinks
