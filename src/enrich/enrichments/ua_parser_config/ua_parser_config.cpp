@@ -1,0 +1,108 @@
+#include "enrich/enrichments/ua_parser_config/ua_parser_config.h"
+
+#include <functional>
+
+namespace furrow::enrich::enrichments {
+
+namespace {
+
+void append_version(std::string& out, const std::string& family,
+                    std::initializer_list<const std::string*> parts) {
+  out = family;
+  bool first = true;
+  for (const std::string* p : parts) {
+    if (p->empty()) break;
+    out += first ? ' ' : '.';
+    out += *p;
+    first = false;
+  }
+}
+
+}  // namespace
+
+std::string ua_parser_context_json(const ParsedUserAgent& p) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  std::string version;
+  w.StartObject();
+  w.Key("schema");
+  w.String(kUaParserContextSchema);
+  w.Key("data");
+  w.StartObject();
+  w.Key("useragentFamily");
+  write_string(w, p.ua.family);
+  w.Key("useragentMajor");
+  write_nullable(w, p.ua.major);
+  w.Key("useragentMinor");
+  write_nullable(w, p.ua.minor);
+  w.Key("useragentPatch");
+  write_nullable(w, p.ua.patch);
+  w.Key("useragentVersion");
+  append_version(version, p.ua.family, {&p.ua.major, &p.ua.minor, &p.ua.patch});
+  write_string(w, version);
+  w.Key("osFamily");
+  write_string(w, p.os.family);
+  w.Key("osMajor");
+  write_nullable(w, p.os.major);
+  w.Key("osMinor");
+  write_nullable(w, p.os.minor);
+  w.Key("osPatch");
+  write_nullable(w, p.os.patch);
+  w.Key("osPatchMinor");
+  write_nullable(w, p.os.patch_minor);
+  w.Key("osVersion");
+  append_version(version, p.os.family, {&p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor});
+  write_string(w, version);
+  w.Key("deviceFamily");
+  write_string(w, p.device.family);
+  w.EndObject();
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+void UaParserEnrichment::apply(EventContext& ctx) const {
+  const std::string& ua = ctx.event()[event::Field::useragent];
+  if (ua.empty()) return;
+  thread_local ParsedUserAgent parsed;
+  parser_->parse(ua, parsed);
+  ctx.add_derived_context(ua_parser_context_json(parsed));
+}
+
+Result<std::filesystem::path> ua_rules_path(const EnrichmentConfig& c, const LoadOptions& options) {
+  auto uri = optional_string(c, c.parameters, "uri", "data.parameters.uri");
+  if (!uri.ok()) return uri.error();
+  auto db = optional_string(c, c.parameters, "database", "data.parameters.database");
+  if (!db.ok()) return db.error();
+  if (uri->has_value() != db->has_value()) {
+    return c.error("data.parameters", "'uri' and 'database' must be given together");
+  }
+  if (uri->has_value()) {
+    return resolve_lookup(c, **uri, **db, "data.parameters", options);
+  }
+  std::filesystem::path p = options.default_ua_regexes.empty()
+                                ? std::filesystem::path("node_modules/uap-core/regexes.yaml")
+                                : options.default_ua_regexes;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec)) {
+    return c.error("data.parameters.database",
+                   "no rules file configured and the default " + p.string() +
+                       " does not exist (install the npm package uap-core)");
+  }
+  return p;
+}
+
+Result<std::shared_ptr<const Enrichment>> make_ua_parser(
+    const EnrichmentConfig& c, const LoadOptions& options,
+    const std::function<
+        Result<std::shared_ptr<const UserAgentParser>>(const std::filesystem::path&)>& parser_for) {
+  if (auto s = check_keys(c, c.parameters, {"uri", "database"}, "data.parameters"); !s.ok()) {
+    return s.error();
+  }
+  auto path = ua_rules_path(c, options);
+  if (!path.ok()) return path.error();
+  auto parser = parser_for(*path);
+  if (!parser.ok()) return c.error("data.parameters.database", parser.error().message);
+  return std::shared_ptr<const Enrichment>(std::make_shared<UaParserEnrichment>(*parser));
+}
+
+}  // namespace furrow::enrich::enrichments

@@ -1,0 +1,363 @@
+#include "enrich/enrichments/ua_parser_config/ua_rules.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "enrich/enrichments/config.h"
+
+namespace furrow::enrich::enrichments {
+
+namespace {
+
+// Which YAML keys feed the five output slots of each section.
+constexpr const char* kUaKeys[5] = {"family_replacement", "v1_replacement", "v2_replacement",
+                                    "v3_replacement", "v4_replacement"};
+constexpr const char* kOsKeys[5] = {"os_replacement", "os_v1_replacement", "os_v2_replacement",
+                                    "os_v3_replacement", "os_v4_replacement"};
+constexpr const char* kDeviceKeys[5] = {"device_replacement", "brand_replacement",
+                                        "model_replacement", nullptr, nullptr};
+
+// Shorter literals are not worth filtering on (too common).
+constexpr int kMinAtomLength = 3;
+
+RE2::Options rule_options() {
+  RE2::Options o;
+  o.set_log_errors(false);
+  // The rule set is large; give each compiled program and the shared DFA room.
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+std::string_view trim_ws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Expands $1..$9 in `tmpl` from the groups (a group that did not take part is empty).
+void substitute(std::string_view tmpl, const re2::StringPiece* groups, int ngroups,
+                std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < tmpl.size(); ++i) {
+    char c = tmpl[i];
+    if (c == '$' && i + 1 < tmpl.size() && tmpl[i + 1] >= '1' && tmpl[i + 1] <= '9') {
+      int g = tmpl[i + 1] - '0';
+      if (g < ngroups && groups[g].data() != nullptr)
+        out.append(groups[g].data(), groups[g].size());
+      ++i;
+    } else {
+      out.push_back(c);
+    }
+  }
+  std::string_view t = trim_ws(out);
+  if (t.size() != out.size()) out = std::string(t);
+}
+
+// Slot value: the replacement when the rule has one, else capture group `group` (if any).
+void slot_value(const UserAgentRules::Rule& rule, int slot, int group,
+                const re2::StringPiece* groups, int ngroups, std::string& out) {
+  if (rule.has[slot]) {
+    substitute(rule.repl[slot], groups, ngroups, out);
+    return;
+  }
+  out.clear();
+  if (group > 0 && group < ngroups && groups[group].data() != nullptr) {
+    std::string_view v = trim_ws(std::string_view(groups[group].data(), groups[group].size()));
+    out.assign(v.data(), v.size());
+  }
+}
+
+Status load_section(const YAML::Node& root, const char* name, const char* const keys[5],
+                    const std::string& origin, UserAgentRules::Section& section) {
+  YAML::Node list = root[name];
+  if (!list || !list.IsSequence()) {
+    return Error{origin + ": key '" + name + "': expected a list of rules"};
+  }
+  RE2::Options opts = rule_options();
+  section.filter = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
+  std::size_t index = 0;
+  for (const auto& item : list) {
+    std::string where = origin + ": key '" + name + "[" + std::to_string(index) + "]";
+    if (!item.IsMap() || !item["regex"] || !item["regex"].IsScalar()) {
+      return Error{where + ".regex': required string is missing"};
+    }
+    std::string pattern = translate_pcre(item["regex"].Scalar());
+    if (item["regex_flag"] && item["regex_flag"].IsScalar() && item["regex_flag"].Scalar() == "i") {
+      pattern = "(?i)" + pattern;
+    }
+    UserAgentRules::Rule rule;
+    rule.re = std::make_unique<RE2>(pattern, opts);
+    if (!rule.re->ok()) {
+      return Error{where + ".regex': does not compile with RE2: " + rule.re->error()};
+    }
+    for (int s = 0; s < 5; ++s) {
+      if (keys[s] == nullptr) continue;
+      YAML::Node r = item[keys[s]];
+      if (r && r.IsScalar()) {
+        rule.repl[s] = r.Scalar();
+        rule.has[s] = true;
+      }
+    }
+    int id = -1;
+    if (section.filter->Add(pattern, opts, &id) != RE2::NoError ||
+        id != static_cast<int>(section.rules.size())) {
+      return Error{where + ".regex': rejected by the RE2 prefilter"};
+    }
+    section.rules.push_back(std::move(rule));
+    ++index;
+  }
+  std::vector<std::string> atoms;
+  section.filter->Compile(&atoms);
+  if (!atoms.empty()) {
+    RE2::Options aopts = rule_options();
+    aopts.set_literal(true);
+    section.atoms = std::make_unique<RE2::Set>(aopts, RE2::UNANCHORED);
+    for (const auto& a : atoms) {
+      std::string err;
+      if (section.atoms->Add(a, &err) < 0) {
+        return Error{origin + ": key '" + name + "': atom '" + a + "' rejected: " + err};
+      }
+    }
+    if (!section.atoms->Compile()) {
+      return Error{origin + ": key '" + name + "': too many prefilter atoms for RE2::Set"};
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string translate_pcre(std::string_view p) {
+  // uap-core writes its rules for PCRE-like engines. Translated here:
+  //  - "\Z" / "\z" (end of input) → "$" (RE2 without multi-line mode: end of text).
+  //  - "(?<name>" named groups → "(?P<name>".
+  //  - atomic groups "(?>" → "(?:" and possessive quantifiers "*+", "++", "?+" → greedy ones:
+  //    without backtracking the two mean the same for a DFA.
+  //  - "\/" and other escaped punctuation are valid RE2 and kept.
+  // Lookaround and back-references have no RE2 equivalent; rules using them fail to load with a
+  // clear message (the current uap-core rules use none).
+  std::string out;
+  out.reserve(p.size());
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      char n = p[i + 1];
+      if (!in_class && (n == 'Z' || n == 'z')) {
+        out += '$';
+      } else {
+        out += c;
+        out += n;
+      }
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is a literal.
+      if (i + 1 < p.size() && p[i + 1] == '^') {
+        out += '^';
+        ++i;
+      }
+      if (i + 1 < p.size() && p[i + 1] == ']') {
+        out += "\\]";
+        ++i;
+      }
+      continue;
+    }
+    if (c == '(' && p.substr(i, 3) == "(?>") {
+      out += "(?:";
+      i += 2;
+      continue;
+    }
+    if (c == '(' && p.substr(i, 3) == "(?<" && i + 3 < p.size() && p[i + 3] != '=' &&
+        p[i + 3] != '!') {
+      out += "(?P<";
+      i += 2;
+      continue;
+    }
+    if (c == '+' && !out.empty() &&
+        (out.back() == '*' || out.back() == '+' || out.back() == '?' || out.back() == '}')) {
+      // Possessive quantifier: drop the '+', unless the previous char was an escaped literal.
+      bool escaped = out.size() >= 2 && out[out.size() - 2] == '\\';
+      if (!escaped) continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+int UserAgentRules::Section::first_match(std::string_view text, re2::StringPiece* groups,
+                                         int max_groups, int& ngroups) const {
+  // Per-thread scratch so the hot path does not allocate once warmed up.
+  thread_local std::string lower;
+  thread_local std::vector<int> atom_hits;
+  thread_local std::vector<int> candidates;
+  lower.assign(text.data(), text.size());
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  atom_hits.clear();
+  if (atoms) atoms->Match(lower, &atom_hits);
+  filter->AllPotentials(atom_hits, &candidates);
+  // AllPotentials returns rule indices in ascending (file) order.
+  re2::StringPiece sp(text.data(), text.size());
+  for (int idx : candidates) {
+    const Rule& rule = rules[static_cast<std::size_t>(idx)];
+    int n = std::min(max_groups, rule.re->NumberOfCapturingGroups() + 1);
+    if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, groups, n)) {
+      ngroups = n;
+      return idx;
+    }
+  }
+  return -1;
+}
+
+Result<std::shared_ptr<const UserAgentRules>> UserAgentRules::from_yaml(std::string_view yaml,
+                                                                        const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return Error{origin + ": not valid YAML: " + e.what()};
+  }
+  if (!root.IsMap()) return Error{origin + ": expected a YAML mapping of rule sections"};
+  auto rules = std::make_shared<UserAgentRules>();
+  try {
+    if (auto s = load_section(root, "user_agent_parsers", kUaKeys, origin, rules->ua_); !s.ok()) {
+      return s.error();
+    }
+    if (auto s = load_section(root, "os_parsers", kOsKeys, origin, rules->os_); !s.ok()) {
+      return s.error();
+    }
+    if (auto s = load_section(root, "device_parsers", kDeviceKeys, origin, rules->device_);
+        !s.ok()) {
+      return s.error();
+    }
+  } catch (const YAML::Exception& e) {
+    return Error{origin + ": malformed rules: " + e.what()};
+  }
+  return std::shared_ptr<const UserAgentRules>(std::move(rules));
+}
+
+Result<std::shared_ptr<const UserAgentRules>> UserAgentRules::from_file(
+    const std::filesystem::path& path) {
+  auto text = read_whole_file(path);
+  if (!text.ok()) return text.error();
+  return from_yaml(*text, path.string());
+}
+
+std::size_t UserAgentRules::rule_count() const {
+  return ua_.rules.size() + os_.rules.size() + device_.rules.size();
+}
+
+void UserAgentRules::parse(std::string_view user_agent, ParsedUserAgent& out) const {
+  if (user_agent.size() > kMaxUserAgentLength)
+    user_agent = user_agent.substr(0, kMaxUserAgentLength);
+  constexpr int kMaxGroups = 10;
+  re2::StringPiece groups[kMaxGroups];
+
+  auto run = [&](const Section& sec, auto&& fill) {
+    int n = 0;
+    int idx = sec.first_match(user_agent, groups, kMaxGroups, n);
+    if (idx < 0) return false;
+    fill(sec.rules[static_cast<std::size_t>(idx)], n);
+    return true;
+  };
+
+  auto& ua = out.ua;
+  if (!run(ua_, [&](const Rule& r, int n) {
+        slot_value(r, 0, 1, groups, n, ua.family);
+        slot_value(r, 1, 2, groups, n, ua.major);
+        slot_value(r, 2, 3, groups, n, ua.minor);
+        slot_value(r, 3, 4, groups, n, ua.patch);
+        slot_value(r, 4, 5, groups, n, ua.patch_minor);
+      })) {
+    ua.major.clear();
+    ua.minor.clear();
+    ua.patch.clear();
+    ua.patch_minor.clear();
+    ua.family.clear();
+  }
+  if (ua.family.empty()) ua.family = "Other";
+
+  auto& os = out.os;
+  if (!run(os_, [&](const Rule& r, int n) {
+        slot_value(r, 0, 1, groups, n, os.family);
+        slot_value(r, 1, 2, groups, n, os.major);
+        slot_value(r, 2, 3, groups, n, os.minor);
+        slot_value(r, 3, 4, groups, n, os.patch);
+        slot_value(r, 4, 5, groups, n, os.patch_minor);
+      })) {
+    os.family.clear();
+    os.major.clear();
+    os.minor.clear();
+    os.patch.clear();
+    os.patch_minor.clear();
+  }
+  if (os.family.empty()) os.family = "Other";
+
+  auto& dev = out.device;
+  if (!run(device_, [&](const Rule& r, int n) {
+        slot_value(r, 0, 1, groups, n, dev.family);
+        slot_value(r, 1, 0, groups, n, dev.brand);
+        slot_value(r, 2, 1, groups, n, dev.model);
+      })) {
+    dev.family.clear();
+    dev.brand.clear();
+    dev.model.clear();
+  }
+  if (dev.family.empty()) dev.family = "Other";
+}
+
+UserAgentCache::UserAgentCache(std::size_t capacity)
+    : capacity_(capacity), per_shard_(std::max<std::size_t>(1, capacity / kShards)) {}
+
+UserAgentCache::Shard& UserAgentCache::shard_for(std::string_view ua) {
+  return shards_[std::hash<std::string_view>{}(ua) % kShards];
+}
+
+bool UserAgentCache::get(std::string_view ua, ParsedUserAgent& out) {
+  Shard& s = shard_for(ua);
+  std::lock_guard lock(s.mu);
+  auto it = s.index.find(ua);
+  if (it == s.index.end()) return false;
+  s.lru.splice(s.lru.begin(), s.lru, it->second);
+  out = it->second->second;
+  return true;
+}
+
+void UserAgentCache::put(std::string_view ua, const ParsedUserAgent& value) {
+  Shard& s = shard_for(ua);
+  std::lock_guard lock(s.mu);
+  if (s.index.count(ua) != 0) return;
+  s.lru.emplace_front(std::string(ua), value);
+  s.index.emplace(std::string_view(s.lru.front().first), s.lru.begin());
+  while (s.lru.size() > per_shard_) {
+    s.index.erase(std::string_view(s.lru.back().first));
+    s.lru.pop_back();
+  }
+}
+
+UserAgentParser::UserAgentParser(std::shared_ptr<const UserAgentRules> rules,
+                                 std::size_t cache_size)
+    : rules_(std::move(rules)) {
+  if (cache_size > 0) cache_ = std::make_unique<UserAgentCache>(cache_size);
+}
+
+void UserAgentParser::parse(std::string_view ua, ParsedUserAgent& out) const {
+  if (ua.size() > kMaxUserAgentLength) ua = ua.substr(0, kMaxUserAgentLength);
+  if (cache_ && cache_->get(ua, out)) return;
+  rules_->parse(ua, out);
+  if (cache_) cache_->put(ua, out);
+}
+
+}  // namespace furrow::enrich::enrichments

@@ -1,0 +1,134 @@
+// uap-core user-agent rules (regexes.yaml) evaluated with RE2: a linear-time engine, so no user
+// agent can make parsing slow (no backtracking). Semantics follow uap-core's specification: in
+// each section (user_agent_parsers, os_parsers, device_parsers) the first rule, in file order,
+// whose regex matches anywhere in the string wins; replacements substitute $1..$9; empty results
+// are null; an unmatched family is "Other".
+//
+// Speed: each section uses RE2's FilteredRE2 prefilter. The literal atoms of all rules form one
+// RE2::Set (a single DFA pass over the lower-cased user agent finds which atoms occur); only the
+// rules those atoms allow are then tried, in file order, until one matches. (A plain RE2::Set
+// over the full rules was measured at milliseconds per string: its many-match DFA states are
+// huge.) User agents longer than kMaxUserAgentLength
+// bytes are cut to that length before matching.
+//
+// PCRE constructs RE2 lacks are translated when the rules load (see translate_pcre and
+// docs/enrichments.md); a rule that still does not compile is a start-up error naming it.
+#pragma once
+
+#include <re2/filtered_re2.h>
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <atomic>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+
+namespace furrow::enrich::enrichments {
+
+inline constexpr std::size_t kMaxUserAgentLength = 2048;
+
+// Parse result. Empty strings are null.
+struct ParsedUserAgent {
+  struct Agent {
+    std::string family = "Other";
+    std::string major, minor, patch, patch_minor;
+  } ua;
+  struct Os {
+    std::string family = "Other";
+    std::string major, minor, patch, patch_minor;
+  } os;
+  struct Device {
+    std::string family = "Other";
+    std::string brand, model;
+  } device;
+};
+
+// Rewrites PCRE-only syntax into RE2 syntax. Returns the translated pattern (unchanged when
+// nothing needed translating).
+std::string translate_pcre(std::string_view pattern);
+
+class UserAgentRules {
+ public:
+  // Loads regexes.yaml text; `origin` names it in errors.
+  static Result<std::shared_ptr<const UserAgentRules>> from_yaml(std::string_view yaml,
+                                                                 const std::string& origin);
+  static Result<std::shared_ptr<const UserAgentRules>> from_file(const std::filesystem::path& path);
+
+  // Thread-safe; never throws.
+  void parse(std::string_view user_agent, ParsedUserAgent& out) const;
+  ParsedUserAgent parse(std::string_view user_agent) const {
+    ParsedUserAgent p;
+    parse(user_agent, p);
+    return p;
+  }
+
+  std::size_t rule_count() const;
+
+  struct Rule {
+    std::unique_ptr<RE2> re;
+    // Replacement templates; `has` says whether the rule set it (else a capture group is used).
+    std::string repl[5];
+    bool has[5] = {false, false, false, false, false};
+  };
+  struct Section {
+    std::vector<Rule> rules;
+    // Prefilter: the literal strings ("atoms") each rule needs; only rules whose atoms occur in
+    // the (lower-cased) text are tried, in file order.
+    std::unique_ptr<re2::FilteredRE2> filter;
+    std::unique_ptr<RE2::Set> atoms;  // nullptr when there are no atoms
+    // Index of the first matching rule or -1; on a match `groups` holds its capture groups
+    // ([0] = whole match) and `ngroups` their count.
+    int first_match(std::string_view text, re2::StringPiece* groups, int max_groups,
+                    int& ngroups) const;
+  };
+
+ private:
+  Section ua_, os_, device_;
+};
+
+// A bounded, thread-safe LRU cache of parse results keyed by the user-agent string. Sharded so
+// that worker threads rarely wait on each other.
+class UserAgentCache {
+ public:
+  explicit UserAgentCache(std::size_t capacity);
+  // Copies a cached result into `out`; false on a miss.
+  bool get(std::string_view ua, ParsedUserAgent& out);
+  void put(std::string_view ua, const ParsedUserAgent& value);
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    std::list<std::pair<std::string, ParsedUserAgent>> lru;  // most recent first
+    std::unordered_map<std::string_view,
+                       std::list<std::pair<std::string, ParsedUserAgent>>::iterator>
+        index;
+  };
+  static constexpr std::size_t kShards = 16;
+  Shard& shard_for(std::string_view ua);
+  std::size_t capacity_;
+  std::size_t per_shard_;
+  Shard shards_[kShards];
+};
+
+// Rules plus an optional cache: what both ua_parser_config and user_agent_utils_config use.
+class UserAgentParser {
+ public:
+  UserAgentParser(std::shared_ptr<const UserAgentRules> rules, std::size_t cache_size);
+  void parse(std::string_view ua, ParsedUserAgent& out) const;
+  const UserAgentRules& rules() const { return *rules_; }
+
+ private:
+  std::shared_ptr<const UserAgentRules> rules_;
+  std::unique_ptr<UserAgentCache> cache_;
+};
+
+}  // namespace furrow::enrich::enrichments
