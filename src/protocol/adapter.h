@@ -23,7 +23,8 @@ struct AdapterError {
   std::string version;
   // Each entry is one compact JSON object in Snowplow's bad-row message shapes, e.g.
   // {"field":"contentType","value":"text/plain","expectation":"..."} or, for
-  // kCollectorPayloadFormat, the single `message` object {"payloadField":..,"value":..,"expectation":..}.
+  // kCollectorPayloadFormat, the single `message` object
+  // {"payloadField":..,"value":..,"expectation":..}.
   std::vector<std::string> messages_json;
 };
 

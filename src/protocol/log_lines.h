@@ -15,9 +15,11 @@ enum class LineResult {
 };
 
 // CloudFront web-distribution access log line. Collector name "cloudfront".
-LineResult parse_cloudfront_line(std::string_view line, event::CollectorPayload& out, std::string& error);
+LineResult parse_cloudfront_line(std::string_view line, event::CollectorPayload& out,
+                                 std::string& error);
 
 // Clojure collector (Tomcat valve) log line. Collector name from the cv= the valve appends.
-LineResult parse_tomcat_line(std::string_view line, event::CollectorPayload& out, std::string& error);
+LineResult parse_tomcat_line(std::string_view line, event::CollectorPayload& out,
+                             std::string& error);
 
 }  // namespace furrow::protocol

@@ -1,0 +1,40 @@
+// Shared between adapt() and the individual adapters; not part of the protocol module's interface.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "event/collector_payload.h"
+#include "event/raw_event.h"
+
+namespace furrow::protocol::detail {
+
+// What an adapter sees: the payload, its decoded query string (last occurrence wins) and the
+// vendor/version from the path.
+struct Request {
+  const event::CollectorPayload& payload;
+  const event::Params& query;
+  std::string_view vendor;
+  std::string_view version;
+};
+
+// On success an adapter appends one parameter map per event to `events`; on failure it appends
+// one or more compact JSON messages to `messages` and returns false.
+using AdapterFn = bool (*)(const Request&, std::vector<event::Params>& events,
+                           std::vector<std::string>& messages);
+
+bool tp1_adapter(const Request&, std::vector<event::Params>&, std::vector<std::string>&);
+bool tp2_adapter(const Request&, std::vector<event::Params>&, std::vector<std::string>&);
+bool redirect_adapter(const Request&, std::vector<event::Params>&, std::vector<std::string>&);
+bool iglu_adapter(const Request&, std::vector<event::Params>&, std::vector<std::string>&);
+
+inline constexpr std::string_view kUnstructEventSchema =
+    "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0";
+inline constexpr std::string_view kContextsSchema =
+    "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1";
+
+// {"schema":<unstruct_event>,"data":{"schema":<schema>,"data":<data_json>}}
+std::string unstruct_event_json(std::string_view schema, std::string_view data_json);
+
+}  // namespace furrow::protocol::detail

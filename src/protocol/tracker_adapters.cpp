@@ -1,0 +1,530 @@
+// Tracker Protocol adapters: tp1 (GET pixel), tp2 (GET and POST payload_data batches) and the
+// click redirect (/r/tp2), with Snowplow's failure messages (spec sections 1.1, 2.5, 7
+// TV-14/TV-22).
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "common/base64.h"
+#include "common/url_codec.h"
+#include "protocol/adapters_internal.h"
+#include "protocol/json_util.h"
+#include "protocol/messages.h"
+
+namespace furrow::protocol::detail {
+namespace {
+
+using event::Params;
+using rapidjson::SizeType;
+
+constexpr std::string_view kContentTypes[] = {"application/json", "application/json; charset=utf-8",
+                                              "application/json; charset=UTF-8"};
+constexpr std::string_view kContentTypesText =
+    "expected one of application/json, application/json; charset=utf-8, application/json; "
+    "charset=UTF-8";
+constexpr std::string_view kPayloadDataCriterion =
+    "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-*";
+
+// payload_data 1-0-0 keys; later versions add ua (1-0-1), tnuid (1-0-2), stm and sid (1-0-3), ttm
+// (1-0-4).
+constexpr std::array<std::string_view, 75> kPayloadKeys100 = {
+    "tna",    "aid",    "p",       "dtm",    "tz",    "e",     "tid",     "eid",    "tv",
+    "duid",   "nuid",   "uid",     "vid",    "ip",    "res",   "url",     "page",   "refr",
+    "fp",     "ctype",  "cookie",  "lang",   "f_pdf", "f_qt",  "f_realp", "f_wma",  "f_dir",
+    "f_fla",  "f_java", "f_gears", "f_ag",   "cd",    "ds",    "cs",      "vp",     "mac",
+    "pp_mix", "pp_max", "pp_miy",  "pp_may", "ad_ba", "ad_ca", "ad_ad",   "ad_uid", "tr_id",
+    "tr_af",  "tr_tt",  "tr_tx",   "tr_sh",  "tr_ci", "tr_st", "tr_co",   "tr_cu",  "ti_id",
+    "ti_sk",  "ti_nm",  "ti_na",   "ti_ca",  "ti_pr", "ti_qu", "ti_cu",   "sa",     "sn",
+    "st",     "sp",     "se_ca",   "se_ac",  "se_la", "se_pr", "se_va",   "ue_na",  "ue_pr",
+    "ue_px",  "co",     "cx"};
+
+// The addition (1-0-<n>) that introduced `key`, or -1 when no payload_data version allows it.
+int key_since(std::string_view key) {
+  for (auto k : kPayloadKeys100) {
+    if (k == key) return 0;
+  }
+  if (key == "ua") return 1;
+  if (key == "tnuid") return 2;
+  if (key == "stm" || key == "sid") return 3;
+  if (key == "ttm") return 4;
+  return -1;
+}
+
+// One failed JSON-schema check, reported as networknt's validator words it.
+struct DataReport {
+  std::string message;
+  std::string path;
+  std::string keyword;
+  std::vector<std::string> targets;
+};
+
+// SAX reader for a payload_data body: collects the envelope's schema and every event's members,
+// noting non-string values, without building a DOM.
+class PayloadHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PayloadHandler> {
+ public:
+  struct Member {
+    std::string key;
+    std::string value;      // the string value
+    std::string_view type;  // "string" or the JSON type found
+  };
+  struct Element {
+    std::string_view type;  // "object" or the JSON type found
+    std::vector<Member> members;
+  };
+
+  bool root_is_object = false;
+  bool schema_seen = false, schema_is_string = false, data_seen = false;
+  std::string schema;
+  std::string_view data_type;
+  std::vector<Element> elements;
+  bool too_deep = false;
+
+  bool Null() { return value("null", {}); }
+  bool Bool(bool b) { return value("boolean", b ? "true" : "false"); }
+  bool RawNumber(const char* s, SizeType n, bool) {
+    std::string_view text(s, n);
+    return value(json_type_name(text), text);
+  }
+  bool String(const char* s, SizeType n, bool) { return value("string", std::string_view(s, n)); }
+  bool Key(const char* s, SizeType n, bool) {
+    if (depth_ == 1) top_key_.assign(s, n);
+    if (depth_ == 3 && in_data_) member_key_.assign(s, n);
+    return true;
+  }
+  bool StartObject() { return open("object"); }
+  bool EndObject(SizeType) { return close(); }
+  bool StartArray() { return open("array"); }
+  bool EndArray(SizeType) { return close(); }
+
+ private:
+  // A value (scalar, or the start of a container) at the current depth.
+  void place(std::string_view type, std::string_view text) {
+    if (depth_ == 1 && root_is_object) {
+      if (top_key_ == "schema") {
+        schema_seen = true;
+        schema_is_string = type == "string";
+        if (schema_is_string) schema.assign(text);
+      } else if (top_key_ == "data") {
+        data_seen = true;
+        data_type = type;
+        elements.clear();
+      }
+    } else if (depth_ == 2 && in_data_) {
+      elements.push_back(Element{type, {}});
+    } else if (depth_ == 3 && in_data_ && !elements.empty() && elements.back().type == "object") {
+      auto& members = elements.back().members;
+      // A repeated key keeps its first position and the last value, as a JSON object map does.
+      for (auto& m : members) {
+        if (m.key == member_key_) {
+          m.value.assign(text);
+          m.type = type;
+          return;
+        }
+      }
+      members.push_back(Member{member_key_, std::string(text), type});
+    }
+  }
+  bool value(std::string_view type, std::string_view text) {
+    if (depth_ == 0) return true;  // a scalar root: handled as "not an object" by the caller
+    place(type, text);
+    return true;
+  }
+  bool open(std::string_view type) {
+    if (depth_ >= kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    if (depth_ == 0) {
+      root_is_object = type == "object";
+    } else {
+      place(type, {});
+    }
+    if (depth_ == 1 && root_is_object && top_key_ == "data" && type == "array") in_data_ = true;
+    ++depth_;
+    return true;
+  }
+  bool close() {
+    --depth_;
+    if (depth_ == 1) in_data_ = false;
+    return true;
+  }
+
+  int depth_ = 0;
+  bool in_data_ = false;
+  std::string top_key_;
+  std::string member_key_;
+};
+
+std::string now_iso8601() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string resolution_error() {
+  JsonText j;
+  j.begin_object();
+  j.key("error");
+  j.str("ResolutionError");
+  j.key("lookupHistory");
+  j.begin_array();
+  j.begin_object();
+  j.key("repository");
+  j.str("Iglu Central");
+  j.key("errors");
+  j.begin_array();
+  j.begin_object();
+  j.key("error");
+  j.str("NotFound");
+  j.end_object();
+  j.end_array();
+  j.key("attempts");
+  j.w().Int(1);
+  j.key("lastAttempt");
+  j.str(now_iso8601());
+  j.end_object();
+  j.end_array();
+  j.end_object();
+  return j.take();
+}
+
+std::string validation_error(const std::vector<DataReport>& reports) {
+  JsonText j;
+  j.begin_object();
+  j.key("error");
+  j.str("ValidationError");
+  j.key("dataReports");
+  j.begin_array();
+  for (const auto& r : reports) {
+    j.begin_object();
+    j.key("message");
+    j.str(r.message);
+    j.key("path");
+    j.str(r.path);
+    j.key("keyword");
+    j.str(r.keyword);
+    j.key("targets");
+    j.begin_array();
+    for (const auto& t : r.targets) j.str(t);
+    j.end_array();
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.take();
+}
+
+// Validates the events against payload_data 1-0-<addition>: an array (minItems 1) of objects whose
+// keys all belong to that version, whose values are all strings and that have tv, p and e.
+std::vector<DataReport> validate_payload_data(const PayloadHandler& h, int addition) {
+  std::vector<DataReport> reports;
+  if (h.data_type != "array") {
+    reports.push_back({"$: " + std::string(h.data_type) + " found, array expected",
+                       "$",
+                       "type",
+                       {std::string(h.data_type), "array"}});
+    return reports;
+  }
+  for (std::size_t i = 0; i < h.elements.size(); ++i) {
+    const auto& el = h.elements[i];
+    std::string at = "$[" + std::to_string(i) + "]";
+    if (el.type != "object") {
+      reports.push_back({at + ": " + std::string(el.type) + " found, object expected",
+                         at,
+                         "type",
+                         {std::string(el.type), "object"}});
+      continue;
+    }
+    for (const auto& m : el.members) {
+      int since = key_since(m.key);
+      if (since < 0 || since > addition) {
+        reports.push_back(
+            {at + "." + m.key +
+                 ": is not defined in the schema and the schema does not allow additional "
+                 "properties",
+             at,
+             "additionalProperties",
+             {m.key}});
+      } else if (m.type != "string") {
+        reports.push_back(
+            {at + "." + m.key + ": " + std::string(m.type) + " found, string expected",
+             at + "." + m.key,
+             "type",
+             {std::string(m.type), "string"}});
+      }
+    }
+    for (std::string_view req : {"tv", "p", "e"}) {
+      bool present = false;
+      for (const auto& m : el.members) present |= m.key == req;
+      if (!present) {
+        reports.push_back({at + "." + std::string(req) + ": is missing but it is required",
+                           at,
+                           "required",
+                           {std::string(req)}});
+      }
+    }
+  }
+  if (h.elements.empty()) {
+    reports.push_back(
+        {"$: there must be a minimum of 1 items in the array", "$", "minItems", {"1"}});
+  }
+  return reports;
+}
+
+// The compact text of `body` for messages that embed the parsed JSON (NotIglu).
+std::string compact_or_raw(std::string_view body) {
+  CompactJson c;
+  std::string error;
+  if (compact_json(body, c, error)) return c.text;
+  return std::string(body);
+}
+
+bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& events,
+              std::vector<std::string>& messages) {
+  // Java sees the body as a String: invalid UTF-8 has already become U+FFFD.
+  std::string repaired;
+  if (!common::utf8_repair_append(body, repaired)) body = repaired;
+
+  PayloadHandler h;
+  rapidjson::MemoryStream stream(body.data(), body.size());
+  rapidjson::Reader reader;
+  auto result =
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(stream,
+                                                                                           h);
+  if (!result) {
+    std::string error;
+    CompactJson ignored;
+    if (!compact_json(body, ignored, error)) {
+      messages.push_back(msg::not_json("body", body, error));
+      return false;
+    }
+    messages.push_back(msg::not_json("body", body, "invalid json"));
+    return false;
+  }
+  // Self-describing envelope (iglu-core SelfDescribingData.parse).
+  SchemaKeyParts key;
+  const char* code = nullptr;
+  if (!h.root_is_object || !h.schema_seen || !h.schema_is_string) {
+    code = "INVALID_DATA_PAYLOAD";
+  } else if ((code = parse_schema_uri(h.schema, key)) == nullptr && !h.data_seen) {
+    code = "INVALID_DATA_PAYLOAD";
+  }
+  if (code != nullptr) {
+    messages.push_back(msg::not_iglu(compact_or_raw(body), code));
+    return false;
+  }
+  bool is_payload_data = key.vendor == "com.snowplowanalytics.snowplow" &&
+                         key.name == "payload_data" && key.format == "jsonschema";
+  if (!is_payload_data) {
+    messages.push_back(msg::criterion_mismatch(h.schema, kPayloadDataCriterion));
+    return false;
+  }
+  if (key.model != 1 || key.revision != 0 || key.addition > 4) {
+    // Iglu lookup of a payload_data version that does not exist.
+    messages.push_back(msg::iglu_error(h.schema, resolution_error()));
+    return false;
+  }
+  auto reports = validate_payload_data(h, key.addition);
+  if (!reports.empty()) {
+    messages.push_back(msg::iglu_error(h.schema, validation_error(reports)));
+    return false;
+  }
+  std::size_t first = events.size();
+  events.reserve(first + h.elements.size());
+  for (const auto& el : h.elements) {
+    Params& p = events.emplace_back();
+    p.reserve(el.members.size() + req.query.size());
+    for (const auto& m : el.members) p.set(m.key, m.value);
+    // Query-string parameters are merged into every event and win on a clash.
+    for (const auto& q : req.query.items()) p.set(q.name, q.value);
+  }
+  return true;
+}
+
+bool is_allowed_content_type(std::string_view ct) {
+  for (auto allowed : kContentTypes) {
+    if (ct == allowed) return true;
+  }
+  return false;
+}
+
+// Adds the uri_redirect entity to an existing contexts JSON (plain), prepending it to "data".
+bool add_to_co(std::string_view entity, std::string_view field, std::string_view existing,
+               std::string& out, std::vector<std::string>& messages) {
+  std::string repaired;
+  std::string_view text = existing;
+  if (!common::utf8_repair_append(existing, repaired)) text = repaired;
+  CompactJson c;
+  std::string error;
+  if (!compact_json(text, c, error, entity)) {
+    messages.push_back(msg::not_json(field, existing, error));
+    return false;
+  }
+  out = std::move(c.text);
+  return true;
+}
+
+}  // namespace
+
+std::string unstruct_event_json(std::string_view schema, std::string_view data_json) {
+  JsonText j;
+  j.begin_object();
+  j.key("schema");
+  j.str(kUnstructEventSchema);
+  j.key("data");
+  j.begin_object();
+  j.key("schema");
+  j.str(schema);
+  j.key("data");
+  j.raw(data_json);
+  j.end_object();
+  j.end_object();
+  return j.take();
+}
+
+bool tp1_adapter(const Request& req, std::vector<Params>& events,
+                 std::vector<std::string>& messages) {
+  if (req.query.empty()) {
+    messages.push_back(msg::input_data("querystring", std::nullopt,
+                                       "empty querystring: not a valid URI redirect"));
+    return false;
+  }
+  events.push_back(req.query);
+  return true;
+}
+
+bool tp2_adapter(const Request& req, std::vector<Params>& events,
+                 std::vector<std::string>& messages) {
+  const auto& body = req.payload.body;
+  const auto& ct = req.payload.content_type;
+  if (!body && req.query.empty()) {
+    messages.push_back(
+        msg::input_data("body", std::nullopt, "empty body: not a valid tracker protocol event"));
+    messages.push_back(msg::input_data("querystring", std::nullopt,
+                                       "empty querystring: not a valid tracker protocol event"));
+    return false;
+  }
+  if (ct && !is_allowed_content_type(*ct)) {
+    messages.push_back(msg::input_data("contentType", *ct, kContentTypesText));
+    return false;
+  }
+  if (body && !ct) {
+    messages.push_back(msg::input_data("contentType", std::nullopt, kContentTypesText));
+    return false;
+  }
+  if (!body && ct) {
+    // Snowplow's wording, "track" included.
+    messages.push_back(
+        msg::input_data("body", std::nullopt, "empty body: not a valid track protocol event"));
+    return false;
+  }
+  if (!body) {
+    events.push_back(req.query);
+    return true;
+  }
+  return tp2_post(req, *body, events, messages);
+}
+
+bool redirect_adapter(const Request& req, std::vector<Params>& events,
+                      std::vector<std::string>& messages) {
+  const Params& q = req.query;
+  if (q.empty()) {
+    messages.push_back(msg::input_data("querystring", std::nullopt,
+                                       "empty querystring: not a valid URI redirect"));
+    return false;
+  }
+  const std::string* u = q.get("u");
+  if (u == nullptr) {
+    std::string qs;
+    for (const auto& p : q.items()) {
+      if (!qs.empty()) qs.push_back('&');
+      qs += p.name;
+      qs.push_back('=');
+      qs += p.value ? *p.value : std::string("null");
+    }
+    messages.push_back(
+        msg::input_data("querystring", qs, "missing `u` parameter: not a valid URI redirect"));
+    return false;
+  }
+  // {"schema":"iglu:.../uri_redirect/jsonschema/1-0-0","data":{"uri":<u>}}
+  JsonText entity_json;
+  entity_json.begin_object();
+  entity_json.key("schema");
+  entity_json.str("iglu:com.snowplowanalytics.snowplow/uri_redirect/jsonschema/1-0-0");
+  entity_json.key("data");
+  entity_json.begin_object();
+  entity_json.key("uri");
+  entity_json.str(*u);
+  entity_json.end_object();
+  entity_json.end_object();
+  std::string entity = entity_json.take();
+
+  Params p;
+  p.reserve(q.size() + 4);
+  for (const auto& item : q.items()) {
+    if (item.name != "u") p.set(item.name, item.value);
+  }
+  if (q.contains("e")) {
+    const std::string* cx = q.get("cx");
+    const std::string* co = q.get("co");
+    if (cx != nullptr) {
+      std::string decoded;
+      if (!common::base64_decode(*cx, decoded)) {
+        messages.push_back(
+            msg::input_data("cx", *cx, "could not base64 decode: invalid base64 input"));
+        return false;
+      }
+      std::string merged;
+      if (!add_to_co(entity, "co|cx", decoded, merged, messages)) return false;
+      p.set("cx", common::base64url_encode(merged));
+    } else if (co != nullptr && !co->empty()) {
+      std::string merged;
+      if (!add_to_co(entity, "co|cx", *co, merged, messages)) return false;
+      p.set("co", std::move(merged));
+    } else {
+      JsonText contexts;
+      contexts.begin_object();
+      contexts.key("schema");
+      contexts.str(kContextsSchema);
+      contexts.key("data");
+      contexts.begin_array();
+      contexts.raw(entity);
+      contexts.end_array();
+      contexts.end_object();
+      p.set("co", contexts.take());
+    }
+  } else {
+    p.set("e", "ue");
+    JsonText ue;
+    ue.begin_object();
+    ue.key("schema");
+    ue.str(kUnstructEventSchema);
+    ue.key("data");
+    ue.raw(entity);
+    ue.end_object();
+    p.set("ue_pr", ue.take());
+  }
+  p.set("tv", "r-tp2");
+  const std::string* platform = q.get("p");
+  if (platform != nullptr) {
+    p.set("p", *platform);
+  } else if (!q.contains("p")) {
+    p.set("p", "web");
+  }
+  events.push_back(std::move(p));
+  return true;
+}
+
+}  // namespace furrow::protocol::detail
