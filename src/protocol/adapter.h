@@ -14,7 +14,8 @@ namespace furrow::protocol {
 //  kCollectorPayloadFormat -> collector_payload_format_violation (e.g. unparsable query string,
 //                             unroutable path, networkUserId not a UUID, wrong schema URI)
 //  kTrackerProtocol        -> tracker_protocol_violations (vendors com.snowplowanalytics.snowplow
-//                             and r, version tp2 / tp1)
+//                             and r with version tp2, as Snowplow's AdapterRegistry decides; tp1
+//                             failures are adapter_failures)
 //  kAdapter                -> adapter_failures (every other vendor)
 struct AdapterError {
   enum class Kind { kCollectorPayloadFormat, kTrackerProtocol, kAdapter };
@@ -22,9 +23,10 @@ struct AdapterError {
   std::string vendor;
   std::string version;
   // Each entry is one compact JSON object in Snowplow's bad-row message shapes, e.g.
-  // {"field":"contentType","value":"text/plain","expectation":"..."} or, for
-  // kCollectorPayloadFormat, the single `message` object
-  // {"payloadField":..,"value":..,"expectation":..}.
+  // {"field":"contentType","value":"text/plain","expectation":"..."}. For kCollectorPayloadFormat
+  // each entry is one `message` object ({"payloadField":..,"value":..,"expectation":..} or
+  // {"error":..}); Snowplow emits one bad row per violation, in this order (querystring, path,
+  // networkUserId, schema). vendor/version are empty when the path could not be parsed.
   std::vector<std::string> messages_json;
 };
 
