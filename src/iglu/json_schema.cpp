@@ -377,7 +377,8 @@ std::string to_json_path(const std::vector<std::string>& context, const rapidjso
   return path;
 }
 
-// Text between the last pair of single quotes, e.g. the property in "Missing required property 'x'."
+// Text between the last pair of single quotes, e.g. the property in "Missing required property
+// 'x'."
 std::string quoted(const std::string& s) {
   auto b = s.rfind('\'');
   if (b == std::string::npos || b == 0) return {};
@@ -699,6 +700,16 @@ bool is_uri(std::string_view s) {
     }
   }
   return after.find_first_of("[]") == std::string_view::npos;
+}
+
+std::string iglu_path_of_url(const std::string& uri) {
+  std::string u = strip_fragment(uri);
+  auto at = u.rfind("/schemas/");
+  if (at == std::string::npos) return {};
+  std::string path = u.substr(at + 9);
+  int slashes = 0;
+  for (char c : path) slashes += c == '/' ? 1 : 0;
+  return slashes == 3 ? path : std::string();
 }
 
 std::string to_json(const rapidjson::Value& v) {

@@ -31,6 +31,11 @@ struct DataReport {
 // Fetches the text of a remote document named in a `$ref` (absolute URI, fragment removed).
 using RemoteFetcher = std::function<Result<std::string>(const std::string& uri)>;
 
+// The schema key in an Iglu-style schema URL ".../schemas/<vendor>/<name>/<format>/<version>"
+// (e.g. http://iglucentral.com/schemas/com.acme/x/jsonschema/1-0-0), as a path
+// "vendor/name/format/version"; empty when `uri` is not one.
+std::string iglu_path_of_url(const std::string& uri);
+
 class CompiledSchema;
 using CompiledSchemaPtr = std::shared_ptr<const CompiledSchema>;
 

@@ -175,9 +175,17 @@ Resolver::Resolved Resolver::lookup_uncached(const SchemaKey& key) {
     }
     LookupResult r = reg->lookup(key);
     if (r.status == LookupResult::Status::kFound) {
-      auto compiled =
-          CompiledSchema::compile_text(r.body, [](const std::string& uri) -> Result<std::string> {
-            return Error{"remote $ref " + uri + " in an Iglu schema is not supported"};
+      // A $ref to another Iglu schema (".../schemas/vendor/name/format/version") is resolved
+      // through the same registries; other remote documents are not fetched.
+      auto compiled = CompiledSchema::compile_text(
+          r.body, [this](const std::string& uri) -> Result<std::string> {
+            auto ref = SchemaKey::parse_path(iglu_path_of_url(uri));
+            if (!ref) return Error{"remote $ref " + uri + " is not an Iglu schema URL"};
+            for (const auto& other : lookup_order(*ref)) {
+              LookupResult found = other->lookup(*ref);
+              if (found.status == LookupResult::Status::kFound) return std::move(found.body);
+            }
+            return Error{"$ref " + uri + " not found in any registry"};
           });
       if (!compiled) {
         out.status = Status::kInvalid;
