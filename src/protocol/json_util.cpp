@@ -57,8 +57,9 @@ class Capture : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Capture> 
   void begin() {
     if (depth_ != 1) return;
     start_ = buffer_.GetSize();
-    // In an array the writer puts a comma before every element but the first.
-    if (out_.root == '[' && !out_.children.empty()) ++start_;
+    // The writer puts ':' before every member value, and ',' before every array element but the
+    // first.
+    if (out_.root == '{' || !out_.children.empty()) ++start_;
   }
   void end() {
     if (depth_ != 1) return;
