@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "enrich/enrichments/test_helpers.h"
 #include "support/test_support.h"
 
 namespace furrow::enrich::enrichments {
@@ -83,6 +84,152 @@ TEST(UaParser, UapCoreDeviceTests) {
   });
   ASSERT_GT(t.total, 10000);
   EXPECT_GE(t.ok * 1000, t.total * 999);
+}
+
+// TV-18: ua_parser_context assembled per spec 4.7.
+TEST(UaParser, Tv18ContextGolden) {
+  ASSERT_NE(uap_rules(), nullptr);
+  EXPECT_EQ(
+      ua_parser_context_json(uap_rules()->parse(
+          "Mozilla/5.0 (Linux; Android 4.4.2; Nexus 5 Build/KOT49H) AppleWebKit/537.36 (KHTML, "
+          "like Gecko) Chrome/35.0.1916.122 Mobile Safari/537.36")),
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0","data":{"useragentFamily":"Chrome Mobile","useragentMajor":"35","useragentMinor":"0","useragentPatch":"1916","useragentVersion":"Chrome Mobile 35.0.1916","osFamily":"Android","osMajor":"4","osMinor":"4","osPatch":"2","osPatchMinor":null,"osVersion":"Android 4.4.2","deviceFamily":"Nexus 5"}})");
+  EXPECT_EQ(
+      ua_parser_context_json(uap_rules()->parse(
+          "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")),
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0","data":{"useragentFamily":"Googlebot","useragentMajor":"2","useragentMinor":"1","useragentPatch":null,"useragentVersion":"Googlebot 2.1","osFamily":"Other","osMajor":null,"osMinor":null,"osPatch":null,"osPatchMinor":null,"osVersion":"Other","deviceFamily":"Spider"}})");
+  auto ipod = uap_rules()->parse(
+      "Mozilla/5.0 (iPod; U; CPU iPhone OS 4_3_2 like Mac OS X; en-us) AppleWebKit/533.17.9 "
+      "(KHTML, like Gecko) Version/5.0.2 Mobile/8H7 Safari/6533.18.5");
+  EXPECT_EQ(ipod.ua.family, "Mobile Safari");
+  EXPECT_EQ(ipod.ua.major + "." + ipod.ua.minor + "." + ipod.ua.patch, "5.0.2");
+  EXPECT_EQ(ipod.os.family + " " + ipod.os.major + "." + ipod.os.minor + "." + ipod.os.patch,
+            "iOS 4.3.2");
+  EXPECT_EQ(ipod.device.family, "iPod");
+}
+
+// TV-19: current browsers (values computed from uap-core HEAD by the spec authors).
+TEST(UaParser, Tv19ModernBrowsers) {
+  ASSERT_NE(uap_rules(), nullptr);
+  auto chrome = uap_rules()->parse(
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/120.0.0.0 Safari/537.36");
+  EXPECT_EQ(chrome.ua.family, "Chrome");
+  EXPECT_EQ(chrome.ua.major, "120");
+  EXPECT_EQ(chrome.ua.patch, "0");
+  EXPECT_EQ(chrome.os.family, "Windows");
+  EXPECT_EQ(chrome.os.major, "10");
+  EXPECT_EQ(chrome.device.family, "Other");
+  auto ff = uap_rules()->parse(
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:105.0) Gecko/20100101 Firefox/105.0");
+  EXPECT_EQ(ff.ua.family, "Firefox");
+  EXPECT_EQ(ff.ua.patch, "");
+  EXPECT_EQ(ff.os.family, "Mac OS X");
+  EXPECT_EQ(ff.os.minor, "15");
+  EXPECT_EQ(ff.device.family, "Mac");
+  auto curl = uap_rules()->parse("curl/7.64.1");
+  EXPECT_EQ(curl.ua.family, "curl");
+  EXPECT_EQ(curl.ua.patch, "1");
+  EXPECT_EQ(curl.os.family, "Other");
+}
+
+// Acceptance 6: long and pathological user agents stay fast (RE2 is linear-time; inputs are
+// capped at kMaxUserAgentLength). The bound here is generous so the test is never flaky under
+// sanitizers; bench/enrichments_bench.cpp measures the real figures.
+TEST(UaParser, LongAndPathologicalInputsAreFast) {
+  ASSERT_NE(uap_rules(), nullptr);
+  std::vector<std::string> inputs = {
+      std::string(8 * 1024, 'a'),
+      std::string(64 * 1024, 'A'),
+      "Mozilla/5.0 (" + std::string(64 * 1024, '('),
+      "Mozilla/5.0 (Linux; Android " + std::string(8 * 1024, '1') + ") Chrome/" +
+          std::string(8 * 1024, '9'),
+      std::string(16 * 1024, ';') + "Build/",
+  };
+  std::string mixed;
+  for (int i = 0; i < 4000; ++i) mixed += "Mobile Safari/ Build/ Chrome/1.";
+  inputs.push_back(mixed);
+  UserAgentParser uncached(uap_rules(), 0);
+  for (const auto& in : inputs) {
+    ParsedUserAgent p;
+    auto start = std::chrono::steady_clock::now();
+    uncached.parse(in, p);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    EXPECT_LT(us, 50'000) << "input of " << in.size() << " bytes took " << us << " us";
+  }
+}
+
+TEST(UaParser, CacheReturnsSameResultAndIsBounded) {
+  ASSERT_NE(uap_rules(), nullptr);
+  UserAgentCache cache(32);
+  ParsedUserAgent out;
+  EXPECT_FALSE(cache.get("x", out));
+  for (int i = 0; i < 1000; ++i) {
+    ParsedUserAgent p;
+    p.ua.family = "F" + std::to_string(i);
+    cache.put("ua-" + std::to_string(i), p);
+  }
+  int hits = 0;
+  for (int i = 0; i < 1000; ++i) hits += cache.get("ua-" + std::to_string(i), out);
+  EXPECT_LE(hits, 32 + 16);               // capacity, rounded per shard
+  EXPECT_TRUE(cache.get("ua-999", out));  // the most recent entries stay
+  EXPECT_EQ(out.ua.family, "F999");
+  UserAgentParser cached(uap_rules(), 100);
+  ParsedUserAgent a, b;
+  cached.parse("curl/7.64.1", a);
+  cached.parse("curl/7.64.1", b);
+  EXPECT_EQ(b.ua.family, "curl");
+  EXPECT_EQ(b.ua.minor, "64");
+}
+
+TEST(UaParser, EnrichmentAddsContextOnlyWithUserAgent) {
+  ASSERT_NE(uap_rules(), nullptr);
+  UaParserEnrichment e(std::make_shared<UserAgentParser>(uap_rules(), 10));
+  testing::TestEvent t;
+  t.ev[event::Field::useragent] = "curl/7.64.1";
+  e.apply(t.ctx);
+  ASSERT_EQ(t.ctx.pending_contexts().size(), 1u);
+  EXPECT_NE(t.ctx.pending_contexts()[0].find(R"("useragentFamily":"curl")"), std::string::npos);
+  testing::TestEvent none;
+  e.apply(none.ctx);
+  EXPECT_TRUE(none.ctx.pending_contexts().empty());
+}
+
+TEST(UaParser, TranslatesPcreOnlySyntax) {
+  EXPECT_EQ(translate_pcre("abc\\Z"), "abc$");
+  EXPECT_EQ(translate_pcre("(?>ab)++c"), "(?:ab)+c");
+  EXPECT_EQ(translate_pcre("(?<v>\\d+)"), "(?P<v>\\d+)");
+  EXPECT_EQ(translate_pcre("[]a]\\++"), "[\\]a]\\++");
+  EXPECT_EQ(translate_pcre("Chrome/(\\d+)"), "Chrome/(\\d+)");
+}
+
+TEST(UaParser, BadRulesAreStartupErrors) {
+  auto bad_regex = UserAgentRules::from_yaml(
+      "user_agent_parsers:\n  - regex: '(unclosed'\nos_parsers: []\ndevice_parsers: []\n",
+      "r.yaml");
+  ASSERT_FALSE(bad_regex.ok());
+  EXPECT_NE(bad_regex.error().message.find("r.yaml: key 'user_agent_parsers[0].regex'"),
+            std::string::npos)
+      << bad_regex.error().message;
+  auto missing = UserAgentRules::from_yaml("user_agent_parsers: []\n", "r.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("os_parsers"), std::string::npos);
+  EXPECT_FALSE(UserAgentRules::from_yaml("{{{", "r.yaml").ok());
+  auto tiny = UserAgentRules::from_yaml(
+      "user_agent_parsers:\n  - regex: '(Foo)Bar/(\\d+)'\n    family_replacement: 'X $1'\n"
+      "os_parsers: []\ndevice_parsers:\n  - regex: 'dev(ice)'\n    regex_flag: 'i'\n"
+      "    device_replacement: 'D$1'\n    brand_replacement: 'B'\n",
+      "tiny.yaml");
+  ASSERT_TRUE(tiny.ok()) << tiny.error().message;
+  auto p = (*tiny)->parse("FooBar/7 DEVICE");
+  EXPECT_EQ(p.ua.family, "X Foo");
+  EXPECT_EQ(p.ua.major, "7");
+  EXPECT_EQ(p.os.family, "Other");
+  EXPECT_EQ(p.device.family, "DICE");
+  EXPECT_EQ(p.device.brand, "B");
+  EXPECT_EQ(p.device.model, "ICE");
 }
 
 }  // namespace

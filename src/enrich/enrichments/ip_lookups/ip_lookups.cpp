@@ -1,0 +1,344 @@
+#include "enrich/enrichments/ip_lookups/ip_lookups.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <charconv>
+#include <cstring>
+#include <unordered_set>
+
+namespace furrow::enrich::enrichments {
+
+namespace {
+
+// Reads a string value at `path` into `out` (cleared when absent or not a string).
+void get_string(MMDB_entry_s* entry, std::initializer_list<const char*> path, std::string& out) {
+  out.clear();
+  const char* p[8];
+  std::size_t n = 0;
+  for (const char* s : path) p[n++] = s;
+  p[n] = nullptr;
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(entry, &data, p) != MMDB_SUCCESS || !data.has_data) return;
+  if (data.type == MMDB_DATA_TYPE_UTF8_STRING) out.assign(data.utf8_string, data.data_size);
+}
+
+// A coordinate printed as a 32-bit float, shortest round-trip form (spec gotcha 10).
+void get_coordinate(MMDB_entry_s* entry, const char* const* path, std::string& out) {
+  out.clear();
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(entry, &data, path) != MMDB_SUCCESS || !data.has_data) return;
+  float f;
+  if (data.type == MMDB_DATA_TYPE_DOUBLE) {
+    f = static_cast<float>(data.double_value);
+  } else if (data.type == MMDB_DATA_TYPE_FLOAT) {
+    f = data.float_value;
+  } else if (data.type == MMDB_DATA_TYPE_UTF8_STRING) {
+    double d = 0;
+    auto [end, ec] = std::from_chars(data.utf8_string, data.utf8_string + data.data_size, d);
+    if (ec != std::errc() || end != data.utf8_string + data.data_size) return;
+    f = static_cast<float>(d);
+  } else {
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
+  if (ec == std::errc()) out.assign(buf, end);
+}
+
+bool get_uint(MMDB_entry_s* entry, const char* key, uint32_t& out) {
+  const char* p[] = {key, nullptr};
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(entry, &data, p) != MMDB_SUCCESS || !data.has_data) return false;
+  switch (data.type) {
+    case MMDB_DATA_TYPE_UINT16:
+      out = data.uint16;
+      return true;
+    case MMDB_DATA_TYPE_UINT32:
+      out = data.uint32;
+      return true;
+    case MMDB_DATA_TYPE_INT32:
+      if (data.int32 < 0) return false;
+      out = static_cast<uint32_t>(data.int32);
+      return true;
+    case MMDB_DATA_TYPE_UINT64:
+      if (data.uint64 > 0x7fffffffULL) return false;
+      out = static_cast<uint32_t>(data.uint64);
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* role_name(GeoRole role) {
+  switch (role) {
+    case GeoRole::kCity:
+      return "City";
+    case GeoRole::kIsp:
+      return "ISP";
+    case GeoRole::kDomain:
+      return "Domain";
+    case GeoRole::kConnectionType:
+      return "Connection-Type";
+    case GeoRole::kAsn:
+      return "ASN";
+  }
+  return "?";
+}
+
+bool has_key(MMDB_entry_s* entry, const char* key) {
+  const char* p[] = {key, nullptr};
+  MMDB_entry_data_s data;
+  return MMDB_aget_value(entry, &data, p) == MMDB_SUCCESS && data.has_data;
+}
+
+bool has_role_layout(MMDB_entry_s* entry, GeoRole role) {
+  switch (role) {
+    case GeoRole::kCity:
+      return has_key(entry, "country") || has_key(entry, "city") || has_key(entry, "location") ||
+             has_key(entry, "continent") || has_key(entry, "registered_country") ||
+             has_key(entry, "country_code");
+    case GeoRole::kIsp:
+      return has_key(entry, "isp") || has_key(entry, "organization") ||
+             has_key(entry, "autonomous_system_number");
+    case GeoRole::kDomain:
+      return has_key(entry, "domain");
+    case GeoRole::kConnectionType:
+      return has_key(entry, "connection_type");
+    case GeoRole::kAsn:
+      return has_key(entry, "autonomous_system_number");
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const GeoDatabase>> GeoDatabase::open(const std::filesystem::path& path,
+                                                             GeoRole role) {
+  std::shared_ptr<GeoDatabase> db(new GeoDatabase());
+  int rc = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &db->mmdb_);
+  if (rc != MMDB_SUCCESS) {
+    return Error{path.string() + ": not a readable MaxMind database: " + MMDB_strerror(rc)};
+  }
+  db->open_ = true;
+  if (db->mmdb_.metadata.database_type != nullptr) db->type_ = db->mmdb_.metadata.database_type;
+  // Verify the whole tree and every distinct data record once, so a corrupt file is refused now
+  // rather than failing lookups later.
+  MMDB_entry_data_list_s* meta = nullptr;
+  rc = MMDB_get_metadata_as_entry_data_list(&db->mmdb_, &meta);
+  MMDB_free_entry_data_list(meta);
+  if (rc != MMDB_SUCCESS) {
+    return Error{path.string() + ": corrupt metadata: " + MMDB_strerror(rc)};
+  }
+  constexpr uint64_t kMaxEpoch = 253402300799ULL;  // 9999-12-31T23:59:59Z
+  if (db->mmdb_.metadata.build_epoch > kMaxEpoch) {
+    return Error{path.string() + ": corrupt metadata: build_epoch " +
+                 std::to_string(db->mmdb_.metadata.build_epoch) + " is not a date"};
+  }
+  const uint32_t nodes = db->mmdb_.metadata.node_count;
+  std::unordered_set<uint64_t> seen;
+  bool layout_seen = false;
+  for (uint32_t n = 0; n < nodes; ++n) {
+    MMDB_search_node_s node;
+    rc = MMDB_read_node(&db->mmdb_, n, &node);
+    if (rc != MMDB_SUCCESS) {
+      return Error{path.string() + ": corrupt search tree at node " + std::to_string(n) + ": " +
+                   MMDB_strerror(rc)};
+    }
+    const uint8_t types[2] = {node.left_record_type, node.right_record_type};
+    const uint64_t records[2] = {node.left_record, node.right_record};
+    MMDB_entry_s entries[2] = {node.left_record_entry, node.right_record_entry};
+    for (int side = 0; side < 2; ++side) {
+      if (types[side] == MMDB_RECORD_TYPE_INVALID) {
+        return Error{path.string() + ": corrupt search tree: invalid record at node " +
+                     std::to_string(n)};
+      }
+      if (types[side] == MMDB_RECORD_TYPE_SEARCH_NODE && records[side] >= nodes) {
+        return Error{path.string() + ": corrupt search tree at node " + std::to_string(n)};
+      }
+      if (types[side] != MMDB_RECORD_TYPE_DATA || !seen.insert(records[side]).second) continue;
+      MMDB_entry_data_list_s* list = nullptr;
+      rc = MMDB_get_entry_data_list(&entries[side], &list);
+      MMDB_free_entry_data_list(list);
+      if (rc != MMDB_SUCCESS) {
+        return Error{path.string() + ": corrupt data record (node " + std::to_string(n) +
+                     "): " + MMDB_strerror(rc)};
+      }
+      if (!layout_seen) layout_seen = has_role_layout(&entries[side], role);
+    }
+  }
+  if (!layout_seen) {
+    return Error{path.string() + ": no record has the layout of a " + role_name(role) +
+                 " database (wrong or corrupt file)"};
+  }
+  return std::shared_ptr<const GeoDatabase>(std::move(db));
+}
+
+GeoDatabase::~GeoDatabase() {
+  if (open_) MMDB_close(&mmdb_);
+}
+
+MMDB_lookup_result_s GeoDatabase::lookup(const IpAddress& ip) const {
+  int err = 0;
+  if (ip.is_v6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    std::memcpy(&sa.sin6_addr, ip.bytes, 16);
+    auto r = MMDB_lookup_sockaddr(&mmdb_, reinterpret_cast<const sockaddr*>(&sa), &err);
+    if (err != MMDB_SUCCESS) r.found_entry = false;
+    return r;
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  std::memcpy(&sa.sin_addr, ip.bytes, 4);
+  auto r = MMDB_lookup_sockaddr(&mmdb_, reinterpret_cast<const sockaddr*>(&sa), &err);
+  if (err != MMDB_SUCCESS) r.found_entry = false;
+  return r;
+}
+
+bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const {
+  out = GeoResult{};
+  auto ip = parse_ip(ip_text);
+  if (!ip) return false;
+  if (dbs_.geo) {
+    auto r = dbs_.geo->lookup(*ip);
+    if (r.found_entry) {
+      MMDB_entry_s* e = &r.entry;
+      get_string(e, {"country", "iso_code"}, out.country);
+      {
+        get_string(e, {"subdivisions", "0", "iso_code"}, out.region);
+        get_string(e, {"city", "names", "en"}, out.city);
+        get_string(e, {"postal", "code"}, out.zipcode);
+        static const char* const kLat[] = {"location", "latitude", nullptr};
+        static const char* const kLon[] = {"location", "longitude", nullptr};
+        get_coordinate(e, kLat, out.latitude);
+        get_coordinate(e, kLon, out.longitude);
+        get_string(e, {"subdivisions", "0", "names", "en"}, out.region_name);
+        get_string(e, {"location", "time_zone"}, out.timezone);
+      }
+      if (out.country.empty()) {
+        // The flat layout of @ip-location-db (state1 is a name; no ISO subdivision code).
+        std::string flat_country;
+        get_string(e, {"country_code"}, flat_country);
+        if (!flat_country.empty()) {
+          out.country = std::move(flat_country);
+          get_string(e, {"state1"}, out.region_name);
+          get_string(e, {"city"}, out.city);
+          get_string(e, {"postcode"}, out.zipcode);
+          static const char* const kLat[] = {"latitude", nullptr};
+          static const char* const kLon[] = {"longitude", nullptr};
+          get_coordinate(e, kLat, out.latitude);
+          get_coordinate(e, kLon, out.longitude);
+          get_string(e, {"timezone"}, out.timezone);
+        }
+      }
+    }
+  }
+  if (dbs_.isp) {
+    auto r = dbs_.isp->lookup(*ip);
+    if (r.found_entry) {
+      get_string(&r.entry, {"isp"}, out.isp);
+      get_string(&r.entry, {"organization"}, out.organization);
+    }
+  }
+  if (dbs_.domain) {
+    auto r = dbs_.domain->lookup(*ip);
+    if (r.found_entry) get_string(&r.entry, {"domain"}, out.domain);
+  }
+  if (dbs_.connection_type) {
+    auto r = dbs_.connection_type->lookup(*ip);
+    if (r.found_entry) get_string(&r.entry, {"connection_type"}, out.netspeed);
+  }
+  if (dbs_.asn) {
+    auto r = dbs_.asn->lookup(*ip);
+    if (r.found_entry && get_uint(&r.entry, "autonomous_system_number", out.asn)) {
+      out.has_asn = true;
+      get_string(&r.entry, {"autonomous_system_organization"}, out.asn_organization);
+    }
+  }
+  return true;
+}
+
+std::string asn_context_json(uint32_t number, std::string_view organization) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("schema");
+  w.String(kAsnContextSchema);
+  w.Key("data");
+  w.StartObject();
+  w.Key("number");
+  w.Uint(number);
+  w.Key("organization");
+  write_nullable(w, organization);
+  w.EndObject();
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+void IpLookupsEnrichment::apply(EventContext& ctx) const {
+  auto& ev = ctx.event();
+  const std::string& ip = ev[event::Field::user_ipaddress];
+  if (ip.empty()) return;
+  thread_local GeoResult r;
+  if (!lookup(ip, r)) return;
+  using event::Field;
+  auto set = [&](Field f, std::string& v) {
+    if (!v.empty()) ev[f] = v;
+  };
+  set(Field::geo_country, r.country);
+  set(Field::geo_region, r.region);
+  set(Field::geo_city, r.city);
+  set(Field::geo_zipcode, r.zipcode);
+  set(Field::geo_latitude, r.latitude);
+  set(Field::geo_longitude, r.longitude);
+  set(Field::geo_region_name, r.region_name);
+  set(Field::geo_timezone, r.timezone);
+  set(Field::ip_isp, r.isp);
+  set(Field::ip_organization, r.organization);
+  set(Field::ip_domain, r.domain);
+  set(Field::ip_netspeed, r.netspeed);
+  if (r.has_asn) ctx.add_derived_context(asn_context_json(r.asn, r.asn_organization));
+}
+
+Result<std::shared_ptr<const Enrichment>> make_ip_lookups(const EnrichmentConfig& c,
+                                                          const LoadOptions& options) {
+  if (c.parameters == nullptr) return c.error("data.parameters", "required object is missing");
+  if (auto s = check_keys(c, c.parameters, {"geo", "isp", "domain", "connectionType", "asn"},
+                          "data.parameters");
+      !s.ok()) {
+    return s.error();
+  }
+  IpLookupsEnrichment::Databases dbs;
+  struct Slot {
+    const char* key;
+    GeoRole role;
+    std::shared_ptr<const GeoDatabase>* target;
+  };
+  const Slot slots[] = {{"geo", GeoRole::kCity, &dbs.geo},
+                        {"isp", GeoRole::kIsp, &dbs.isp},
+                        {"domain", GeoRole::kDomain, &dbs.domain},
+                        {"connectionType", GeoRole::kConnectionType, &dbs.connection_type},
+                        {"asn", GeoRole::kAsn, &dbs.asn}};
+  bool any = false;
+  for (const auto& slot : slots) {
+    std::string kp = std::string("data.parameters.") + slot.key;
+    auto obj = optional_object(c, c.parameters, slot.key, kp);
+    if (!obj.ok()) return obj.error();
+    if (*obj == nullptr) continue;
+    if (auto s = check_keys(c, *obj, {"uri", "database"}, kp); !s.ok()) return s.error();
+    auto path = resolve_lookup_object(c, *obj, kp, options);
+    if (!path.ok()) return path.error();
+    auto db = GeoDatabase::open(*path, slot.role);
+    if (!db.ok()) return c.error(kp + ".database", db.error().message);
+    *slot.target = *db;
+    any = true;
+  }
+  if (!any) {
+    return c.error("data.parameters",
+                   "expected at least one of geo, isp, domain, connectionType, asn");
+  }
+  return std::shared_ptr<const Enrichment>(std::make_shared<IpLookupsEnrichment>(std::move(dbs)));
+}
+
+}  // namespace furrow::enrich::enrichments

@@ -1,0 +1,80 @@
+// ip_lookups: geo_*, ip_* fields and the asn context from MaxMind-format databases (spec 4.6,
+// 4.7). Reads GeoIP2/GeoLite2 City, ISP, Domain, Connection-Type and ASN layouts, and the flat
+// City layout of the @ip-location-db npm databases (country_code, state1, city, postcode,
+// latitude, longitude, timezone).
+#pragma once
+
+#include <maxminddb.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "enrich/enrichment.h"
+#include "enrich/enrichments/config.h"
+#include "enrich/enrichments/util.h"
+
+namespace furrow::enrich::enrichments {
+
+inline constexpr const char* kAsnContextSchema =
+    "iglu:com.snowplowanalytics.snowplow/asn/jsonschema/1-0-1";
+
+// What a database is used for; each role has its record layout.
+enum class GeoRole { kCity, kIsp, kDomain, kConnectionType, kAsn };
+
+// One opened .mmdb file (memory-mapped). Lookups are thread-safe. The file is verified when
+// opened, so a corrupt database is refused at start-up instead of failing per event: the
+// metadata decodes and its build_epoch is a real date (before year 10000), every search-tree
+// node and every distinct data record decodes, and at least one record has the layout of
+// `role` (e.g. a City database with no country/city/location data at all is refused).
+class GeoDatabase {
+ public:
+  static Result<std::shared_ptr<const GeoDatabase>> open(const std::filesystem::path& path,
+                                                         GeoRole role);
+  ~GeoDatabase();
+  GeoDatabase(const GeoDatabase&) = delete;
+  GeoDatabase& operator=(const GeoDatabase&) = delete;
+
+  // The record for `ip`, or found = false.
+  MMDB_lookup_result_s lookup(const IpAddress& ip) const;
+  const std::string& type() const { return type_; }
+
+ private:
+  GeoDatabase() = default;
+  MMDB_s mmdb_{};
+  bool open_ = false;
+  std::string type_;
+};
+
+struct GeoResult {
+  std::string country, region, city, zipcode, latitude, longitude, region_name, timezone;
+  std::string isp, organization, domain, netspeed;
+  bool has_asn = false;
+  uint32_t asn = 0;
+  std::string asn_organization;
+};
+
+class IpLookupsEnrichment final : public Enrichment {
+ public:
+  struct Databases {
+    std::shared_ptr<const GeoDatabase> geo, isp, domain, connection_type, asn;
+  };
+  explicit IpLookupsEnrichment(Databases dbs) : dbs_(std::move(dbs)) {}
+  std::string_view name() const override { return "ip_lookups"; }
+  Step step() const override { return Step::kIpLookups; }
+  // A missing, invalid or unknown address sets nothing (never a failure).
+  void apply(EventContext& ctx) const override;
+  // The lookups alone; false when `ip` is not an address.
+  bool lookup(std::string_view ip, GeoResult& out) const;
+
+ private:
+  Databases dbs_;
+};
+
+// "number"/"organization" asn context JSON.
+std::string asn_context_json(uint32_t number, std::string_view organization);
+
+Result<std::shared_ptr<const Enrichment>> make_ip_lookups(const EnrichmentConfig& c,
+                                                          const LoadOptions& options);
+
+}  // namespace furrow::enrich::enrichments

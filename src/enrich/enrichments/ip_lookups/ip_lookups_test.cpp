@@ -1,0 +1,202 @@
+#include "enrich/enrichments/ip_lookups/ip_lookups.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <charconv>
+
+#include "enrich/enrichments/test_helpers.h"
+#include "support/test_support.h"
+
+namespace furrow::enrich::enrichments {
+namespace {
+
+using event::Field;
+namespace fs = std::filesystem;
+
+fs::path maxmind() {
+  return test::shared_dir() / "data/maxmind";
+}
+
+std::shared_ptr<const IpLookupsEnrichment> make_all() {
+  std::string uri = "file://" + (maxmind() / "test-data").string();
+  auto obj = [&](const char* db) {
+    return R"({"uri":")" + uri + R"(","database":")" + db + R"("})";
+  };
+  std::string params =
+      R"({"geo":)" + obj("GeoIP2-City-Test.mmdb") + R"(,"isp":)" + obj("GeoIP2-ISP-Test.mmdb") +
+      R"(,"domain":)" + obj("GeoIP2-Domain-Test.mmdb") + R"(,"connectionType":)" +
+      obj("GeoIP2-Connection-Type-Test.mmdb") + R"(,"asn":)" + obj("GeoLite2-ASN-Test.mmdb") + "}";
+  auto e = make_ip_lookups(testing::config_of(testing::config_json("com.snowplowanalytics.snowplow",
+                                                                   "ip_lookups", "2-0-1", params)),
+                           {});
+  EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
+  return e.ok() ? std::dynamic_pointer_cast<const IpLookupsEnrichment>(*e) : nullptr;
+}
+
+// An address inside a source-data network ("1.2.3.0/24", "::1.2.3.0/120" or IPv6): its first
+// address, written as IPv4 when the network sits in the IPv4 part of the tree.
+std::string first_address(const std::string& network) {
+  std::string addr = network.substr(0, network.find('/'));
+  if (addr.rfind("::", 0) == 0 && addr.find('.') != std::string::npos) return addr.substr(2);
+  return addr;
+}
+
+std::string str_at(const rapidjson::Value& v, std::initializer_list<const char*> path) {
+  const rapidjson::Value* cur = &v;
+  for (const char* k : path) {
+    if (cur->IsArray()) {
+      std::size_t i = static_cast<std::size_t>(std::atoi(k));
+      if (i >= cur->Size()) return "";
+      cur = &(*cur)[static_cast<rapidjson::SizeType>(i)];
+      continue;
+    }
+    if (!cur->IsObject() || !cur->HasMember(k)) return "";
+    cur = &(*cur)[k];
+  }
+  if (cur->IsString()) return cur->GetString();
+  if (cur->IsNumber()) {
+    float f = static_cast<float>(cur->GetDouble());
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
+    return std::string(buf, end);
+  }
+  return "";
+}
+
+// Runs `check` on every record of a source-data file; returns the number of records checked.
+template <class Check>
+int for_each_record(const char* file, Check check) {
+  rapidjson::Document doc;
+  std::string text = test::read_file(maxmind() / "source-data" / file);
+  doc.Parse(text.c_str());
+  EXPECT_TRUE(doc.IsArray());
+  int n = 0;
+  for (const auto& item : doc.GetArray()) {
+    for (const auto& m : item.GetObject()) {
+      check(first_address(m.name.GetString()), m.value);
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Acceptance 3: geo_* fields equal the City test records.
+TEST(IpLookups, CityRecordsMatchSourceData) {
+  auto e = make_all();
+  ASSERT_NE(e, nullptr);
+  int n = for_each_record(
+      "GeoIP2-City-Test.json", [&](const std::string& ip, const rapidjson::Value& rec) {
+        GeoResult r;
+        ASSERT_TRUE(e->lookup(ip, r)) << ip;
+        EXPECT_EQ(r.country, str_at(rec, {"country", "iso_code"})) << ip;
+        EXPECT_EQ(r.region, str_at(rec, {"subdivisions", "0", "iso_code"})) << ip;
+        EXPECT_EQ(r.city, str_at(rec, {"city", "names", "en"})) << ip;
+        EXPECT_EQ(r.zipcode, str_at(rec, {"postal", "code"})) << ip;
+        EXPECT_EQ(r.latitude, str_at(rec, {"location", "latitude"})) << ip;
+        EXPECT_EQ(r.longitude, str_at(rec, {"location", "longitude"})) << ip;
+        EXPECT_EQ(r.region_name, str_at(rec, {"subdivisions", "0", "names", "en"})) << ip;
+        EXPECT_EQ(r.timezone, str_at(rec, {"location", "time_zone"})) << ip;
+      });
+  EXPECT_GT(n, 100);
+}
+
+TEST(IpLookups, IspDomainConnectionTypeAndAsnMatchSourceData) {
+  auto e = make_all();
+  ASSERT_NE(e, nullptr);
+  GeoResult r;
+  int n = for_each_record("GeoIP2-ISP-Test.json",
+                          [&](const std::string& ip, const rapidjson::Value& rec) {
+                            ASSERT_TRUE(e->lookup(ip, r));
+                            EXPECT_EQ(r.isp, str_at(rec, {"isp"})) << ip;
+                            EXPECT_EQ(r.organization, str_at(rec, {"organization"})) << ip;
+                          });
+  EXPECT_GT(n, 100);
+  n = for_each_record("GeoIP2-Domain-Test.json",
+                      [&](const std::string& ip, const rapidjson::Value& rec) {
+                        ASSERT_TRUE(e->lookup(ip, r));
+                        EXPECT_EQ(r.domain, str_at(rec, {"domain"})) << ip;
+                      });
+  EXPECT_GT(n, 10);
+  n = for_each_record("GeoIP2-Connection-Type-Test.json",
+                      [&](const std::string& ip, const rapidjson::Value& rec) {
+                        ASSERT_TRUE(e->lookup(ip, r));
+                        EXPECT_EQ(r.netspeed, str_at(rec, {"connection_type"})) << ip;
+                      });
+  EXPECT_GT(n, 10);
+  n = for_each_record(
+      "GeoLite2-ASN-Test.json", [&](const std::string& ip, const rapidjson::Value& rec) {
+        ASSERT_TRUE(e->lookup(ip, r));
+        ASSERT_TRUE(r.has_asn) << ip;
+        EXPECT_EQ(r.asn, rec["autonomous_system_number"].GetUint()) << ip;
+        EXPECT_EQ(r.asn_organization, str_at(rec, {"autonomous_system_organization"})) << ip;
+      });
+  EXPECT_GT(n, 100);
+}
+
+TEST(IpLookups, AppliesFieldsAndAsnContext) {
+  auto e = make_all();
+  ASSERT_NE(e, nullptr);
+  testing::TestEvent t;
+  t.ev[Field::user_ipaddress] = "1.128.0.1";
+  e->apply(t.ctx);
+  ASSERT_EQ(t.ctx.pending_contexts().size(), 1u);
+  EXPECT_EQ(
+      t.ctx.pending_contexts()[0],
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/asn/jsonschema/1-0-1","data":{"number":1221,"organization":"Telstra Pty Ltd"}})");
+  EXPECT_EQ(t.ev[Field::ip_isp], "Telstra Internet");
+  testing::TestEvent geo;
+  geo.ev[Field::user_ipaddress] = "2.125.160.216";
+  e->apply(geo.ctx);
+  EXPECT_EQ(geo.ev[Field::geo_country], "GB");
+  EXPECT_FALSE(geo.ev[Field::geo_latitude].empty());
+  // Not found, not an address, null: nothing set, no failure.
+  for (const char* ip : {"10.0.0.1", "not-an-ip", ""}) {
+    testing::TestEvent n;
+    n.ev[Field::user_ipaddress] = ip;
+    e->apply(n.ctx);
+    EXPECT_EQ(n.ev[Field::geo_country], "") << ip;
+    EXPECT_TRUE(n.ctx.pending_contexts().empty()) << ip;
+    EXPECT_TRUE(n.ctx.failures().empty()) << ip;
+  }
+}
+
+// Acceptance 3: every corrupt database is refused when opened, with a message naming it.
+TEST(IpLookups, CorruptDatabasesAreRefused) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(maxmind() / "bad-data")) {
+    if (entry.path().extension() != ".mmdb") continue;
+    ++n;
+    auto db = GeoDatabase::open(entry.path(), GeoRole::kCity);
+    EXPECT_FALSE(db.ok()) << entry.path();
+    if (!db.ok()) {
+      EXPECT_NE(db.error().message.find(entry.path().filename().string()), std::string::npos);
+    }
+  }
+  EXPECT_GT(n, 10);
+}
+
+TEST(IpLookups, WrongLayoutIsRefused) {
+  auto asn_as_city =
+      GeoDatabase::open(maxmind() / "test-data/GeoLite2-ASN-Test.mmdb", GeoRole::kCity);
+  ASSERT_FALSE(asn_as_city.ok());
+  EXPECT_NE(asn_as_city.error().message.find("City"), std::string::npos);
+  EXPECT_TRUE(
+      GeoDatabase::open(maxmind() / "test-data/GeoLite2-ASN-Test.mmdb", GeoRole::kAsn).ok());
+  EXPECT_TRUE(
+      GeoDatabase::open(maxmind() / "test-data/GeoLite2-City-Test.mmdb", GeoRole::kCity).ok());
+}
+
+TEST(IpLookups, MissingDatabaseIsAStartupError) {
+  auto e = make_ip_lookups(
+      testing::config_of(testing::config_json(
+          "com.snowplowanalytics.snowplow", "ip_lookups", "2-0-1",
+          R"({"geo":{"uri":"file:///nonexistent/dir","database":"GeoLite2-City.mmdb"}})")),
+      {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("data.parameters.geo.database"), std::string::npos)
+      << e.error().message;
+}
+
+}  // namespace
+}  // namespace furrow::enrich::enrichments
