@@ -29,6 +29,10 @@ struct PipelineConfig {
   int max_json_depth = 50;
   // For tests: fixed etl_tstamp and bad-row timestamps (ms since epoch); 0 = the clock.
   int64_t fixed_now_ms = 0;
+  // While the Iglu registry is unreachable (kInfrastructure) validation is retried, blocking the
+  // calling worker; the sleep between attempts doubles from the first value up to the second.
+  int registry_retry_initial_ms = 100;
+  int registry_retry_max_ms = 10'000;
 };
 
 // Results of one payload.
@@ -51,9 +55,11 @@ class Pipeline {
   // One Thrift-encoded CollectorPayload (the raw record). Every outcome lands in `out`: each
   // tracked event as a good line or a bad row, or one bad row for the whole payload.
   void process_thrift(std::string_view bytes, Output& out) const;
-  // A decoded payload. `loader` is thrift | cloudfront | clj-tomcat (for bad rows).
-  void process_payload(const event::CollectorPayload& payload, std::string_view loader,
-                       Output& out) const;
+  // A decoded payload. `loader` is thrift | cloudfront | clj-tomcat (for bad rows). `raw` is the
+  // record as read (the log line, or the Thrift bytes): it becomes the payload of a
+  // collector_payload_format_violation; when empty, the payload re-encoded as Thrift is used.
+  void process_payload(const event::CollectorPayload& payload, std::string_view loader, Output& out,
+                       std::string_view raw = {}) const;
   // A payload that could not even be read (bad base64, malformed log line, ...): one
   // collector_payload_format_violation bad row carrying `raw` and the message.
   void reject_raw(std::string_view loader, std::string_view raw, std::string_view message,

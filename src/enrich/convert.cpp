@@ -1,0 +1,196 @@
+#include "enrich/convert.h"
+
+#include <charconv>
+
+#include "common/decimal.h"
+#include "common/strings.h"
+#include "common/time_format.h"
+#include "common/uuid.h"
+
+namespace furrow::enrich {
+namespace {
+
+bool parse_java_int(std::string_view in, int32_t& v) {
+  const char* b = in.data();
+  const char* e = b + in.size();
+  if (b != e && *b == '+') {
+    ++b;
+    if (b != e && *b == '-') return false;
+  }
+  if (b == e) return false;
+  auto [p, ec] = std::from_chars(b, e, v);
+  return ec == std::errc() && p == e;
+}
+
+void append_int(int64_t v, std::string& out) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, p);
+}
+
+}  // namespace
+
+void tsv_safe(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\t') {
+      out.append(4, ' ');
+    } else if (u < 0x20 || u == 0x7F) {
+      continue;
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+bool convert_int(std::string_view in, std::string& out, std::string& error) {
+  out.clear();
+  if (equals_icase(in, "null")) return true;
+  int32_t v = 0;
+  if (!parse_java_int(in, v)) {
+    error = "Cannot be converted to java.lang.Integer";
+    return false;
+  }
+  append_int(v, out);
+  return true;
+}
+
+bool convert_decimal(std::string_view in, std::string& out, std::string& error) {
+  out.clear();
+  if (equals_icase(in, "null")) return true;
+  std::string why;
+  if (!java_decimal(in, out, why)) {
+    out.clear();
+    error = "Cannot be converted to java.math.BigDecimal. Error : " + why;
+    return false;
+  }
+  return true;
+}
+
+bool convert_bool01(std::string_view in, std::string& out, std::string& error) {
+  if (in == "1" || in == "0") {
+    out.assign(in);
+    return true;
+  }
+  out.clear();
+  error = "Cannot be converted to Boolean-like java.lang.Byte";
+  return false;
+}
+
+bool convert_wxh(std::string_view in, std::string& width, std::string& height, std::string& error) {
+  width.clear();
+  height.clear();
+  const std::size_t x = in.find('x');
+  auto all_digits = [](std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  };
+  if (x == std::string_view::npos || !all_digits(in.substr(0, x)) ||
+      !all_digits(in.substr(x + 1))) {
+    error = "Does not conform to regex (\\d+)x(\\d+)";
+    return false;
+  }
+  int32_t w = 0, h = 0;
+  if (!parse_java_int(in.substr(0, x), w) || !parse_java_int(in.substr(x + 1), h)) {
+    error = "Could not be converted to java.lang.Integer s";
+    return false;
+  }
+  append_int(w, width);
+  append_int(h, height);
+  return true;
+}
+
+bool convert_uuid(std::string_view in, std::string& out, std::string& error) {
+  if (!normalize_uuid(in, out)) {
+    out.clear();
+    error = "Not a valid UUID";
+    return false;
+  }
+  return true;
+}
+
+bool parse_java_long(std::string_view in, int64_t& v) {
+  const char* b = in.data();
+  const char* e = b + in.size();
+  if (b != e && *b == '+') {
+    ++b;
+    if (b != e && *b == '-') return false;
+  }
+  if (b == e) return false;
+  auto [p, ec] = std::from_chars(b, e, v);
+  return ec == std::errc() && p == e;
+}
+
+bool format_checked_tstamp(int64_t ms, std::string& out, std::string& error) {
+  out.clear();
+  append_tsv_tstamp(ms, out);
+  if (!tstamp_year_ok(ms)) {
+    error = "Formatting as " + out + " is not Redshift-compatible";
+    out.clear();
+    return false;
+  }
+  return true;
+}
+
+bool convert_tstamp(std::string_view in, std::string& out, std::string& error) {
+  int64_t ms = 0;
+  if (!parse_java_long(in, ms)) {
+    out.clear();
+    error = "Not in the expected format: ms since epoch";
+    return false;
+  }
+  return format_checked_tstamp(ms, out, error);
+}
+
+bool convert_event_type(std::string_view in, std::string& out, std::string& error) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"se", "struct"},        {"ev", "struct"},      {"ue", "unstruct"},
+      {"ad", "ad_impression"}, {"tr", "transaction"}, {"ti", "transaction_item"},
+      {"pv", "page_view"},     {"pp", "page_ping"},
+  };
+  for (const auto& [code, name] : kTypes) {
+    if (in == code) {
+      out.assign(name);
+      return true;
+    }
+  }
+  out.clear();
+  error = "Not a valid event type";
+  return false;
+}
+
+bool convert_platform(std::string_view in, std::string& out, std::string& error) {
+  static constexpr std::string_view kPlatforms[] = {"web", "mob",  "pc",  "srv",    "app",
+                                                    "tv",  "cnsl", "iot", "headset"};
+  for (auto p : kPlatforms) {
+    if (in == p) {
+      out.assign(p);
+      return true;
+    }
+  }
+  out.clear();
+  error = "Not a valid platform";
+  return false;
+}
+
+void convert_ip(std::string_view in, std::string& out) {
+  const std::size_t end = in.find_first_of(",| \t\n\r\f\v");
+  tsv_safe(in.substr(0, end), out);
+}
+
+std::size_t java_length(std::string_view s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;  // 4-byte sequences are surrogate pairs in Java
+  }
+  return n;
+}
+
+}  // namespace furrow::enrich

@@ -1,0 +1,45 @@
+// The tracker-protocol value conversions of spec 1.3 (Snowplow's Transform.scala). Each writes
+// the TSV text of the converted value into `out` (empty = null) and returns true, or returns false
+// and sets `error` to the message that goes into the atomic_field_parse_error report. None
+// throws or allocates beyond growing `out`/`error`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace furrow::enrich {
+
+// tsv-safe string: '\t' -> 4 spaces, ASCII control characters (incl. CR/LF, DEL) removed. An
+// empty result is null. Never fails.
+void tsv_safe(std::string_view in, std::string& out);
+
+// Java Integer.parseInt; "null" in any case -> null.
+bool convert_int(std::string_view in, std::string& out, std::string& error);
+// java.math.BigDecimal, negative scale normalised, toString; "null" in any case -> null.
+bool convert_decimal(std::string_view in, std::string& out, std::string& error);
+// Exactly "1" or "0".
+bool convert_bool01(std::string_view in, std::string& out, std::string& error);
+// (\d+)x(\d+), both parts Java ints.
+bool convert_wxh(std::string_view in, std::string& width, std::string& height, std::string& error);
+// A canonical UUID (any case), stored lower-case.
+bool convert_uuid(std::string_view in, std::string& out, std::string& error);
+// Milliseconds since the epoch (Java Long.parseLong) formatted `yyyy-MM-dd HH:mm:ss.SSS`; the year
+// must be 0..9999.
+bool convert_tstamp(std::string_view in, std::string& out, std::string& error);
+// The same for an already numeric time (collector_tstamp).
+bool format_checked_tstamp(int64_t ms, std::string& out, std::string& error);
+// Parses a Java long; false when not one.
+bool parse_java_long(std::string_view in, int64_t& out);
+
+// `e` -> event column (pv -> page_view, ...); false for anything else ("Not a valid event type").
+bool convert_event_type(std::string_view in, std::string& out, std::string& error);
+// `p` -> platform; one of web mob pc srv app tv cnsl iot headset ("Not a valid platform").
+bool convert_platform(std::string_view in, std::string& out, std::string& error);
+// `ip`: the first token after splitting on ',', '|' or whitespace, tsv-safe. Never fails.
+void convert_ip(std::string_view in, std::string& out);
+
+// UTF-16 length of UTF-8 text, as Java's String.length() counts (for the length limits).
+std::size_t java_length(std::string_view utf8);
+
+}  // namespace furrow::enrich

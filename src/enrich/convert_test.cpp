@@ -1,0 +1,145 @@
+#include "enrich/convert.h"
+
+#include <gtest/gtest.h>
+
+
+namespace furrow::enrich {
+namespace {
+
+TEST(Convert, TsvSafe) {
+  std::string out;
+  tsv_safe(
+      "a\tb\r\nc\x01\x7F"
+      "d",
+      out);
+  EXPECT_EQ(out, "a    bcd");
+  tsv_safe("\r\n", out);
+  EXPECT_EQ(out, "");
+  tsv_safe("Χαριτίνη", out);
+  EXPECT_EQ(out, "Χαριτίνη");
+}
+
+TEST(Convert, Int) {
+  std::string out, err;
+  EXPECT_TRUE(convert_int("028288", out, err));
+  EXPECT_EQ(out, "28288");  // TV-05: leading zeros lost
+  EXPECT_TRUE(convert_int("-2147483648", out, err));
+  EXPECT_EQ(out, "-2147483648");
+  EXPECT_TRUE(convert_int("+5", out, err));
+  EXPECT_EQ(out, "5");
+  EXPECT_TRUE(convert_int("NuLL", out, err));
+  EXPECT_EQ(out, "");
+  for (const char* bad : {"", "2147483648", "1.0", "1e3", "abc", " 1", "+-1"}) {
+    EXPECT_FALSE(convert_int(bad, out, err)) << bad;
+    EXPECT_EQ(err, "Cannot be converted to java.lang.Integer");
+  }
+}
+
+TEST(Convert, Decimal) {
+  std::string out, err;
+  EXPECT_TRUE(convert_decimal("12.90", out, err));
+  EXPECT_EQ(out, "12.90");
+  EXPECT_TRUE(convert_decimal("1E+3", out, err));
+  EXPECT_EQ(out, "1000");
+  EXPECT_TRUE(convert_decimal("0.0000001", out, err));
+  EXPECT_EQ(out, "1E-7");
+  EXPECT_TRUE(convert_decimal("null", out, err));
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(convert_decimal("12,5", out, err));
+  EXPECT_EQ(err.rfind("Cannot be converted to java.math.BigDecimal. Error : ", 0), 0u) << err;
+  EXPECT_FALSE(convert_decimal("", out, err));
+}
+
+TEST(Convert, Bool01) {
+  std::string out, err;
+  EXPECT_TRUE(convert_bool01("1", out, err));
+  EXPECT_EQ(out, "1");
+  EXPECT_TRUE(convert_bool01("0", out, err));
+  EXPECT_EQ(out, "0");
+  for (const char* bad : {"", "true", "2", "01", "null"}) {
+    EXPECT_FALSE(convert_bool01(bad, out, err)) << bad;
+    EXPECT_EQ(err, "Cannot be converted to Boolean-like java.lang.Byte");
+  }
+}
+
+TEST(Convert, WxH) {
+  std::string w, h, err;
+  EXPECT_TRUE(convert_wxh("1920x1080", w, h, err));
+  EXPECT_EQ(w, "1920");
+  EXPECT_EQ(h, "1080");
+  EXPECT_TRUE(convert_wxh("007x0", w, h, err));
+  EXPECT_EQ(w, "7");
+  for (const char* bad : {"", "1920", "1920x", "x1080", "1920X1080", "-1x2", "1x2x3", "1 x2"}) {
+    EXPECT_FALSE(convert_wxh(bad, w, h, err)) << bad;
+    EXPECT_EQ(err, "Does not conform to regex (\\d+)x(\\d+)");
+  }
+  EXPECT_FALSE(convert_wxh("99999999999x1", w, h, err));
+  EXPECT_TRUE(w.empty() && h.empty());
+}
+
+TEST(Convert, Uuid) {
+  std::string out, err;
+  EXPECT_TRUE(convert_uuid("550E8400-E29B-41D4-A716-446655440000", out, err));
+  EXPECT_EQ(out, "550e8400-e29b-41d4-a716-446655440000");
+  EXPECT_FALSE(convert_uuid("550e8400e29b41d4a716446655440000", out, err));
+  EXPECT_EQ(err, "Not a valid UUID");
+  EXPECT_FALSE(convert_uuid("", out, err));
+}
+
+TEST(Convert, TstampTv11) {
+  std::string out, err;
+  EXPECT_TRUE(convert_tstamp("1", out, err));
+  EXPECT_EQ(out, "1970-01-01 00:00:00.001");
+  EXPECT_TRUE(convert_tstamp("1364219529188", out, err));
+  EXPECT_EQ(out, "2013-03-25 13:52:09.188");
+  EXPECT_FALSE(convert_tstamp("v", out, err));
+  EXPECT_EQ(err, "Not in the expected format: ms since epoch");
+  EXPECT_FALSE(convert_tstamp("", out, err));
+  EXPECT_FALSE(convert_tstamp("1111111111111111", out, err));
+  EXPECT_EQ(err, "Formatting as 37179-09-17 07:18:31.111 is not Redshift-compatible");
+  EXPECT_FALSE(convert_tstamp("-62167219200001", out, err));  // year -1
+  EXPECT_NE(err.find("is not Redshift-compatible"), std::string::npos);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Convert, EventTypesTv11) {
+  const std::pair<const char*, const char*> ok[] = {
+      {"tr", "transaction"}, {"ti", "transaction_item"}, {"pv", "page_view"},
+      {"pp", "page_ping"},   {"ue", "unstruct"},         {"se", "struct"},
+      {"ev", "struct"},      {"ad", "ad_impression"}};
+  std::string out, err;
+  for (auto [in, want] : ok) {
+    EXPECT_TRUE(convert_event_type(in, out, err)) << in;
+    EXPECT_EQ(out, want);
+  }
+  for (const char* bad : {"", "e", "evnt", "PV"}) {
+    EXPECT_FALSE(convert_event_type(bad, out, err)) << bad;
+    EXPECT_EQ(err, "Not a valid event type");
+  }
+}
+
+TEST(Convert, PlatformAndIp) {
+  std::string out, err;
+  for (const char* p : {"web", "mob", "pc", "srv", "app", "tv", "cnsl", "iot", "headset"}) {
+    EXPECT_TRUE(convert_platform(p, out, err)) << p;
+  }
+  EXPECT_FALSE(convert_platform("desktop", out, err));
+  EXPECT_EQ(err, "Not a valid platform");
+  convert_ip("1.2.3.4, 5.6.7.8", out);
+  EXPECT_EQ(out, "1.2.3.4");
+  convert_ip("1.2.3.4|x", out);
+  EXPECT_EQ(out, "1.2.3.4");
+  convert_ip("::1 x", out);
+  EXPECT_EQ(out, "::1");
+  convert_ip(",1.2.3.4", out);
+  EXPECT_EQ(out, "");
+}
+
+TEST(Convert, JavaLength) {
+  EXPECT_EQ(java_length("abc"), 3u);
+  EXPECT_EQ(java_length("Χαρ"), 3u);               // 2-byte UTF-8, 1 UTF-16 unit each
+  EXPECT_EQ(java_length("\xF0\x9F\x98\x80"), 2u);  // an emoji is a surrogate pair
+}
+
+}  // namespace
+}  // namespace furrow::enrich

@@ -1,0 +1,784 @@
+#include "enrich/pipeline.h"
+
+#include <furrow/version.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "common/base64.h"
+#include "common/strings.h"
+#include "common/time_format.h"
+#include "common/uri.h"
+#include "common/uuid.h"
+#include "enrich/convert.h"
+#include "enrich/sdj.h"
+#include "event/bad_row.h"
+#include "event/tsv.h"
+#include "protocol/adapter.h"
+
+namespace furrow::enrich {
+namespace {
+
+using event::Field;
+
+// ---- Parameter table (spec 1.3) -----------------------------------------------------------
+
+enum class Conv : uint8_t {
+  kString,
+  kInt,
+  kDecimal,
+  kBool01,
+  kWxH,
+  kUuid,
+  kTstamp,
+  kEvent,
+  kPlatform,
+  kIp,
+  kUePlain,
+  kUeBase64,
+  kCoPlain,
+  kCoBase64,
+  kTnuid,
+};
+
+struct Mapping {
+  Conv conv;
+  Field field;
+  Field second = Field::app_id;  // height column for WxH
+};
+
+const std::unordered_map<std::string_view, Mapping>& param_table() {
+  static const std::unordered_map<std::string_view, Mapping> kTable = {
+      {"e", {Conv::kEvent, Field::event}},
+      {"eid", {Conv::kUuid, Field::event_id}},
+      {"p", {Conv::kPlatform, Field::platform}},
+      {"aid", {Conv::kString, Field::app_id}},
+      {"tna", {Conv::kString, Field::name_tracker}},
+      {"tv", {Conv::kString, Field::v_tracker}},
+      {"cv", {Conv::kString, Field::v_collector}},
+      {"tid", {Conv::kInt, Field::txn_id}},
+      {"dtm", {Conv::kTstamp, Field::dvce_created_tstamp}},
+      {"stm", {Conv::kTstamp, Field::dvce_sent_tstamp}},
+      {"ttm", {Conv::kTstamp, Field::true_tstamp}},
+      {"tz", {Conv::kString, Field::os_timezone}},
+      {"uid", {Conv::kString, Field::user_id}},
+      {"duid", {Conv::kString, Field::domain_userid}},
+      {"nuid", {Conv::kString, Field::network_userid}},
+      {"tnuid", {Conv::kTnuid, Field::network_userid}},
+      {"sid", {Conv::kUuid, Field::domain_sessionid}},
+      {"vid", {Conv::kInt, Field::domain_sessionidx}},
+      {"ip", {Conv::kIp, Field::user_ipaddress}},
+      {"ua", {Conv::kString, Field::useragent}},
+      {"fp", {Conv::kString, Field::user_fingerprint}},
+      {"url", {Conv::kString, Field::page_url}},
+      {"page", {Conv::kString, Field::page_title}},
+      {"refr", {Conv::kString, Field::page_referrer}},
+      {"res", {Conv::kWxH, Field::dvce_screenwidth, Field::dvce_screenheight}},
+      {"vp", {Conv::kWxH, Field::br_viewwidth, Field::br_viewheight}},
+      {"ds", {Conv::kWxH, Field::doc_width, Field::doc_height}},
+      {"cd", {Conv::kString, Field::br_colordepth}},
+      {"cs", {Conv::kString, Field::doc_charset}},
+      {"lang", {Conv::kString, Field::br_lang}},
+      {"cookie", {Conv::kBool01, Field::br_cookies}},
+      {"f_pdf", {Conv::kBool01, Field::br_features_pdf}},
+      {"f_fla", {Conv::kBool01, Field::br_features_flash}},
+      {"f_java", {Conv::kBool01, Field::br_features_java}},
+      {"f_dir", {Conv::kBool01, Field::br_features_director}},
+      {"f_qt", {Conv::kBool01, Field::br_features_quicktime}},
+      {"f_realp", {Conv::kBool01, Field::br_features_realplayer}},
+      {"f_wma", {Conv::kBool01, Field::br_features_windowsmedia}},
+      {"f_gears", {Conv::kBool01, Field::br_features_gears}},
+      {"f_ag", {Conv::kBool01, Field::br_features_silverlight}},
+      {"se_ca", {Conv::kString, Field::se_category}},
+      {"se_ac", {Conv::kString, Field::se_action}},
+      {"se_la", {Conv::kString, Field::se_label}},
+      {"se_pr", {Conv::kString, Field::se_property}},
+      {"se_va", {Conv::kDecimal, Field::se_value}},
+      {"ev_ca", {Conv::kString, Field::se_category}},
+      {"ev_ac", {Conv::kString, Field::se_action}},
+      {"ev_la", {Conv::kString, Field::se_label}},
+      {"ev_pr", {Conv::kString, Field::se_property}},
+      {"ev_va", {Conv::kDecimal, Field::se_value}},
+      {"tr_id", {Conv::kString, Field::tr_orderid}},
+      {"tr_af", {Conv::kString, Field::tr_affiliation}},
+      {"tr_tt", {Conv::kDecimal, Field::tr_total}},
+      {"tr_tx", {Conv::kDecimal, Field::tr_tax}},
+      {"tr_sh", {Conv::kDecimal, Field::tr_shipping}},
+      {"tr_ci", {Conv::kString, Field::tr_city}},
+      {"tr_st", {Conv::kString, Field::tr_state}},
+      {"tr_co", {Conv::kString, Field::tr_country}},
+      {"tr_cu", {Conv::kString, Field::tr_currency}},
+      {"ti_id", {Conv::kString, Field::ti_orderid}},
+      {"ti_sk", {Conv::kString, Field::ti_sku}},
+      {"ti_nm", {Conv::kString, Field::ti_name}},
+      {"ti_na", {Conv::kString, Field::ti_name}},
+      {"ti_ca", {Conv::kString, Field::ti_category}},
+      {"ti_cu", {Conv::kString, Field::ti_currency}},
+      {"ti_pr", {Conv::kDecimal, Field::ti_price}},
+      {"ti_qu", {Conv::kInt, Field::ti_quantity}},
+      {"pp_mix", {Conv::kInt, Field::pp_xoffset_min}},
+      {"pp_max", {Conv::kInt, Field::pp_xoffset_max}},
+      {"pp_miy", {Conv::kInt, Field::pp_yoffset_min}},
+      {"pp_may", {Conv::kInt, Field::pp_yoffset_max}},
+      {"ue_pr", {Conv::kUePlain, Field::unstruct_event}},
+      {"ue_px", {Conv::kUeBase64, Field::unstruct_event}},
+      {"co", {Conv::kCoPlain, Field::contexts}},
+      {"cx", {Conv::kCoBase64, Field::contexts}},
+  };
+  return kTable;
+}
+
+// Built-in steps of spec 4.2 that sit between the configurable enrichments.
+constexpr int kStepCollectorVersion = 1;
+constexpr int kStepPageUri = 2;
+constexpr int kStepDerivedTstamp = 3;
+constexpr int kStepRefererSplit = 8;
+constexpr int kStepPageQuery = 9;
+constexpr int kStepCrossDomain = 11;
+constexpr int kStepEventSchema = 17;
+constexpr int kBuiltinSteps[] = {kStepCollectorVersion, kStepPageUri,   kStepDerivedTstamp,
+                                 kStepRefererSplit,     kStepPageQuery, kStepCrossDomain,
+                                 kStepEventSchema};
+
+// Per-thread working memory, reused from event to event.
+struct Scratch {
+  std::vector<event::RawEvent> raws;
+  event::EnrichedEvent ev;
+  std::string error;
+  std::string tmp;
+  std::string decoded;
+  std::vector<std::string> reports;              // atomic dataReports of the current event
+  std::vector<std::string> violations;           // schema_violations messages
+  std::vector<std::string> failures;             // enrichment_failures messages
+  std::vector<std::string> infos;                // validation_info entities
+  std::vector<std::vector<std::string>> groups;  // derived-context groups, oldest first
+  SdjResult sdj;
+  UriParser uri;
+  UriParts parts;
+  QueryPairs query;
+  std::string line;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+void add_report(std::vector<std::string>& reports, std::string_view path, std::string_view message,
+                std::string_view keyword) {
+  std::string r = "{\"message\":";
+  event::append_json_string(message, r);
+  r += ",\"path\":";
+  event::append_json_string(path, r);
+  r += ",\"keyword\":";
+  event::append_json_string(keyword, r);
+  r += ",\"targets\":[]}";
+  reports.push_back(std::move(r));
+}
+
+std::string atomic_message(const std::vector<std::string>& reports) {
+  std::string m = "{\"schemaKey\":\"";
+  m += kAtomicSchema;
+  m += "\",\"error\":{\"error\":\"ValidationError\",\"dataReports\":[";
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    if (i) m += ',';
+    m += reports[i];
+  }
+  m += "]}}";
+  return m;
+}
+
+std::string failure_message(std::string_view message_json) {
+  std::string m = "{\"enrichment\":null,\"message\":";
+  m += message_json;
+  m += '}';
+  return m;
+}
+
+std::string failure_message(std::string_view schema_key, std::string_view identifier,
+                            std::string_view message_json) {
+  std::string m = "{\"enrichment\":{\"schemaKey\":";
+  event::append_json_string(schema_key, m);
+  m += ",\"identifier\":";
+  event::append_json_string(identifier, m);
+  m += "},\"message\":";
+  m += message_json;
+  m += '}';
+  return m;
+}
+
+std::string input_data(std::string_view field, const std::string* value,
+                       std::string_view expectation) {
+  std::string m = "{\"field\":";
+  event::append_json_string(field, m);
+  m += ",\"value\":";
+  if (value != nullptr) {
+    event::append_json_string(*value, m);
+  } else {
+    m += "null";
+  }
+  m += ",\"expectation\":";
+  event::append_json_string(expectation, m);
+  m += '}';
+  return m;
+}
+
+std::string simple_error(std::string_view error) {
+  std::string m = "{\"error\":";
+  event::append_json_string(error, m);
+  m += '}';
+  return m;
+}
+
+// Writes the split parts of a parsed URI into the six columns starting at `scheme`.
+void set_uri_columns(event::EnrichedEvent& ev, const UriParts& parts, Field scheme, Field host,
+                     Field port, Field path, Field query, Field fragment, std::string& tmp) {
+  auto put = [&](Field f, const std::optional<std::string_view>& v) {
+    if (v) {
+      tsv_safe(*v, tmp);
+      ev[f] = tmp;
+    } else {
+      ev[f].clear();
+    }
+  };
+  put(scheme, parts.scheme);
+  put(host, parts.host);
+  ev[port] = std::to_string(effective_port(parts));
+  put(path, parts.path);
+  put(query, parts.query);
+  put(fragment, parts.fragment);
+}
+
+bool header_present(const std::vector<std::string>& headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (h.size() > name.size() && h[name.size()] == ':' && starts_with_icase(h, name)) return true;
+  }
+  return false;
+}
+
+struct EventSchema {
+  std::string_view vendor, name, format, version;
+};
+
+bool builtin_event_schema(std::string_view event, EventSchema& s) {
+  static constexpr std::string_view kSp = "com.snowplowanalytics.snowplow";
+  if (event == "page_view")
+    s = {kSp, "page_view", "jsonschema", "1-0-0"};
+  else if (event == "page_ping")
+    s = {kSp, "page_ping", "jsonschema", "1-0-0"};
+  else if (event == "struct")
+    s = {"com.google.analytics", "event", "jsonschema", "1-0-0"};
+  else if (event == "transaction")
+    s = {kSp, "transaction", "jsonschema", "1-0-0"};
+  else if (event == "transaction_item")
+    s = {kSp, "transaction_item", "jsonschema", "1-0-0"};
+  else
+    return false;
+  return true;
+}
+
+}  // namespace
+
+struct PipelineImpl {
+  // Enrichments sorted by step (stable: configuration order within a step).
+  static std::vector<const Enrichment*> sorted(const PipelineConfig& c) {
+    std::vector<const Enrichment*> v;
+    for (const auto& e : c.enrichments) {
+      if (e) v.push_back(e.get());
+    }
+    std::stable_sort(v.begin(), v.end(), [](const Enrichment* a, const Enrichment* b) {
+      return a->step() < b->step();
+    });
+    return v;
+  }
+};
+
+namespace {
+
+// Everything one call needs that does not change per event.
+struct Run {
+  const PipelineConfig& config;
+  const std::vector<const Enrichment*>& chain;
+  event::Processor processor;
+  int64_t now;
+  std::string etl_tstamp;
+  ValidationSettings vs;
+};
+
+// Phase 1 (spec 4.1): map and validate the tracker-protocol parameters. Returns false when the
+// event must become a schema_violations bad row (messages in s.violations).
+struct Phase1Times {
+  bool has_dtm = false, has_stm = false, has_ttm = false, has_collector = false;
+  int64_t dtm = 0, stm = 0, ttm = 0, collector = 0;
+};
+
+bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collector_name, Scratch& s,
+            Phase1Times& t) {
+  auto& ev = s.ev;
+  random_uuid_v4(ev[Field::event_id]);
+  ev[Field::v_collector].assign(collector_name);
+  ev[Field::v_etl] = run.config.artifact;
+  ev[Field::v_etl] += '-';
+  ev[Field::v_etl] += kVersion;
+  ev[Field::etl_tstamp] = run.etl_tstamp;
+  if (raw.user_id) ev[Field::network_userid] = *raw.user_id;
+  // The adapter has already applied the forwarding-header rules of spec 2.4 to ip_address.
+  if (raw.ip_address) convert_ip(*raw.ip_address, ev[Field::user_ipaddress]);
+  if (raw.useragent) tsv_safe(*raw.useragent, ev[Field::useragent]);
+  if (raw.timestamp) {
+    if (format_checked_tstamp(*raw.timestamp, ev[Field::collector_tstamp], s.error)) {
+      t.has_collector = true;
+      t.collector = *raw.timestamp;
+    } else {
+      add_report(s.reports, "collector_tstamp", s.error, "atomic_field_parse_error");
+    }
+  } else {
+    add_report(s.reports, "collector_tstamp", "Field not set", "atomic_field_parse_error");
+  }
+
+  const auto& table = param_table();
+  const std::string* ue = nullptr;
+  const std::string* co = nullptr;
+  bool ue_b64 = false, co_b64 = false;
+  std::string_view ue_name, co_name;
+  const std::string* tnuid = nullptr;
+  for (const auto& p : raw.parameters.items()) {
+    if (!p.value) continue;
+    auto it = table.find(p.name);
+    if (it == table.end()) continue;
+    const Mapping& m = it->second;
+    const std::string& v = *p.value;
+    bool ok = true;
+    switch (m.conv) {
+      case Conv::kString:
+        tsv_safe(v, ev[m.field]);
+        break;
+      case Conv::kInt:
+        ok = convert_int(v, ev[m.field], s.error);
+        break;
+      case Conv::kDecimal:
+        ok = convert_decimal(v, ev[m.field], s.error);
+        break;
+      case Conv::kBool01:
+        ok = convert_bool01(v, ev[m.field], s.error);
+        break;
+      case Conv::kWxH:
+        ok = convert_wxh(v, ev[m.field], ev[m.second], s.error);
+        break;
+      case Conv::kUuid:
+        ok = convert_uuid(v, s.tmp, s.error);
+        if (ok) ev[m.field] = s.tmp;
+        break;
+      case Conv::kTstamp: {
+        int64_t ms = 0;
+        ok = convert_tstamp(v, ev[m.field], s.error);
+        if (ok && parse_java_long(v, ms)) {
+          if (m.field == Field::dvce_created_tstamp) t.has_dtm = true, t.dtm = ms;
+          if (m.field == Field::dvce_sent_tstamp) t.has_stm = true, t.stm = ms;
+          if (m.field == Field::true_tstamp) t.has_ttm = true, t.ttm = ms;
+        } else {
+          if (m.field == Field::dvce_created_tstamp) t.has_dtm = false;
+          if (m.field == Field::dvce_sent_tstamp) t.has_stm = false;
+          if (m.field == Field::true_tstamp) t.has_ttm = false;
+        }
+        break;
+      }
+      case Conv::kEvent:
+        ok = convert_event_type(v, ev[m.field], s.error);
+        break;
+      case Conv::kPlatform:
+        ok = convert_platform(v, ev[m.field], s.error);
+        break;
+      case Conv::kIp:
+        convert_ip(v, ev[m.field]);
+        break;
+      case Conv::kUePlain:
+      case Conv::kUeBase64:
+        ue = &v;
+        ue_b64 = m.conv == Conv::kUeBase64;
+        ue_name = it->first;
+        break;
+      case Conv::kCoPlain:
+      case Conv::kCoBase64:
+        co = &v;
+        co_b64 = m.conv == Conv::kCoBase64;
+        co_name = it->first;
+        break;
+      case Conv::kTnuid:
+        tnuid = &v;
+        break;
+    }
+    if (!ok) add_report(s.reports, it->first, s.error, "atomic_field_parse_error");
+  }
+  if (tnuid != nullptr) tsv_safe(*tnuid, ev[Field::network_userid]);
+
+  // Self-describing inputs: base64 problems are atomic parse errors; JSON/Iglu problems are
+  // schema violations of their own.
+  std::string co_text, ue_text;
+  bool have_co = false, have_ue = false;
+  if (co != nullptr) {
+    if (!co_b64) {
+      co_text = *co, have_co = true;
+    } else if (common::base64_decode(*co, co_text)) {
+      have_co = true;
+    } else {
+      add_report(s.reports, co_name, "Could not be decoded as base64", "atomic_field_parse_error");
+    }
+  }
+  if (ue != nullptr) {
+    if (!ue_b64) {
+      ue_text = *ue, have_ue = true;
+    } else if (common::base64_decode(*ue, ue_text)) {
+      have_ue = true;
+    } else {
+      add_report(s.reports, ue_name, "Could not be decoded as base64", "atomic_field_parse_error");
+    }
+  }
+  if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
+  if (have_co) {
+    s.sdj.clear();
+    process_contexts(co_text, run.vs, run.config.max_json_depth, s.sdj);
+    ev[Field::contexts] = s.sdj.column;
+    for (auto& m : s.sdj.messages) s.violations.push_back(std::move(m));
+    for (auto& i : s.sdj.validation_infos) s.infos.push_back(std::move(i));
+  }
+  s.sdj.clear();
+  if (have_ue) {
+    process_unstruct(ue_text, run.vs, run.config.max_json_depth, s.sdj);
+    ev[Field::unstruct_event] = s.sdj.column;
+    for (auto& m : s.sdj.messages) s.violations.push_back(m);
+    for (auto& i : s.sdj.validation_infos) {
+      if (std::find(s.infos.begin(), s.infos.end(), i) == s.infos.end()) s.infos.push_back(i);
+    }
+  }
+  return s.violations.empty();
+}
+
+void run_builtin(int step, const event::RawEvent& raw, Scratch& s,
+                 const Phase1Times& t, EventContext& ctx, bool& page_uri_ok) {
+  auto& ev = s.ev;
+  switch (step) {
+    case kStepCollectorVersion:
+      if (ev[Field::v_collector].empty()) {
+        s.failures.push_back(failure_message(input_data("v_collector", nullptr, "should be set")));
+      }
+      break;
+    case kStepPageUri: {
+      const std::string* source = nullptr;
+      if (ev.has(Field::page_url)) {
+        source = &ev[Field::page_url];
+      } else if (raw.referer_uri) {
+        source = &*raw.referer_uri;
+      }
+      if (source == nullptr) break;
+      if (s.uri.parse(*source, s.parts, s.error)) {
+        page_uri_ok = true;
+        set_uri_columns(ev, s.parts, Field::page_urlscheme, Field::page_urlhost,
+                        Field::page_urlport, Field::page_urlpath, Field::page_urlquery,
+                        Field::page_urlfragment, s.tmp);
+        // The query is needed at step 9; keep it before page_url is overwritten.
+        s.query.clear();
+        if (s.parts.query) parse_query(*s.parts.query, s.query);
+        ev[Field::page_url] = s.uri.normalized();
+      } else {
+        s.failures.push_back(failure_message(
+            simple_error("Provided URI [" + *source + "] could not be parsed: " + s.error)));
+      }
+      break;
+    }
+    case kStepDerivedTstamp: {
+      if (t.has_ttm) {
+        ev[Field::derived_tstamp] = ev[Field::true_tstamp];
+      } else if (t.has_collector) {
+        int64_t derived = t.collector;
+        if (t.has_dtm && t.has_stm && t.dtm < t.stm) derived = t.collector - (t.stm - t.dtm);
+        if (!format_checked_tstamp(derived, ev[Field::derived_tstamp], s.error)) {
+          s.failures.push_back(failure_message(simple_error(s.error)));
+        }
+      }
+      break;
+    }
+    case kStepRefererSplit: {
+      if (!ev.has(Field::page_referrer)) break;
+      UriParts parts;
+      UriParser parser;
+      if (parser.parse(ev[Field::page_referrer], parts, s.error)) {
+        set_uri_columns(ev, parts, Field::refr_urlscheme, Field::refr_urlhost, Field::refr_urlport,
+                        Field::refr_urlpath, Field::refr_urlquery, Field::refr_urlfragment, s.tmp);
+      } else {
+        s.failures.push_back(failure_message(simple_error(
+            "Provided URI [" + ev[Field::page_referrer] + "] could not be parsed: " + s.error)));
+      }
+      break;
+    }
+    case kStepPageQuery: {
+      if (!page_uri_ok) break;
+      auto& pq = ctx.mutable_page_query();
+      for (const auto& [name, value] : s.query)
+        pq.emplace_back(name, value ? *value : std::string());
+      break;
+    }
+    case kStepCrossDomain: {
+      if (!page_uri_ok) break;
+      const std::optional<std::string>* sp = nullptr;
+      for (const auto& [name, value] : s.query) {
+        if (name == "_sp") sp = &value;  // last occurrence wins, as in a map
+      }
+      if (sp == nullptr || !*sp || (*sp)->empty()) break;
+      const std::string& v = **sp;
+      const std::size_t dot = v.find('.');
+      std::string duid_text, tstamp_text;
+      if (dot != std::string::npos) {
+        const std::size_t next = v.find('.', dot + 1);
+        const std::string part(
+            v.substr(dot + 1, next == std::string::npos ? std::string::npos : next - dot - 1));
+        if (!part.empty() && !convert_tstamp(part, tstamp_text, s.error)) {
+          s.failures.push_back(failure_message(input_data("sp_dtm", &part, s.error)));
+          break;
+        }
+      }
+      tsv_safe(std::string_view(v).substr(0, dot), duid_text);
+      ev[Field::refr_domain_userid] = duid_text;
+      ev[Field::refr_dvce_tstamp] = tstamp_text;
+      break;
+    }
+    case kStepEventSchema: {
+      const std::string& e = ev[Field::event];
+      EventSchema es;
+      if (builtin_event_schema(e, es)) {
+        ev[Field::event_vendor].assign(es.vendor);
+        ev[Field::event_name].assign(es.name);
+        ev[Field::event_format].assign(es.format);
+        ev[Field::event_version].assign(es.version);
+      } else if (e == "unstruct" && !s.sdj.event_schema.empty()) {
+        IgluUri u;
+        const char* code = nullptr;
+        if (parse_iglu_uri(s.sdj.event_schema, u, code)) {
+          ev[Field::event_vendor].assign(u.vendor);
+          ev[Field::event_name].assign(u.name);
+          ev[Field::event_format].assign(u.format);
+          ev[Field::event_version].assign(u.version);
+        }
+      } else if (e == "unstruct") {
+        s.failures.push_back(failure_message(
+            input_data("unstruct_event", nullptr, "should be set for an unstruct event")));
+      } else {
+        s.failures.push_back(failure_message(
+            input_data("event", e.empty() ? nullptr : &e, "not recognized as an event type")));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void run_enrichment(const Enrichment& en, EventContext& ctx, Scratch& s) {
+  ctx.pending_contexts().clear();
+  ctx.failures().clear();
+  en.apply(ctx);
+  if (!ctx.pending_contexts().empty()) {
+    s.groups.emplace_back();
+    s.groups.back().swap(ctx.pending_contexts());
+  }
+  for (auto& f : ctx.failures())
+    s.failures.push_back(failure_message(f.schema_key, f.identifier, f.message_json));
+  ctx.failures().clear();
+}
+
+void emit_bad(const Run& run, std::string row, Output& out) {
+  if (row.size() > run.config.max_record_bytes) {
+    row = event::size_violation(run.processor, run.now, run.config.max_record_bytes, row.size(),
+                                "Bad row exceeds the maximum allowed size of " +
+                                    std::to_string(run.config.max_record_bytes) + " bytes",
+                                row);
+  }
+  out.bad.push_back(std::move(row));
+}
+
+void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view collector_name,
+                Output& out) {
+  Scratch& s = scratch();
+  s.ev.clear();
+  s.reports.clear();
+  s.violations.clear();
+  s.failures.clear();
+  s.infos.clear();
+  s.groups.clear();
+  s.query.clear();
+  s.sdj.clear();
+  Phase1Times times;
+
+  if (!phase1(run, raw, collector_name, s, times)) {
+    emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, raw), out);
+    return;
+  }
+
+  // Phase 2: built-in steps and configured enrichments in Snowplow's order.
+  EventContext ctx(s.ev, raw);
+  ctx.set_anonymous(header_present(raw.headers, "SP-Anonymous"));
+  bool page_uri_ok = false;
+  std::size_t next = 0;
+  for (int step : kBuiltinSteps) {
+    while (next < run.chain.size() && static_cast<int>(run.chain[next]->step()) < step) {
+      run_enrichment(*run.chain[next++], ctx, s);
+    }
+    run_builtin(step, raw, s, times, ctx, page_uri_ok);
+  }
+  while (next < run.chain.size()) run_enrichment(*run.chain[next++], ctx, s);
+
+  if (!s.failures.empty()) {
+    emit_bad(run, event::enrichment_failures(run.processor, run.now, s.failures, s.ev, raw), out);
+    return;
+  }
+
+  // Phase 3: derived contexts (newest group first), validation_info last; length limits.
+  std::string& derived = s.ev[Field::derived_contexts];
+  derived.clear();
+  bool any = false;
+  auto add_entity = [&](const std::string& entity) {
+    derived += any ? "," : "{\"schema\":\"" + std::string(kContextsSchema) + "\",\"data\":[";
+    derived += entity;
+    any = true;
+  };
+  for (auto g = s.groups.rbegin(); g != s.groups.rend(); ++g) {
+    for (auto& entity : *g) {
+      if (check_derived_context(entity, run.vs, run.config.max_json_depth, s.violations, s.infos))
+        add_entity(entity);
+    }
+  }
+  for (const auto& info : s.infos) add_entity(info);
+  if (any) derived += "]}";
+
+  if (!run.config.accept_invalid) {
+    const auto& infos = event::field_infos();
+    for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+      const uint32_t max = infos[i].max_length;
+      const std::string& v = s.ev.values[i];
+      if (max == 0 || v.size() <= max || java_length(v) <= max) continue;
+      add_report(s.reports, infos[i].name,
+                 "Field is longer than maximum allowed size " + std::to_string(max),
+                 "atomic_field_length_exceeded");
+    }
+    if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
+  }
+  if (!s.violations.empty()) {
+    emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, raw), out);
+    return;
+  }
+
+  s.line.clear();
+  event::write_tsv(s.ev, s.line);
+  if (s.line.size() > run.config.max_record_bytes) {
+    emit_bad(
+        run,
+        event::size_violation(run.processor, run.now, run.config.max_record_bytes, s.line.size(),
+                              "Enriched event exceeds the maximum allowed size of " +
+                                  std::to_string(run.config.max_record_bytes) + " bytes",
+                              s.line),
+        out);
+    return;
+  }
+  out.good.push_back(s.line);
+}
+
+}  // namespace
+
+Pipeline::Pipeline(PipelineConfig config) : config_(std::move(config)) {}
+Pipeline::~Pipeline() = default;
+
+void Pipeline::process_thrift(std::string_view bytes, Output& out) const {
+  Result<event::CollectorPayload> decoded = event::decode_thrift(bytes);
+  if (!decoded.ok()) {
+    const int64_t now = config_.fixed_now_ms != 0 ? config_.fixed_now_ms : now_ms();
+    const event::Processor processor{config_.artifact, kVersion};
+    std::string row = event::collector_payload_format_violation(
+        processor, now, "thrift", simple_error(decoded.error().message),
+        common::base64_encode(bytes));
+    if (row.size() > config_.max_record_bytes) {
+      row = event::size_violation(processor, now, config_.max_record_bytes, row.size(),
+                                  "Bad row exceeds the maximum allowed size of " +
+                                      std::to_string(config_.max_record_bytes) + " bytes",
+                                  row);
+    }
+    out.bad.push_back(std::move(row));
+    return;
+  }
+  process_payload(*decoded, "thrift", out, bytes);
+}
+
+void Pipeline::process_payload(const event::CollectorPayload& payload, std::string_view loader,
+                               Output& out, std::string_view raw_record) const {
+  const std::vector<const Enrichment*> chain = PipelineImpl::sorted(config_);
+  Run run{config_,
+          chain,
+          event::Processor{config_.artifact, kVersion},
+          config_.fixed_now_ms != 0 ? config_.fixed_now_ms : now_ms(),
+          {},
+          {}};
+  append_tsv_tstamp(run.now, run.etl_tstamp);
+  run.vs.validator = config_.validator.get();
+  run.vs.retry_initial_ms = config_.registry_retry_initial_ms;
+  run.vs.retry_max_ms = config_.registry_retry_max_ms;
+
+  Scratch& s = scratch();
+  s.raws.clear();
+  protocol::AdapterError err;
+  if (!protocol::adapt(payload, loader, s.raws, err)) {
+    std::string row;
+    switch (err.kind) {
+      case protocol::AdapterError::Kind::kCollectorPayloadFormat: {
+        std::string record;
+        if (raw_record.empty()) {
+          record = common::base64_encode(event::encode_thrift(payload));
+        } else if (loader == "thrift") {
+          record = common::base64_encode(raw_record);
+        } else {
+          record.assign(raw_record);
+        }
+        const std::string message = err.messages_json.empty()
+                                        ? simple_error("collector payload rejected")
+                                        : err.messages_json.front();
+        row = event::collector_payload_format_violation(run.processor, run.now, loader, message,
+                                                        record);
+        break;
+      }
+      case protocol::AdapterError::Kind::kTrackerProtocol:
+        row = event::tracker_protocol_violations(run.processor, run.now, err.vendor, err.version,
+                                                 err.messages_json, payload);
+        break;
+      case protocol::AdapterError::Kind::kAdapter:
+        row = event::adapter_failures(run.processor, run.now, err.vendor, err.version,
+                                      err.messages_json, payload);
+        break;
+    }
+    emit_bad(run, std::move(row), out);
+    return;
+  }
+  // Move the events out: an enrichment could re-enter the pipeline on this thread.
+  std::vector<event::RawEvent> raws;
+  raws.swap(s.raws);
+  const std::string_view collector =
+      payload.collector ? std::string_view(*payload.collector) : std::string_view();
+  for (const auto& raw : raws) enrich_one(run, raw, collector, out);
+  raws.clear();
+  s.raws.swap(raws);
+}
+
+void Pipeline::reject_raw(std::string_view loader, std::string_view raw, std::string_view message,
+                          Output& out) const {
+  const std::vector<const Enrichment*> chain;
+  Run run{config_,
+          chain,
+          event::Processor{config_.artifact, kVersion},
+          config_.fixed_now_ms != 0 ? config_.fixed_now_ms : now_ms(),
+          {},
+          {}};
+  const std::string payload = loader == "thrift" ? common::base64_encode(raw) : std::string(raw);
+  emit_bad(run,
+           event::collector_payload_format_violation(run.processor, run.now, loader,
+                                                     simple_error(message), payload),
+           out);
+}
+
+}  // namespace furrow::enrich

@@ -1,0 +1,364 @@
+#include "enrich/sdj.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "event/bad_row.h"
+
+namespace furrow::enrich {
+namespace {
+
+constexpr std::string_view kContextsPrefix =
+    "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-";
+constexpr std::string_view kUnstructPrefix =
+    "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-";
+constexpr std::string_view kContextsCriterion =
+    "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-*";
+constexpr std::string_view kUnstructCriterion =
+    "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-*";
+constexpr std::string_view kValidationInfoSchema =
+    "iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0";
+
+bool vendor_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.';
+}
+bool name_char(char c) {
+  return c != '.' && vendor_char(c);
+}
+
+// Counts nesting while scanning; aborts past the limit.
+struct DepthHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthHandler> {
+  int depth = 0;
+  int max_depth = 0;
+  bool too_deep = false;
+  bool Default() { return true; }
+  bool StartObject() { return enter(); }
+  bool StartArray() { return enter(); }
+  bool EndObject(rapidjson::SizeType) { return --depth, true; }
+  bool EndArray(rapidjson::SizeType) { return --depth, true; }
+  bool enter() {
+    if (++depth > max_depth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+};
+
+std::string_view view(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+
+// iglu-core's SelfDescribingData.parse: an object with a string "schema" holding an Iglu URI and
+// a "data" member. Returns nullptr on success, else the ParseError code.
+const char* check_sdj(const rapidjson::Value& v, IgluUri& uri) {
+  if (!v.IsObject()) return "INVALID_DATA_PAYLOAD";
+  auto schema = v.FindMember("schema");
+  if (schema == v.MemberEnd() || !schema->value.IsString()) return "INVALID_SCHEMA";
+  const char* code = nullptr;
+  if (!parse_iglu_uri(view(schema->value), uri, code)) return code;
+  if (v.FindMember("data") == v.MemberEnd()) return "INVALID_DATA_PAYLOAD";
+  return nullptr;
+}
+
+void not_json_message(std::string_view field, std::string_view value, std::string_view error,
+                      std::string& out) {
+  out = "{\"field\":";
+  event::append_json_string(field, out);
+  out += ",\"value\":";
+  event::append_json_string(value, out);
+  out += ",\"error\":";
+  event::append_json_string(error, out);
+  out += '}';
+}
+
+void not_iglu_message(const rapidjson::Value& json, std::string_view code, std::string& out) {
+  out = "{\"json\":";
+  append_json(json, out);
+  out += ",\"error\":";
+  event::append_json_string(code, out);
+  out += '}';
+}
+
+void criterion_message(std::string_view key, std::string_view criterion, std::string& out) {
+  out = "{\"schemaKey\":";
+  event::append_json_string(key, out);
+  out += ",\"schemaCriterion\":";
+  event::append_json_string(criterion, out);
+  out += '}';
+}
+
+void iglu_error_message(std::string_view key, std::string_view error_json, std::string& out) {
+  out = "{\"schemaKey\":";
+  event::append_json_string(key, out);
+  out += ",\"error\":";
+  out += error_json.empty() ? std::string_view("{\"error\":\"ValidationError\",\"dataReports\":[]}")
+                            : error_json;
+  out += '}';
+}
+
+// A ValidationError for shape problems found without a validator (e.g. contexts data not an array).
+std::string shape_error(std::string_view message, std::string_view path, std::string_view keyword) {
+  std::string s = "{\"error\":\"ValidationError\",\"dataReports\":[{\"message\":";
+  event::append_json_string(message, s);
+  s += ",\"path\":";
+  event::append_json_string(path, s);
+  s += ",\"keyword\":";
+  event::append_json_string(keyword, s);
+  s += ",\"targets\":[]}]}";
+  return s;
+}
+
+// The schema URI after superseding: same vendor/name/format, version replaced.
+std::string superseded_uri(const IgluUri& u, std::string_view version) {
+  std::string s = "iglu:";
+  s.append(u.vendor).append("/").append(u.name).append("/").append(u.format).append("/").append(
+      version);
+  return s;
+}
+
+void validation_info(std::string_view original, std::string_view with,
+                     std::vector<std::string>& infos) {
+  std::string s = "{\"schema\":\"";
+  s += kValidationInfoSchema;
+  s += "\",\"data\":{\"originalSchema\":";
+  event::append_json_string(original, s);
+  s += ",\"validatedWith\":";
+  event::append_json_string(with, s);
+  s += "}}";
+  if (std::find(infos.begin(), infos.end(), s) == infos.end()) infos.push_back(std::move(s));
+}
+
+// Validates one entity and, when valid, appends {"schema":..,"data":..} to `out`. Returns false
+// (with a message) when it is not kept. `event_schema` receives the final schema URI.
+bool check_entity(const rapidjson::Value& entity, const ValidationSettings& vs,
+                  std::vector<std::string>& messages, std::vector<std::string>& infos,
+                  std::string& out, std::string* event_schema) {
+  IgluUri uri;
+  std::string msg;
+  if (const char* code = check_sdj(entity, uri)) {
+    not_iglu_message(entity, code, msg);
+    messages.push_back(std::move(msg));
+    return false;
+  }
+  const std::string_view schema = view(entity["schema"]);
+  const rapidjson::Value& data = entity["data"];
+  std::string final_schema;
+  if (vs.validator != nullptr) {
+    iglu::ValidationOutcome o = validate_with_retry(vs, schema, data);
+    if (o.status != iglu::ValidationOutcome::Status::kValid) {
+      iglu_error_message(schema, o.error_json, msg);
+      messages.push_back(std::move(msg));
+      return false;
+    }
+    if (!o.superseded_by.empty() && o.superseded_by != uri.version) {
+      final_schema = superseded_uri(uri, o.superseded_by);
+      validation_info(schema, o.superseded_by, infos);
+    }
+  }
+  const std::string_view written = final_schema.empty() ? schema : std::string_view(final_schema);
+  out += "{\"schema\":";
+  event::append_json_string(written, out);
+  out += ",\"data\":";
+  append_json(data, out);
+  out += '}';
+  if (event_schema != nullptr) event_schema->assign(written);
+  return true;
+}
+
+// Shared envelope handling: parse, SDJ check, criterion, optional outer validation.
+const rapidjson::Value* open_envelope(std::string_view json, std::string_view field,
+                                      std::string_view prefix, std::string_view criterion,
+                                      const ValidationSettings& vs, int max_depth,
+                                      rapidjson::Document& doc, SdjResult& result) {
+  std::string error, msg;
+  if (!parse_json_limited(json, max_depth, doc, error)) {
+    not_json_message(field, json, error, msg);
+    result.messages.push_back(std::move(msg));
+    return nullptr;
+  }
+  IgluUri uri;
+  if (const char* code = check_sdj(doc, uri)) {
+    not_iglu_message(doc, code, msg);
+    result.messages.push_back(std::move(msg));
+    return nullptr;
+  }
+  const std::string_view schema = view(doc["schema"]);
+  if (schema.substr(0, prefix.size()) != prefix) {
+    criterion_message(schema, criterion, msg);
+    result.messages.push_back(std::move(msg));
+    return nullptr;
+  }
+  if (vs.validator != nullptr) {
+    iglu::ValidationOutcome o = validate_with_retry(vs, schema, doc["data"]);
+    if (o.status != iglu::ValidationOutcome::Status::kValid) {
+      iglu_error_message(schema, o.error_json, msg);
+      result.messages.push_back(std::move(msg));
+      return nullptr;
+    }
+  }
+  return &doc["data"];
+}
+
+}  // namespace
+
+bool parse_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
+  code = "INVALID_IGLUURI";
+  if (s.substr(0, 5) != "iglu:") return false;
+  s.remove_prefix(5);
+  std::string_view parts[4];
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t slash = s.find('/');
+    if (slash == std::string_view::npos) return false;
+    parts[i] = s.substr(0, slash);
+    s.remove_prefix(slash + 1);
+  }
+  parts[3] = s;
+  if (parts[0].empty() || !std::all_of(parts[0].begin(), parts[0].end(), vendor_char)) return false;
+  for (int i = 1; i < 3; ++i) {
+    if (parts[i].empty() || !std::all_of(parts[i].begin(), parts[i].end(), name_char)) return false;
+  }
+  // SchemaVer: three non-negative integers separated by '-'.
+  code = "INVALID_SCHEMAVER";
+  int groups = 0;
+  std::size_t digits = 0;
+  for (char c : parts[3]) {
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '-' && digits > 0 && groups < 2) {
+      ++groups;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (groups != 2 || digits == 0) return false;
+  out = IgluUri{parts[0], parts[1], parts[2], parts[3]};
+  code = nullptr;
+  return true;
+}
+
+iglu::ValidationOutcome validate_with_retry(const ValidationSettings& vs,
+                                            std::string_view schema_uri,
+                                            const rapidjson::Value& data) {
+  if (vs.validator == nullptr) return {};
+  int sleep_ms = std::max(1, vs.retry_initial_ms);
+  for (;;) {
+    iglu::ValidationOutcome o = vs.validator->validate(schema_uri, data);
+    if (o.status != iglu::ValidationOutcome::Status::kInfrastructure) return o;
+    // A registry outage is not the event's fault: wait and ask again, however long it takes.
+    std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+    sleep_ms = std::min(sleep_ms * 2, std::max(vs.retry_max_ms, 1));
+  }
+}
+
+bool parse_json_limited(std::string_view text, int max_depth, rapidjson::Document& doc,
+                        std::string& error) {
+  {
+    DepthHandler h;
+    h.max_depth = max_depth;
+    rapidjson::Reader reader;
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    auto r =
+        reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(ms, h);
+    if (h.too_deep) {
+      error = "JSON is nested deeper than " + std::to_string(max_depth) + " levels";
+      return false;
+    }
+    if (r.IsError()) {
+      error = std::string(rapidjson::GetParseError_En(r.Code())) + " (offset " +
+              std::to_string(r.Offset()) + ")";
+      return false;
+    }
+  }
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(),
+                                                                                    text.size());
+  if (doc.HasParseError()) {
+    error = rapidjson::GetParseError_En(doc.GetParseError());
+    return false;
+  }
+  return true;
+}
+
+void append_json(const rapidjson::Value& v, std::string& out) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  out.append(buf.GetString(), buf.GetSize());
+}
+
+void process_contexts(std::string_view json, const ValidationSettings& vs, int max_depth,
+                      SdjResult& result) {
+  rapidjson::Document doc;
+  const rapidjson::Value* data = open_envelope(json, "contexts", kContextsPrefix,
+                                               kContextsCriterion, vs, max_depth, doc, result);
+  if (data == nullptr) return;
+  if (!data->IsArray()) {
+    std::string msg;
+    iglu_error_message(view(doc["schema"]), shape_error("$.data: array expected", "$.data", "type"),
+                       msg);
+    result.messages.push_back(std::move(msg));
+    return;
+  }
+  std::string entities;
+  bool first = true;
+  for (const auto& entity : data->GetArray()) {
+    const std::size_t mark = entities.size();
+    if (!first) entities += ',';
+    if (check_entity(entity, vs, result.messages, result.validation_infos, entities, nullptr)) {
+      first = false;
+    } else {
+      entities.resize(mark);
+    }
+  }
+  if (first) return;  // nothing valid: the column stays null
+  result.column = "{\"schema\":\"";
+  result.column += kContextsSchema;
+  result.column += "\",\"data\":[";
+  result.column += entities;
+  result.column += "]}";
+}
+
+void process_unstruct(std::string_view json, const ValidationSettings& vs, int max_depth,
+                      SdjResult& result) {
+  rapidjson::Document doc;
+  const rapidjson::Value* data = open_envelope(json, "unstruct", kUnstructPrefix,
+                                               kUnstructCriterion, vs, max_depth, doc, result);
+  if (data == nullptr) return;
+  std::string inner;
+  if (!check_entity(*data, vs, result.messages, result.validation_infos, inner,
+                    &result.event_schema))
+    return;
+  result.column = "{\"schema\":\"";
+  result.column += kUnstructSchema;
+  result.column += "\",\"data\":";
+  result.column += inner;
+  result.column += '}';
+}
+
+bool check_derived_context(std::string& entity, const ValidationSettings& vs, int max_depth,
+                           std::vector<std::string>& messages,
+                           std::vector<std::string>& validation_infos) {
+  if (vs.validator == nullptr) return true;
+  rapidjson::Document doc;
+  std::string error, msg;
+  if (!parse_json_limited(entity, max_depth, doc, error)) {
+    not_json_message("derived_contexts", entity, error, msg);
+    messages.push_back(std::move(msg));
+    return false;
+  }
+  std::string out;
+  if (!check_entity(doc, vs, messages, validation_infos, out, nullptr)) return false;
+  entity = std::move(out);
+  return true;
+}
+
+}  // namespace furrow::enrich
