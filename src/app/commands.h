@@ -18,6 +18,10 @@ inline constexpr int kExitInvalid = 3;  // the command ran but found invalid dat
 int& exit_code();
 
 void register_version(CLI::App& root);
+void register_load(CLI::App& root);
+void register_model(CLI::App& root);
+void register_export(CLI::App& root);
+void register_query(CLI::App& root);
 void register_gen(CLI::App& root);
 void register_collector(CLI::App& root);
 

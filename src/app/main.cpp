@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   root.require_subcommand(1);
   root.set_help_all_flag("--help-all", "Show help for every command");
   register_version(root);
+  register_load(root);
+  register_model(root);
+  register_export(root);
+  register_query(root);
   register_gen(root);
   register_collector(root);
   try {

@@ -1,0 +1,45 @@
+// Data models: SQL that derives `page_views`, `sessions` and `users` from atomic_events, on
+// SQLite and PostgreSQL alike, incrementally.
+//
+// Incremental contract: each run takes the events whose load_id is above the last run's
+// watermark, and recomputes from *all* events every session those events touch (a late event
+// changes its whole session), then every user of those sessions. Results are therefore the same
+// whether the data arrived in one load or many. The run is one transaction; on PostgreSQL it first
+// takes a SHARE lock on atomic_events so that no load in flight can commit a lower load_id behind
+// the new watermark.
+//
+// Definitions (docs/storage.md has the full list of columns):
+//  - a page view is identified by the id of its web_page context; events without one are not
+//    part of page_views (they still count in sessions);
+//  - engaged_time_in_s = heartbeat_s x the number of distinct heartbeat_s-long windows (of epoch
+//    time) that hold at least one page ping of that page view;
+//  - a session bounces when it has exactly one page view and no engaged time;
+//  - a user's first-touch attribution is the landing page view of their earliest session.
+#pragma once
+
+#include <cstdint>
+
+#include "common/result.h"
+#include "storage/query_store.h"
+
+namespace furrow::storage {
+
+struct ModelOptions {
+  // The page-ping heartbeat the trackers use (activity tracking `heartbeatDelay`).
+  int heartbeat_s = 10;
+  // Recompute everything from scratch (drops the watermark and the model rows).
+  bool full_refresh = false;
+};
+
+struct ModelReport {
+  int64_t from_load_id = 0;  // exclusive
+  int64_t to_load_id = 0;    // inclusive; equal to from_load_id when there was nothing new
+  int64_t page_views = 0;    // rows (re)written in this run
+  int64_t sessions = 0;
+  int64_t users = 0;
+};
+
+// Creates the model tables on first use (schema component "models").
+Result<ModelReport> run_models(QueryStore& store, const ModelOptions& options);
+
+}  // namespace furrow::storage

@@ -1,0 +1,143 @@
+#include "storage/models.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "sinks/loader.h"
+#include "storage/query_store.h"
+#include "storage/sample_site.h"
+#include "support/test_support.h"
+
+namespace furrow::storage {
+namespace {
+
+class ModelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = furrow::test::temp_dir("furrow_models");
+    url_ = "sqlite:" + (dir_ / "m.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void load(const std::vector<event::EnrichedEvent>& events, std::size_t from, std::size_t to) {
+    auto target = sinks::parse_db_target(url_);
+    ASSERT_TRUE(target.ok());
+    sinks::LoaderOptions o;
+    o.batch_size = 97;
+    auto l = sinks::open_loader(*target, o);
+    ASSERT_TRUE(l.ok()) << l.error().message;
+    for (std::size_t i = from; i < to; ++i) ASSERT_TRUE((*l)->add_event(events[i]));
+    ASSERT_TRUE((*l)->flush());
+  }
+  std::unique_ptr<QueryStore> store() {
+    auto s = QueryStore::open(url_);
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  static std::string one(QueryStore& s, const std::string& sql) {
+    auto v = s.scalar(sql);
+    EXPECT_TRUE(v.ok()) << sql << ": " << (v.ok() ? "" : v.error().message);
+    return v.ok() ? *v : "";
+  }
+  static std::map<std::string, std::string> pairs(QueryStore& s, const std::string& sql) {
+    std::map<std::string, std::string> out;
+    Status st = s.query(sql, {}, RowHandler{nullptr, [&](const std::vector<Cell>& r) {
+                                              out[std::string(r[0].text)] = std::string(r[1].text);
+                                              return true;
+                                            }});
+    EXPECT_TRUE(st.ok()) << st.message();
+    return out;
+  }
+  // Checks every known answer of the sample site.
+  static void expect_answers(QueryStore& s, const SampleSite& site) {
+    EXPECT_EQ(one(s, "SELECT count(*) FROM atomic_events"), std::to_string(site.unique_events));
+    EXPECT_EQ(one(s, "SELECT count(*) FROM sessions"), std::to_string(site.sessions));
+    EXPECT_EQ(one(s, "SELECT count(*) FROM page_views"), std::to_string(site.page_views));
+    EXPECT_EQ(one(s, "SELECT count(*) FROM users"), std::to_string(site.users));
+    EXPECT_EQ(one(s, "SELECT sum(is_bounce) FROM sessions"), std::to_string(site.bounces));
+    EXPECT_EQ(one(s, "SELECT sum(engaged_time_in_s) FROM page_views"),
+              std::to_string(site.engaged_seconds));
+    EXPECT_EQ(one(s, "SELECT sum(engaged_time_in_s) FROM sessions"),
+              std::to_string(site.engaged_seconds));
+    EXPECT_EQ(one(s, "SELECT sum(page_views) FROM users"), std::to_string(site.page_views));
+    std::map<std::string, std::string> landing;
+    for (const auto& [path, n] : site.landing_pages) landing[path] = std::to_string(n);
+    EXPECT_EQ(
+        pairs(s, "SELECT landing_page_path, count(*) FROM sessions GROUP BY landing_page_path"),
+        landing);
+    std::map<std::string, std::string> per_user;
+    for (const auto& [u, n] : site.sessions_by_user) per_user[u] = std::to_string(n);
+    EXPECT_EQ(pairs(s, "SELECT domain_userid, sessions FROM users"), per_user);
+    std::map<std::string, std::string> touch;
+    for (const auto& [u, src] : site.first_touch) touch[u] = src;
+    EXPECT_EQ(
+        pairs(s,
+              "SELECT domain_userid, coalesce(first_mkt_source, first_refr_source, '') FROM users"),
+        touch);
+  }
+
+  std::filesystem::path dir_;
+  std::string url_;
+};
+
+TEST_F(ModelsTest, KnownAnswersOfTheSampleSite) {
+  const SampleSite site = make_sample_site({});
+  ASSERT_GT(site.bounces, 0);
+  ASSERT_GT(site.engaged_seconds, 0);
+  ASSERT_GT(site.events.size(), static_cast<std::size_t>(site.unique_events));  // has duplicates
+  load(site.events, 0, site.events.size());
+  auto s = store();
+  ASSERT_NE(s, nullptr);
+  auto r = run_models(*s, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->sessions, site.sessions);
+  EXPECT_EQ(r->page_views, site.page_views);
+  EXPECT_EQ(r->users, site.users);
+  expect_answers(*s, site);
+  // Page-level details: a page view's engaged time is a multiple of the heartbeat, the landing
+  // page has index 1, scroll depth is capped at 100 %.
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM page_views WHERE engaged_time_in_s % 10 <> 0"), "0");
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM page_views WHERE page_view_in_session_index = 1"),
+            std::to_string(site.sessions));
+  EXPECT_EQ(one(*s, "SELECT max(vertical_percentage_scrolled) <= 100 FROM page_views"), "1");
+  EXPECT_EQ(one(*s, "SELECT count(DISTINCT device_family) FROM sessions"), "3");
+  // Nothing new: a second run processes nothing and changes nothing.
+  auto again = run_models(*s, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->from_load_id, again->to_load_id);
+  expect_answers(*s, site);
+}
+
+TEST_F(ModelsTest, IncrementalRunsGiveTheSameAnswersAsOneRun) {
+  const SampleSite site = make_sample_site({.seed = 7, .users = 30});
+  const std::size_t n = site.events.size();
+  auto s = store();
+  ASSERT_NE(s, nullptr);
+  // Shuffled input: sessions span the three loads, so later runs must revisit earlier sessions.
+  for (auto [from, to] :
+       {std::pair<std::size_t, std::size_t>{0, n / 3}, {n / 3, 2 * n / 3}, {2 * n / 3, n}}) {
+    load(site.events, from, to);
+    auto r = run_models(*s, {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_GT(r->to_load_id, r->from_load_id);
+  }
+  expect_answers(*s, site);
+  auto full = run_models(*s, {.full_refresh = true});
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->from_load_id, 0);
+  expect_answers(*s, site);
+}
+
+TEST_F(ModelsTest, EmptyDatabaseRunsCleanly) {
+  auto s = store();
+  ASSERT_NE(s, nullptr);
+  auto r = run_models(*s, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->to_load_id, 0);
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM sessions"), "0");
+}
+
+}  // namespace
+}  // namespace furrow::storage
