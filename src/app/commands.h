@@ -24,5 +24,6 @@ void register_export(CLI::App& root);
 void register_query(CLI::App& root);
 void register_gen(CLI::App& root);
 void register_collector(CLI::App& root);
+void register_schema(CLI::App& root);
 
 }  // namespace furrow::app

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   register_query(root);
   register_gen(root);
   register_collector(root);
+  register_schema(root);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -78,6 +78,73 @@ TEST(Resolver, BuiltinSchemasValidateEnvelopes) {
       << v1.error_json;
 }
 
+// The built-in schemas accept what furrow's enrichments emit and reject what they must not.
+TEST(Resolver, BuiltinSchemasCoverFurrowsOwnEntities) {
+  auto r = builtin_resolver();
+  struct Case {
+    const char* uri;
+    const char* data;
+    bool valid;
+  };
+  const Case cases[] = {
+      {"iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0",
+       R"({"useragentFamily":"Chrome","useragentMajor":"120","useragentMinor":"0","useragentPatch":null,)"
+       R"("useragentVersion":"Chrome 120.0","osFamily":"Linux","osMajor":null,"osMinor":null,"osPatch":null,)"
+       R"("osPatchMinor":null,"osVersion":"Linux","deviceFamily":"Other"})",
+       true},
+      {"iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0",
+       R"({"useragentFamily":"Chrome"})", false},
+      {"iglu:com.snowplowanalytics.snowplow/asn/jsonschema/1-0-1",
+       R"({"number":15169,"organization":"GOOGLE","likelyBot":false})", true},
+      {"iglu:com.snowplowanalytics.snowplow/asn/jsonschema/1-0-1", R"({"number":-1})", false},
+      {"iglu:org.ietf/http_cookie/jsonschema/1-0-0", R"({"name":"sp","value":null})", true},
+      {"iglu:org.ietf/http_header/jsonschema/1-0-0", R"({"name":"Accept","value":null})", false},
+      {"iglu:com.snowplowanalytics.snowplow/cross_navigation/jsonschema/1-0-0",
+       R"({"domain_user_id":"abc","timestamp":"2024-01-01T00:00:00.000Z","session_id":null,"source_platform":"web"})",
+       true},
+      {"iglu:com.snowplowanalytics.snowplow/cross_navigation/jsonschema/1-0-0",
+       R"({"domain_user_id":"abc","timestamp":"yesterday"})", false},
+      {"iglu:com.iab.snowplow/spiders_and_robots/jsonschema/1-0-0",
+       R"({"spiderOrRobot":false,"category":"BROWSER","reason":"PASSED_ALL","primaryImpact":"NONE"})",
+       true},
+      {"iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0",
+       R"({"pii":{"pojo":[{"fieldName":"user_id","originalValue":"a","modifiedValue":"b"}]},)"
+       R"("strategy":{"pseudonymize":{"hashFunction":"SHA-256"}}})",
+       true},
+      {"iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0",
+       R"({"pii":{},"strategy":{"pseudonymize":{"hashFunction":"SHA-256"}}})", false},
+      {"iglu:com.snowplowanalytics.snowplow/uri_redirect/jsonschema/1-0-0",
+       R"({"uri":"https://example.com/x?y=1"})", true},
+      {"iglu:com.snowplowanalytics.snowplow/uri_redirect/jsonschema/1-0-0",
+       R"({"uri":"not a uri"})", false},
+      {"iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0",
+       R"({"originalSchema":"iglu:com.acme/x/jsonschema/1-0-0","validatedWith":"1-0-1"})", true},
+      {"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",
+       R"([{"e":"pv","p":"web","tv":"js-3"}])", true},
+      {"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",
+       R"([{"e":"pv","p":"web","tv":"js-3","dtm":1}])", false},
+      {"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0",
+       R"({"schema":"iglu:com.acme/e/jsonschema/1-0-0","data":{},"extra":1})", false},
+      {"iglu:com.snowplowanalytics.snowplow/anon_ip/jsonschema/1-0-1",
+       R"({"vendor":"com.snowplowanalytics.snowplow","name":"anon_ip","enabled":true,"parameters":{"anonOctets":2}})",
+       true},
+      {"iglu:com.snowplowanalytics.snowplow/anon_ip/jsonschema/1-0-1",
+       R"({"vendor":"com.snowplowanalytics.snowplow","name":"anon_ip","enabled":true,"parameters":{"anonOctets":5}})",
+       false},
+      {"iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1",
+       R"({"vendor":"v","name":"pii_enrichment_config","enabled":true,"emitEvent":true,"parameters":{"pii":[)"
+       R"({"pojo":{"field":"user_id"}},{"json":{"field":"contexts","schemaCriterion":"iglu:com.acme/x/jsonschema/1-*-*",)"
+       R"("jsonPath":"$.email"}}],"strategy":{"pseudonymize":{"hashFunction":"SHA-256","salt":"s"}}}})",
+       true},
+  };
+  for (const auto& c : cases) {
+    auto d = parse(c.data);
+    auto out = r->validate(c.uri, d);
+    EXPECT_EQ(out.status, c.valid ? Status::kValid : Status::kInvalid)
+        << c.uri << " " << c.data << " " << out.error_json;
+  }
+}
+
 TEST(Resolver, ValidationErrorCarriesPathKeywordAndTargets) {
   Resolver r({acme_registry()});
   auto bad = parse(R"({"price":"12","sku":"ABCDE","extra":true})");
