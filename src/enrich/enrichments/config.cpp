@@ -224,19 +224,10 @@ Result<std::filesystem::path> resolve_lookup(const EnrichmentConfig& c, std::str
   if (u.rfind("file://", 0) == 0) {
     path = fs::path(u.substr(7)) / std::string(database);
   } else if (u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0) {
-    fs::path dir = options.asset_cache_dir.empty() ? fs::temp_directory_path() / "furrow-assets"
-                                                   : options.asset_cache_dir;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    // One file per (uri, database): the cache key is the whole URL, made file-name safe.
     std::string url = u + "/" + std::string(database);
-    std::string key;
-    for (char ch : url) {
-      bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
-      key += safe ? ch : '_';
-    }
-    path = dir / key;
+    path = asset_cache_path(options, uri, database);
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
     if (!fs::exists(path)) {
       fs::path tmp = path;
       tmp += ".part";
@@ -275,6 +266,23 @@ Result<std::filesystem::path> resolve_lookup(const EnrichmentConfig& c, std::str
                    "lookup file " + path.string() + " does not exist or is not a file");
   }
   return path;
+}
+
+std::filesystem::path asset_cache_path(const LoadOptions& options, std::string_view uri,
+                                       std::string_view database) {
+  namespace fs = std::filesystem;
+  fs::path dir = options.asset_cache_dir.empty() ? fs::temp_directory_path() / "furrow-assets"
+                                                 : options.asset_cache_dir;
+  std::string u(uri);
+  while (u.size() > 1 && u.back() == '/') u.pop_back();
+  std::string url = u + "/" + std::string(database);
+  std::string key;
+  for (char ch : url) {
+    bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                ch == '.' || ch == '-' || ch == '_';
+    key += safe ? ch : '_';
+  }
+  return dir / key;
 }
 
 Result<std::filesystem::path> resolve_lookup_object(const EnrichmentConfig& c,

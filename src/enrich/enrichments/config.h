@@ -80,6 +80,12 @@ Status check_keys(const EnrichmentConfig& c, const rapidjson::Value* obj,
 Result<std::filesystem::path> resolve_lookup(const EnrichmentConfig& c, std::string_view uri,
                                              std::string_view database, std::string_view key_path,
                                              const LoadOptions& options);
+// Where an http(s) lookup file is kept once downloaded: a file in the asset cache directory named
+// after the whole URL (uri + "/" + database). A file already there is used without downloading,
+// which is also how offline installs and tests provide remote assets.
+std::filesystem::path asset_cache_path(const LoadOptions& options, std::string_view uri,
+                                       std::string_view database);
+
 // Reads {uri, database} from `obj` (both required strings) and resolves it.
 Result<std::filesystem::path> resolve_lookup_object(const EnrichmentConfig& c,
                                                     const rapidjson::Value* obj,
