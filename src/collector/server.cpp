@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -154,10 +155,11 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server::Impl& s, tcp::socket&& socket) : s_(s), stream_(std::move(socket)) {
+  Session(Server::Impl& s, tcp::socket&& socket)
+      : s_(s), socket_(std::move(socket)), timer_(socket_.get_executor()) {
     s_.metrics.connection_opened();
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) peer_ = ep.address().to_string();
   }
   ~Session() {
@@ -170,13 +172,31 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   const Limits& limits() const { return s_.cfg.limits; }
 
+  // A deadline for the current read or write. Expiry cancels the socket's operations, which then
+  // complete with operation_aborted and timed_out_ set, so that a 408 can still be written (a
+  // beast::tcp_stream timeout would close the socket instead).
+  void arm(int64_t ms) {
+    timed_out_ = false;
+    timer_.expires_after(std::chrono::milliseconds(ms));
+    timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) {
+        self->timed_out_ = true;
+        beast::error_code ignored;
+        self->socket_.cancel(ignored);
+      }
+    });
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(
         static_cast<uint32_t>(limits().max_header_bytes + limits().max_request_line));
-    parser_->body_limit(limits().max_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(limits().header_timeout_ms));
-    http::async_read_header(stream_, buffer_, *parser_,
+    // The body limit is applied once the header is in, so that an announced Content-Length over
+    // the cap is seen (and recorded) as such.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    arm(limits().header_timeout_ms);
+    http::async_read_header(socket_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->on_header(ec, n);
                             });
@@ -203,15 +223,16 @@ class Session : public std::enable_shared_from_this<Session> {
                                                          static_cast<std::size_t>(*cl), now_ms()));
       return reject(413, "request body too large");
     }
+    parser_->body_limit(limits().max_body_bytes);
     if (parser_->is_done()) return on_body({}, 0);
-    stream_.expires_after(std::chrono::milliseconds(limits().body_timeout_ms));
+    arm(limits().body_timeout_ms);
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_body(ec, n); });
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       if (parser_->got_some() || buffer_.size() > 0) return reject(408, "request timeout");
       return close();
     }
@@ -231,13 +252,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write_bad_row(const std::string& row) {
-    if (!s_.bad.write(row).ok()) s_.metrics.count_bad_rows(0);
+    // A bad row that cannot be written is still counted; the error is the bad output's.
+    (void)s_.bad.write(row);
     s_.metrics.count_bad_rows(1);
   }
 
   void on_body(beast::error_code ec, std::size_t n) {
     bytes_in_ += n;
     if (ec) return on_read_error(ec);
+    timer_.cancel();
     begin_request();
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive() && !s_.draining.load(std::memory_order_relaxed);
@@ -257,7 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto self = shared_from_this();
       sinks::SinkStatus st =
           s_.sink.submit(std::move(outcome_.records), [self, count](sinks::SinkStatus result) {
-            net::post(self->stream_.get_executor(),
+            net::post(self->socket_.get_executor(),
                       [self, result, count] { self->on_stored(result, count); });
           });
       outcome_.records.clear();
@@ -298,14 +321,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void send() {
     serialize(outcome_.response, keep_alive_, http10_, head_, out_);
-    stream_.expires_after(std::chrono::seconds(30));
-    net::async_write(stream_, net::buffer(out_),
+    arm(30'000);
+    net::async_write(socket_, net::buffer(out_),
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                        self->on_write(ec, n);
                      });
   }
 
   void on_write(beast::error_code ec, std::size_t n) {
+    timer_.cancel();
     s_.metrics.count_request(outcome_.route, outcome_.response.status, bytes_in_, n);
     if (inflight_) {
       inflight_ = false;
@@ -317,12 +341,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
   Server::Impl& s_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  net::steady_timer timer_;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;

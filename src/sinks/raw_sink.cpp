@@ -152,10 +152,10 @@ void QueuedSink::run() {
     if (!batch.empty()) {
       bool ok = write_batch(batch);
       if (ok || !buffered) {
+        release(batch);
         for (auto& p : batch) {
           if (p.done) p.done(ok ? SinkStatus::kOk : SinkStatus::kFailed);
         }
-        release(batch);
         batch.clear();
       } else {
         // Buffered records were acknowledged already: keep them and retry after a pause.

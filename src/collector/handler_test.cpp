@@ -1,0 +1,416 @@
+#include "collector/handler.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <yaml-cpp/yaml.h>
+
+#include "common/uuid.h"
+#include "event/collector_payload.h"
+#include "furrow/version.h"
+
+namespace furrow::collector {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+constexpr const char* kUuid = "0b5a7a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+constexpr const char* kOther = "11111111-2222-4333-8444-555555555555";
+
+struct Req {
+  std::string method = "GET";
+  std::string target = "/i?e=pv";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string peer = "10.1.2.3";
+  std::vector<Header> views;
+  HttpRequest view() {
+    views.clear();
+    for (auto& [n, v] : headers) views.emplace_back(n, v);
+    return HttpRequest{method, target, views, body, peer};
+  }
+};
+
+Outcome run(const Handler& h, Req& r) {
+  Outcome o;
+  h.handle(r.view(), kNow, o);
+  return o;
+}
+
+event::CollectorPayload decode(const std::string& record) {
+  auto p = event::decode_thrift(record);
+  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+  return p.ok() ? *p : event::CollectorPayload{};
+}
+
+TEST(Handler, PixelGetStoresPayloadAndSetsCookie) {
+  Handler h(CollectorConfig{}, "rawlog", 1'000'000);
+  Req r;
+  r.target = "/i?e=pv&aid=x%20y";
+  r.headers = {{"Host", "collector.example:8080"},
+               {"User-Agent", "UA/1"},
+               {"Referer", "https://r.example/"},
+               {"Cookie", "a=b; x=\"q w\"; sp=bad"}};
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.route, Route::kPixel);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_EQ(o.response.content_type, "image/gif");
+  EXPECT_EQ(o.response.body, pixel_gif());
+  EXPECT_EQ(o.response.body.size(), 43u);
+  EXPECT_TRUE(o.response.no_cache);
+  EXPECT_EQ(o.response.allow_origin, "*");
+  EXPECT_TRUE(o.response.allow_credentials);
+  ASSERT_EQ(o.records.size(), 1u);
+  auto p = decode(o.records[0]);
+  EXPECT_EQ(p.path, "/i");
+  EXPECT_EQ(p.querystring, "e=pv&aid=x%20y");
+  EXPECT_EQ(p.ip_address, "10.1.2.3");
+  EXPECT_EQ(p.timestamp, kNow);
+  EXPECT_EQ(p.encoding, "UTF-8");
+  EXPECT_EQ(p.collector, "furrow-" + std::string(kVersion) + "-rawlog");
+  EXPECT_EQ(p.user_agent, "UA/1");
+  EXPECT_EQ(p.referer_uri, "https://r.example/");
+  EXPECT_EQ(p.hostname, "collector.example");
+  EXPECT_FALSE(p.body);
+  EXPECT_FALSE(p.content_type);
+  ASSERT_TRUE(p.network_user_id);
+  // "sp=bad" is not a UUID, so a fresh one is made and set as the cookie.
+  EXPECT_TRUE(is_uuid(*p.network_user_id));
+  EXPECT_EQ(o.response.set_cookie.rfind(
+                "sp=" + *p.network_user_id + "; Expires=Wed, 13 Nov 2024 22:13:20 GMT", 0),
+            0u)
+      << o.response.set_cookie;
+  EXPECT_NE(o.response.set_cookie.find("; Path=/; SameSite=None; Secure; HttpOnly"),
+            std::string::npos);
+  ASSERT_TRUE(p.headers);
+  std::vector<std::string> expected = {"Host: collector.example:8080", "User-Agent: UA/1",
+                                       "Referer: https://r.example/", "Cookie: a=b; sp=bad"};
+  EXPECT_EQ(*p.headers, expected);
+}
+
+TEST(Handler, NuidResolutionOrder) {
+  Handler h(CollectorConfig{}, "stdout", 1'000'000'000);
+  Req r;
+  r.target = std::string("/i?e=pv&nuid=") + kUuid;
+  r.headers = {{"Cookie", std::string("sp=") + kOther}};
+  auto p = decode(run(h, r).records.at(0));
+  EXPECT_EQ(p.network_user_id, kUuid);  // query parameter beats the cookie
+  r.target = "/i?e=pv&nuid=abc";
+  Outcome o = run(h, r);
+  EXPECT_EQ(decode(o.records.at(0)).network_user_id, kOther);  // non-UUID nuid ignored
+  EXPECT_EQ(o.response.set_cookie.rfind(std::string("sp=") + kOther + ";", 0), 0u);
+  r.target = "/i?e=pv&nuid=abc%0d%0aSet-Cookie:x";
+  r.headers = {{"Cookie", "sp=x\r\nSet-Cookie: y"}};
+  o = run(h, r);
+  std::string nuid = *decode(o.records.at(0)).network_user_id;
+  EXPECT_TRUE(is_uuid(nuid));
+  EXPECT_EQ(o.response.set_cookie.find('\r'), std::string::npos);
+}
+
+TEST(Handler, AnonymousDropsIdentifiers) {
+  Handler h(CollectorConfig{}, "stdout", 1'000'000'000);
+  Req r;
+  r.method = "POST";
+  r.target = "/com.snowplowanalytics.snowplow/tp2";
+  r.body = R"({"schema":"s","data":[{"e":"pv"}]})";
+  r.headers = {{"SP-Anonymous", "*"},
+               {"X-Forwarded-For", "1.2.3.4"},
+               {"X-Real-Ip", "1.2.3.4"},
+               {"Cookie", std::string("sp=") + kOther},
+               {"Content-Type", "application/json; charset=UTF-8"}};
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.response.body, "ok");
+  auto p = decode(o.records.at(0));
+  EXPECT_EQ(p.network_user_id, "00000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(p.ip_address, "unknown");
+  std::vector<std::string> expected = {"SP-Anonymous: *",
+                                       "Content-Type: application/json; charset=UTF-8",
+                                       "application/json; charset=UTF-8"};
+  EXPECT_EQ(*p.headers, expected);
+  EXPECT_EQ(p.content_type, "application/json; charset=utf-8");
+  EXPECT_EQ(p.body, r.body);
+  // The existing sp cookie is cleared, no new identifier is set.
+  EXPECT_EQ(o.response.set_cookie.rfind("sp=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", 0), 0u)
+      << o.response.set_cookie;
+  r.headers.erase(r.headers.begin() + 3);
+  EXPECT_EQ(run(h, r).response.set_cookie, "");
+}
+
+TEST(Handler, CookieAttributesAndDomains) {
+  CollectorConfig c;
+  c.cookie.name = "sp2";
+  c.cookie.domains = {"acme.com", "example.org"};
+  c.cookie.fallback_domain = "fallback.net";
+  c.cookie.secure = false;
+  c.cookie.http_only = false;
+  c.cookie.same_site = SameSite::kLax;
+  c.cookie.expiration_seconds = 3600;
+  Handler h(c, "stdout", 1'000'000'000);
+  Req r;
+  r.headers = {{"Origin", "https://shop.example.org https://www.acme.com"}};
+  Outcome o = run(h, r);
+  EXPECT_NE(o.response.set_cookie.find(
+                "; Expires=Tue, 14 Nov 2023 23:13:20 GMT; Domain=example.org; Path=/; "
+                "SameSite=Lax"),
+            std::string::npos)
+      << o.response.set_cookie;
+  EXPECT_EQ(o.response.set_cookie.find("Secure"), std::string::npos);
+  EXPECT_EQ(o.response.set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_EQ(o.response.set_cookie.rfind("sp2=", 0), 0u);
+  r.headers = {{"Origin", "https://notacme.com"}};
+  EXPECT_NE(run(h, r).response.set_cookie.find("Domain=fallback.net"), std::string::npos);
+  r.headers = {{"Origin", "https://acme.com"}};
+  EXPECT_NE(run(h, r).response.set_cookie.find("Domain=acme.com"), std::string::npos);
+  c.cookie.enabled = false;
+  Handler off(c, "stdout", 1'000'000'000);
+  Outcome o2 = run(off, r);
+  EXPECT_EQ(o2.response.set_cookie, "");
+  EXPECT_EQ(o2.records.size(), 1u);
+}
+
+TEST(Handler, DoNotTrackCookieStoresNothing) {
+  CollectorConfig c;
+  c.do_not_track_cookie = {true, "dnt", "y.*s"};
+  Handler h(c, "stdout", 1'000'000'000);
+  Req r;
+  r.headers = {{"Cookie", "dnt=yes"}};
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_EQ(o.response.body.size(), 43u);
+  EXPECT_TRUE(o.records.empty());
+  EXPECT_EQ(o.response.set_cookie, "");
+  r.headers = {{"Cookie", "dnt=no"}};
+  EXPECT_EQ(run(h, r).records.size(), 1u);
+}
+
+TEST(Handler, CorsPreflightEchoesOnlyWellFormedOrigins) {
+  Handler h(CollectorConfig{}, "stdout", 1'000'000'000);
+  Req r;
+  r.method = "OPTIONS";
+  r.target = "/com.snowplowanalytics.snowplow/tp2";
+  r.headers = {{"Origin", "https://a.example"}};
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.route, Route::kOptions);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_EQ(o.response.allow_origin, "https://a.example");
+  EXPECT_TRUE(o.response.allow_credentials);
+  EXPECT_TRUE(o.response.preflight);
+  EXPECT_EQ(o.response.cors_max_age, 3600);
+  EXPECT_TRUE(o.records.empty());
+  r.headers = {{"Origin", "https://a.example\r\nX-Evil: 1"}};
+  EXPECT_EQ(run(h, r).response.allow_origin, "*");
+  r.headers = {{"Origin", "null"}};
+  EXPECT_EQ(run(h, r).response.allow_origin, "*");
+}
+
+TEST(Handler, RoutesAndStatuses) {
+  CollectorConfig c;
+  c.paths["/com.acme/track"] = "/com.snowplowanalytics.snowplow/tp2";
+  c.paths["/com.acme/px"] = "/i";
+  c.cross_domain.enabled = true;
+  c.cross_domain.domains = {"*.acme.com"};
+  Handler h(c, "stdout", 1'000'000'000);
+  auto status = [&](std::string method, std::string target) {
+    Req r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    return run(h, r).response.status;
+  };
+  EXPECT_EQ(status("GET", "/health"), 200);
+  EXPECT_EQ(status("GET", "/robots.txt"), 200);
+  EXPECT_EQ(status("GET", "/crossdomain.xml"), 200);
+  EXPECT_EQ(status("GET", "/"), 404);
+  EXPECT_EQ(status("GET", "/a/b/c"), 404);
+  EXPECT_EQ(status("POST", "/i"), 404);
+  EXPECT_EQ(status("DELETE", "/com.acme/v1"), 404);
+  EXPECT_EQ(status("GET", "/r/tp2?u=https%3A%2F%2Fx.example%2F"), 404);
+  EXPECT_EQ(status("HEAD", "/ice.png"), 200);
+  EXPECT_EQ(status("GET", "/com.acme/v1?x=1"), 200);
+  Req r;
+  r.method = "POST";
+  r.target = "/com.acme/track?aid=q";
+  r.body = "{}";
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.route, Route::kPostTracking);
+  EXPECT_EQ(decode(o.records.at(0)).path, "/com.snowplowanalytics.snowplow/tp2");
+  r.method = "GET";
+  r.target = "/com.acme/px?e=pv";
+  o = run(h, r);
+  EXPECT_EQ(o.route, Route::kPixel);
+  EXPECT_EQ(decode(o.records.at(0)).path, "/i");
+  r.target = "/robots.txt";
+  EXPECT_EQ(run(h, r).response.body,
+            "User-agent: *\nDisallow: /\n\nUser-agent: Googlebot\nDisallow: /\n\nUser-agent: "
+            "AdsBot-Google\nDisallow: /");
+  r.target = "/crossdomain.xml";
+  o = run(h, r);
+  EXPECT_EQ(o.response.content_type, "text/xml");
+  EXPECT_NE(o.response.body.find("<allow-access-from domain=\"*.acme.com\" secure=\"true\" />"),
+            std::string::npos);
+  r.target = "/sink-health";
+  EXPECT_TRUE(run(h, r).wants_sink_health);
+}
+
+TEST(Handler, RedirectStoresEventAndValidatesTarget) {
+  CollectorConfig c;
+  c.redirect.enabled = true;
+  c.redirect.allowed_hosts = {"example.com"};
+  Handler h(c, "stdout", 1'000'000'000);
+  Req r;
+  r.target = "/r/tp2?u=https%3A%2F%2Fexample.com%2Fpage%3Fa%3D1&e=se";
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.response.status, 302);
+  EXPECT_EQ(o.response.location, "https://example.com/page?a=1");
+  ASSERT_EQ(o.records.size(), 1u);
+  EXPECT_EQ(decode(o.records[0]).path, "/r/tp2");
+  r.target = "/r/tp2?e=se";
+  o = run(h, r);
+  EXPECT_EQ(o.response.status, 400);
+  EXPECT_TRUE(o.records.empty());
+  r.target = "/r/tp2?u=https%3A%2F%2Fevil.com%2F";
+  o = run(h, r);
+  EXPECT_EQ(o.response.status, 400);
+  EXPECT_EQ(o.response.location, "");
+}
+
+TEST(Handler, TrustedProxiesResolveClientIp) {
+  CollectorConfig c;
+  c.trusted_proxies = {"10.0.0.0/8"};
+  Handler h(c, "stdout", 1'000'000'000);
+  Req r;
+  r.headers = {{"X-Forwarded-For", "6.6.6.6, 203.0.113.7, 10.9.9.9"}};
+  auto p = decode(run(h, r).records.at(0));
+  EXPECT_EQ(p.ip_address, "203.0.113.7");
+  EXPECT_EQ(p.headers->back(), "X-Forwarded-For: 203.0.113.7");
+  r.peer = "198.51.100.1";  // untrusted peer: its X-Forwarded-For is not believed
+  p = decode(run(h, r).records.at(0));
+  EXPECT_EQ(p.ip_address, "198.51.100.1");
+  for (const auto& line : *p.headers) EXPECT_EQ(line.find("6.6.6.6"), std::string::npos) << line;
+}
+
+std::string batch(int events, std::size_t pad) {
+  std::string body =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[)";
+  for (int i = 0; i < events; ++i) {
+    if (i) body += ',';
+    body +=
+        R"({"e":"pv","eid":")" + std::to_string(i) + R"(","x":")" + std::string(pad, 'a') + "\"}";
+  }
+  return body + "]}";
+}
+
+TEST(Handler, LargePostIsSplitAcrossRecords) {
+  CollectorConfig c;
+  Handler h(c, "rawlog", 10'000);
+  Req r;
+  r.method = "POST";
+  r.target = "/com.snowplowanalytics.snowplow/tp2";
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = batch(40, 900);  // ~38 kB: must be split into records under 10 kB
+  Outcome o = run(h, r);
+  EXPECT_TRUE(o.bad_rows.empty());
+  ASSERT_GT(o.records.size(), 3u);
+  int seen = 0;
+  for (const auto& rec : o.records) {
+    EXPECT_LT(rec.size(), 10'000u);
+    auto p = decode(rec);
+    rapidjson::Document d;
+    d.Parse(p.body->c_str());
+    ASSERT_TRUE(d.IsObject());
+    EXPECT_STREQ(d["schema"].GetString(),
+                 "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4");
+    for (const auto& e : d["data"].GetArray())
+      EXPECT_EQ(e["eid"].GetString(), std::to_string(seen++));
+    EXPECT_EQ(p.path, "/com.snowplowanalytics.snowplow/tp2");
+  }
+  EXPECT_EQ(seen, 40);
+  // One event bigger than a record becomes a size_violation; the rest is kept.
+  r.body = batch(1, 100);
+  r.body.insert(r.body.size() - 2,
+                std::string(",{\"e\":\"pv\",\"x\":\"") + std::string(20'000, 'b') + "\"}");
+  o = run(h, r);
+  EXPECT_EQ(o.records.size(), 1u);
+  ASSERT_EQ(o.bad_rows.size(), 1u);
+  EXPECT_NE(o.bad_rows[0].find("size_violation"), std::string::npos);
+  // A GET that does not fit cannot be split.
+  Req g;
+  g.target = "/i?e=pv&x=" + std::string(12'000, 'c');
+  o = run(h, g);
+  EXPECT_TRUE(o.records.empty());
+  ASSERT_EQ(o.bad_rows.size(), 1u);
+  EXPECT_NE(o.bad_rows[0].find("GET requests cannot be split"), std::string::npos);
+}
+
+TEST(Handler, OversizedPayloadAndTooManyEventsBecomeBadRows) {
+  CollectorConfig c;
+  c.limits.max_payload_bytes = 5000;
+  c.limits.max_events_per_post = 10;
+  Handler h(c, "stdout", 1'000'000'000);
+  Req r;
+  r.method = "POST";
+  r.target = "/com.snowplowanalytics.snowplow/tp2";
+  r.body = batch(3, 3000);
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_TRUE(o.records.empty());
+  ASSERT_EQ(o.bad_rows.size(), 1u);
+  rapidjson::Document d;
+  d.Parse(o.bad_rows[0].c_str());
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_STREQ(d["schema"].GetString(),
+               "iglu:com.snowplowanalytics.snowplow.badrows/size_violation/jsonschema/1-0-0");
+  EXPECT_EQ(d["data"]["failure"]["maximumAllowedSizeBytes"].GetInt(), 5000);
+  r.body = batch(11, 1);
+  o = run(h, r);
+  EXPECT_TRUE(o.records.empty());
+  ASSERT_EQ(o.bad_rows.size(), 1u);
+  EXPECT_NE(o.bad_rows[0].find("too many events in one POST: 11"), std::string::npos);
+  r.body = batch(10, 1);
+  EXPECT_EQ(run(h, r).records.size(), 1u);
+}
+
+TEST(Config, ParsesEveryKeyAndRejectsUnknownOnes) {
+  auto node = YAML::Load(R"(
+host: 127.0.0.1
+port: 9090
+threads: 2
+admin_port: 9091
+sink: rawlog:/tmp/x
+durability: buffered
+bad_output: /tmp/bad.jsonl
+cookie: {name: c, expiration_days: 2, domains: [Acme.com], fallback_domain: f.com, secure: false, http_only: false, same_site: Strict}
+do_not_track_cookie: {enabled: true, name: dnt, value: "1"}
+redirect: {enabled: true, allowed_hosts: [Example.com]}
+cross_domain: {enabled: true, domains: ["*"], secure: false}
+paths: {"/com.acme/t": "/com.snowplowanalytics.snowplow/tp2"}
+trusted_proxies: [10.0.0.0/8, "::1"]
+raw_log: {max_pending_bytes: 100000, segment_max_bytes: 100000, segment_max_age_seconds: 5, compress: false}
+limits: {max_body_bytes: 1000, max_payload_bytes: 2000, max_events_per_post: 5, header_timeout_ms: 100}
+)");
+  auto c = parse_collector_config(node, "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->port, 9090);
+  EXPECT_EQ(c->sink, SinkKind::kRawLog);
+  EXPECT_EQ(c->raw_log_dir, "/tmp/x");
+  EXPECT_FALSE(c->fsync);
+  EXPECT_EQ(c->cookie.domains.at(0), "acme.com");
+  EXPECT_EQ(c->cookie.same_site, SameSite::kStrict);
+  EXPECT_EQ(c->cookie.expiration_seconds, 2 * 86400);
+  EXPECT_EQ(c->redirect.allowed_hosts.at(0), "example.com");
+  EXPECT_EQ(c->limits.header_timeout_ms, 100);
+  EXPECT_FALSE(c->compress_segments);
+
+  auto bad = parse_collector_config(YAML::Load("cookie: {sam_site: Lax}"), "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "f.yaml: collector.cookie.sam_site: unknown key");
+  bad = parse_collector_config(YAML::Load("port: 70000"), "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("collector.port"), std::string::npos);
+  bad = parse_collector_config(YAML::Load("durability: maybe"), "f.yaml");
+  EXPECT_FALSE(bad.ok());
+  bad = parse_collector_config(YAML::Load("trusted_proxies: [not-an-ip]"), "f.yaml");
+  EXPECT_FALSE(bad.ok());
+  bad = parse_collector_config(YAML::Load("paths: {\"/a/b/c\": /i}"), "f.yaml");
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace furrow::collector

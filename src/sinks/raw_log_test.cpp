@@ -1,0 +1,219 @@
+#include "sinks/raw_log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <set>
+#include <sstream>
+
+#include "sinks/raw_log_format.h"
+#include "sinks/stdout_sink.h"
+#include "support/test_support.h"
+
+namespace furrow::sinks {
+namespace {
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Records of every plain segment in `dir`, in order (compressed ones are counted separately).
+std::vector<std::string> plain_records(const fs::path& dir, int* compressed = nullptr) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    if (f.string().ends_with(".zst")) {
+      if (compressed) ++*compressed;
+      continue;
+    }
+    std::string data = slurp(f);
+    EXPECT_EQ(data.substr(0, 8), rawlog::kMagic);
+    std::string_view body = std::string_view(data).substr(8);
+    std::size_t pos = 0;
+    std::string_view rec;
+    rawlog::FrameStatus st;
+    while ((st = rawlog::next_frame(body, pos, rec)) == rawlog::FrameStatus::kRecord)
+      out.emplace_back(rec);
+    EXPECT_EQ(st, rawlog::FrameStatus::kEnd) << f;
+  }
+  return out;
+}
+
+TEST(RawLogFormat, Crc32cMatchesKnownVector) {
+  // RFC 3720 B.4: 32 bytes of zeros → 0x8A9136AA; "123456789" → 0xE3069283.
+  EXPECT_EQ(rawlog::crc32c(std::string(32, '\0')), 0x8A9136AAu);
+  EXPECT_EQ(rawlog::crc32c("123456789"), 0xE3069283u);
+}
+
+TEST(RawLogFormat, DetectsTornAndCorruptFrames) {
+  std::string data;
+  rawlog::append_frame(data, "hello");
+  rawlog::append_frame(data, "world");
+  std::size_t pos = 0;
+  std::string_view rec;
+  EXPECT_EQ(rawlog::next_frame(data, pos, rec), rawlog::FrameStatus::kRecord);
+  EXPECT_EQ(rec, "hello");
+  std::string torn = data.substr(0, data.size() - 1);
+  EXPECT_EQ(rawlog::next_frame(torn, pos, rec), rawlog::FrameStatus::kTorn);
+  std::string flipped = data;
+  flipped.back() ^= 1;
+  EXPECT_EQ(rawlog::next_frame(flipped, pos, rec), rawlog::FrameStatus::kCorrupt);
+  EXPECT_EQ(rawlog::next_frame(data, pos, rec), rawlog::FrameStatus::kRecord);
+  EXPECT_EQ(rawlog::next_frame(data, pos, rec), rawlog::FrameStatus::kEnd);
+}
+
+TEST(RawLog, FsyncGroupCommitAcknowledgesEveryRecordOnce) {
+  fs::path dir = test::temp_dir("rawlog");
+  RawLogOptions lo;
+  lo.dir = dir;
+  lo.compress = false;
+  QueuedSinkOptions q;
+  auto sink = make_raw_log_sink(lo, q);
+  ASSERT_TRUE(sink.ok()) << sink.error().message;
+  constexpr int kThreads = 4, kPer = 100;
+  std::atomic<int> acked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPer; ++i) {
+        std::promise<SinkStatus> done;
+        auto f = done.get_future();
+        std::vector<std::string> recs{"r-" + std::to_string(t) + "-" + std::to_string(i)};
+        ASSERT_EQ((*sink)->submit(std::move(recs), [&](SinkStatus s) { done.set_value(s); }),
+                  SinkStatus::kOk);
+        ASSERT_EQ(f.get(), SinkStatus::kOk);
+        ++acked;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  SinkStats st = (*sink)->stats();
+  EXPECT_EQ(st.records_written, static_cast<uint64_t>(kThreads * kPer));
+  // Concurrent requests share fsyncs.
+  EXPECT_LT(st.fsyncs, static_cast<uint64_t>(kThreads * kPer));
+  EXPECT_EQ(st.pending_bytes, 0u);
+  (*sink)->close();
+  auto recs = plain_records(dir);
+  std::set<std::string> unique(recs.begin(), recs.end());
+  EXPECT_EQ(recs.size(), static_cast<std::size_t>(kThreads * kPer));
+  EXPECT_EQ(unique.size(), recs.size());
+  fs::remove_all(dir);
+}
+
+TEST(RawLog, RecoveryTruncatesTornTailAndKeepsThePrefix) {
+  fs::path dir = test::temp_dir("rawlog");
+  RawLogOptions lo;
+  lo.dir = dir;
+  lo.compress = false;
+  {
+    auto b = RawLogBackend::open(lo);
+    ASSERT_TRUE(b.ok());
+    std::vector<std::string_view> recs = {"one", "two", "three"};
+    ASSERT_TRUE((*b)->write(recs).ok());
+    ASSERT_TRUE((*b)->sync().ok());
+  }
+  fs::path seg = dir / rawlog::segment_name(1, false);
+  ASSERT_TRUE(fs::exists(seg));
+  {
+    std::ofstream out(seg, std::ios::binary | std::ios::app);
+    std::string partial;
+    rawlog::append_frame(partial, "four-is-torn");
+    out << partial.substr(0, partial.size() - 3);
+  }
+  auto b = RawLogBackend::open(lo);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*b)->recovery().torn_bytes_truncated, 8u + 12u - 3u);
+  EXPECT_EQ((*b)->recovery().records_recovered, 3u);
+  std::vector<std::string_view> more = {"five"};
+  ASSERT_TRUE((*b)->write(more).ok());
+  ASSERT_TRUE((*b)->close().ok());
+  EXPECT_EQ(plain_records(dir), (std::vector<std::string>{"one", "two", "three", "five"}));
+  fs::remove_all(dir);
+}
+
+TEST(RawLog, RotatesBySizeAndCompressesSealedSegments) {
+  fs::path dir = test::temp_dir("rawlog");
+  RawLogOptions lo;
+  lo.dir = dir;
+  lo.segment_max_bytes = 4096;
+  {
+    auto b = RawLogBackend::open(lo);
+    ASSERT_TRUE(b.ok());
+    std::string big(1000, 'x');
+    for (int i = 0; i < 20; ++i) {
+      std::vector<std::string_view> recs = {big};
+      ASSERT_TRUE((*b)->write(recs).ok());
+      ASSERT_TRUE((*b)->sync().ok());
+    }
+    ASSERT_TRUE((*b)->close().ok());
+  }
+  int compressed = 0;
+  auto plain = plain_records(dir, &compressed);
+  EXPECT_GE(compressed, 4);
+  EXPECT_LE(plain.size(), 4u);  // only the last (open) segment stays plain
+}
+
+TEST(RawLog, StalledSinkRefusesBeyondItsBoundAndDeliversAfterwards) {
+  fs::path dir = test::temp_dir("rawlog");
+  fs::path stall = dir / "stall";
+  std::ofstream(stall) << "x";
+  RawLogOptions lo;
+  lo.dir = dir / "log";
+  lo.compress = false;
+  QueuedSinkOptions q;
+  q.max_pending_bytes = 10'000;
+  q.stall_file = stall;
+  auto sink = make_raw_log_sink(lo, q);
+  ASSERT_TRUE(sink.ok());
+  std::atomic<int> ok{0};
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto st =
+        (*sink)->submit({std::string(500, 'a')}, [&](SinkStatus s) { ok += s == SinkStatus::kOk; });
+    (st == SinkStatus::kOk ? accepted : refused)++;
+  }
+  EXPECT_GT(accepted, 5);
+  EXPECT_GT(refused, 50);
+  EXPECT_FALSE((*sink)->healthy());
+  EXPECT_EQ(ok.load(), 0);
+  fs::remove(stall);
+  for (int i = 0; i < 200 && ok.load() < accepted; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(ok.load(), accepted);
+  EXPECT_TRUE((*sink)->healthy());
+  (*sink)->close();
+  EXPECT_EQ(plain_records(lo.dir).size(), static_cast<std::size_t>(accepted));
+  fs::remove_all(dir);
+}
+
+TEST(StdoutSink, WritesOneBase64LinePerRecord) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  QueuedSinkOptions q;
+  q.durability = Durability::kBuffered;
+  q.flush_interval = std::chrono::milliseconds(1);
+  auto sink = make_stdout_sink(q, fds[1]);
+  EXPECT_EQ(sink->kind(), "stdout");
+  std::atomic<int> ok{0};
+  ASSERT_EQ(sink->submit({"\x01\x02xyz", "hi"}, [&](SinkStatus s) { ok += s == SinkStatus::kOk; }),
+            SinkStatus::kOk);
+  EXPECT_EQ(ok.load(), 1);  // buffered: acknowledged on enqueue
+  sink->close();
+  ::close(fds[1]);
+  char buf[64];
+  ssize_t n = ::read(fds[0], buf, sizeof buf);
+  ::close(fds[0]);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "AQJ4eXo=\naGk=\n");
+}
+
+}  // namespace
+}  // namespace furrow::sinks
