@@ -20,7 +20,7 @@ constexpr const char* kDeviceKeys[5] = {"device_replacement", "brand_replacement
                                         "model_replacement", nullptr, nullptr};
 
 // Shorter literals are not worth filtering on (too common).
-constexpr int kMinAtomLength = 3;
+constexpr int kMinAtomLength = 2;
 
 RE2::Options rule_options() {
   RE2::Options o;
@@ -212,6 +212,8 @@ int UserAgentRules::Section::first_match(std::string_view text, re2::StringPiece
   re2::StringPiece sp(text.data(), text.size());
   for (int idx : candidates) {
     const Rule& rule = rules[static_cast<std::size_t>(idx)];
+    // A match test without groups runs only RE2's DFA; groups are extracted for the winner.
+    if (!rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, nullptr, 0)) continue;
     int n = std::min(max_groups, rule.re->NumberOfCapturingGroups() + 1);
     if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, groups, n)) {
       ngroups = n;
