@@ -23,6 +23,7 @@ void register_model(CLI::App& root);
 void register_export(CLI::App& root);
 void register_query(CLI::App& root);
 void register_gen(CLI::App& root);
+void register_enrich(CLI::App& root);
 void register_collector(CLI::App& root);
 void register_schema(CLI::App& root);
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   register_export(root);
   register_query(root);
   register_gen(root);
+  register_enrich(root);
   register_collector(root);
   register_schema(root);
   try {

@@ -26,6 +26,7 @@ std::string_view loader_name(InputFormat f) {
     case InputFormat::kTomcat:
       return "clj-tomcat";
     case InputFormat::kThriftBase64:
+    case InputFormat::kThriftBinary:
       break;
   }
   return "thrift";
@@ -54,6 +55,10 @@ bool PayloadProcessor::process(std::string_view record, uint64_t line, bool over
                          "line " + std::to_string(line) + " is longer than the input limit of " +
                              std::to_string(record.size()) + " bytes; it was cut",
                          out);
+    return true;
+  }
+  if (format_ == InputFormat::kThriftBinary) {
+    pipeline_.process_thrift(record, out);
     return true;
   }
   if (format_ == InputFormat::kThriftBase64) {

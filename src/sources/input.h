@@ -15,6 +15,7 @@ enum class InputFormat {
   kThriftBase64,  // one base64 Thrift CollectorPayload per line (Snowplow's stdout sink)
   kCloudfront,    // CloudFront web-distribution access log lines (spec 2.10)
   kTomcat,        // Clojure collector Tomcat access log lines (spec 2.10)
+  kThriftBinary,  // records that are Thrift bytes already (the collector's raw log)
 };
 
 // Accepts "thrift" (alias "thrift-base64", "base64"), "cloudfront", "tomcat" (alias "clj-tomcat").

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `furrow enrich` throughput and memory on `furrow gen` traffic (no optional enrichments).
+#
+#   bash bench/enrich_throughput.sh            # 300k-event throughput runs + the 10M memory run
+#   EVENTS=100000 BIG=0 bash bench/enrich_throughput.sh   # quick: throughput only
+#
+# Throughput: the input is generated into a file first, then enriched with --threads 1 and with
+# all cores; events/s/core = events / (user + sys CPU seconds), which does not depend on how busy
+# the machine is. Memory: 10M generated events are piped straight into enrich (no 14 GB file), and
+# the peak RSS is compared with a 1M-event run: bounded queues keep it flat.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${FURROW_BIN:-build/release/furrow}
+EVENTS=${EVENTS:-300000}
+BIG=${BIG:-10000000}
+SEED=${SEED:-42}
+TMP=$(mktemp -d /tmp/furrow-bench-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+[[ -x $BIN ]] || { echo "no furrow binary at $BIN (make release, or set FURROW_BIN)" >&2; exit 1; }
+
+# Runs a command under GNU time; prints "wall user sys maxrss_kb".
+measure() {
+  /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" 2>"$TMP/stderr" >/dev/null
+  grep -h 'read .* payloads' "$TMP/stderr" >&2 || true
+  cat "$TMP/time"
+}
+
+echo "# furrow enrich throughput ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m))"
+echo "input: furrow gen --count $EVENTS --seed $SEED (no malformed payloads)"
+"$BIN" gen --count "$EVENTS" --seed "$SEED" --output "$TMP/in.b64" --quiet
+echo "input size: $(stat -c %s "$TMP/in.b64") bytes"
+for threads in 1 0; do
+  read -r wall user sys rss < <(measure "$BIN" enrich --input "$TMP/in.b64" --output /dev/null \
+    --bad /dev/null --threads "$threads")
+  cpu=$(echo "$user + $sys" | bc -l)
+  printf 'threads=%s: wall %ss, CPU %ss (user %s + sys %s), %.0f events/s/core, %.0f events/s wall, peak RSS %s KiB\n' \
+    "$([[ $threads == 0 ]] && echo "all($(nproc))" || echo "$threads")" "$wall" "$cpu" "$user" "$sys" \
+    "$(echo "$EVENTS / $cpu" | bc -l)" "$(echo "$EVENTS / $wall" | bc -l)" "$rss"
+done
+rm -f "$TMP/in.b64"
+
+if [[ $BIG != 0 ]]; then
+  for n in 1000000 "$BIG"; do
+    "$BIN" gen --count "$n" --seed "$SEED" --quiet |
+      /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$BIN" enrich --output /dev/null --bad /dev/null \
+        2>"$TMP/stderr"
+    grep -h 'read .* payloads' "$TMP/stderr" || true
+    read -r wall user sys rss < "$TMP/time"
+    echo "gen | enrich, $n events: enrich wall ${wall}s, enrich CPU $(echo "$user + $sys" | bc -l)s, enrich peak RSS ${rss} KiB"
+  done
+fi

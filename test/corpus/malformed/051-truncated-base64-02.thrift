@@ -1,0 +1,1 @@
+CwBkAAAACzIwMy4wL

@@ -1,0 +1,1 @@
+CwBk////8GFiYwA=

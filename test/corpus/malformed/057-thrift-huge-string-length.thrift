@@ -1,0 +1,1 @@
+CwBkf///8GFiYwA=
