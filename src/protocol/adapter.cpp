@@ -135,7 +135,12 @@ bool adapt(const event::CollectorPayload& payload, std::string_view loader_name,
 
   // 2. Route and run the adapter.
   Params query;
-  if (payload.querystring) decode_query(*payload.querystring, query);
+  if (payload.querystring) {
+    query.reserve(static_cast<std::size_t>(
+                      std::count(payload.querystring->begin(), payload.querystring->end(), '&')) +
+                  1);
+    decode_query(*payload.querystring, query);
+  }
   detail::AdapterFn fn = nullptr;
   for (const auto& r : kRoutes) {
     if (r.vendor == vendor && r.version == version) fn = r.fn;

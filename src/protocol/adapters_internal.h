@@ -11,10 +11,10 @@
 namespace furrow::protocol::detail {
 
 // What an adapter sees: the payload, its decoded query string (last occurrence wins) and the
-// vendor/version from the path.
+// vendor/version from the path. An adapter may move `query` into its single event (tp1, tp2 GET).
 struct Request {
   const event::CollectorPayload& payload;
-  const event::Params& query;
+  event::Params& query;
   std::string_view vendor;
   std::string_view version;
 };

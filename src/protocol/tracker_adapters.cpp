@@ -343,10 +343,10 @@ bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& ev
   }
   std::size_t first = events.size();
   events.reserve(first + h.elements.size());
-  for (const auto& el : h.elements) {
+  for (auto& el : h.elements) {
     Params& p = events.emplace_back();
     p.reserve(el.members.size() + req.query.size());
-    for (const auto& m : el.members) p.set(m.key, m.value);
+    for (auto& m : el.members) p.set(std::move(m.key), std::move(m.value));
     // Query-string parameters are merged into every event and win on a clash.
     for (const auto& q : req.query.items()) p.set(q.name, q.value);
   }
@@ -401,7 +401,7 @@ bool tp1_adapter(const Request& req, std::vector<Params>& events,
                                        "empty querystring: not a valid URI redirect"));
     return false;
   }
-  events.push_back(req.query);
+  events.push_back(std::move(req.query));
   return true;
 }
 
@@ -431,7 +431,7 @@ bool tp2_adapter(const Request& req, std::vector<Params>& events,
     return false;
   }
   if (!body) {
-    events.push_back(req.query);
+    events.push_back(std::move(req.query));
     return true;
   }
   return tp2_post(req, *body, events, messages);
