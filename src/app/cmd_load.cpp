@@ -92,7 +92,7 @@ int run_load(const LoadOptions& o) {
     const bool named = input.path != "-";
     std::string digest;
     if (named) {
-      auto d = sinks::file_sha256(input.path);
+      auto d = sinks::file_digest(input.path);
       if (!d) {
         std::fprintf(stderr, "furrow load: %s\n", d.error().message.c_str());
         return kExitFailure;

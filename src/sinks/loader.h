@@ -55,7 +55,7 @@ struct LoadStats {
   uint64_t batches = 0;     // committed transactions
 };
 
-// A loaded file's identity: the SHA-256 of its bytes as stored (compressed or not).
+// A loaded file's identity: file_digest() of its bytes as stored (compressed or not).
 struct FileRecord {
   std::string digest;  // 64 lower-case hex digits
   std::string name;
@@ -110,6 +110,13 @@ class Loader {
   // Writes events_[0..n_events_) and bad_ rows (+ the file record when non-null) in one
   // transaction. On failure nothing is committed.
   virtual Status write_batch(const FileRecord* file, BatchResult& result) = 0;
+  // Called after event `index` joined the pending batch, so a backend can start sending it while
+  // the rest of the batch is parsed. An error here is an infrastructure error; write_batch must
+  // then still be able to write the whole batch.
+  virtual Status event_added(std::size_t index) {
+    (void)index;
+    return Status::Ok();
+  }
 
   const LoaderOptions& options() const { return options_; }
   std::size_t pending_events() const { return n_events_; }

@@ -129,11 +129,11 @@ bool LoaderInput::next(std::string_view& line, Status& error) {
   }
 }
 
-Result<std::string> file_sha256(const std::string& path) {
+Result<std::string> file_digest(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{path + ": " + std::strerror(errno)};
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx, EVP_blake2b512(), nullptr);
   std::vector<char> block(kBlock);
   for (;;) {
     const ssize_t n = ::read(fd, block.data(), block.size());
@@ -154,7 +154,7 @@ Result<std::string> file_sha256(const std::string& path) {
   EVP_MD_CTX_free(ctx);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
+  for (unsigned int i = 0; i < len && i < 32; ++i) {
     out += kHex[md[i] >> 4];
     out += kHex[md[i] & 0xF];
   }

@@ -74,12 +74,16 @@ TEST_F(LoaderInputTest, ReadsZstdAndRejectsATruncatedStream) {
   EXPECT_FALSE(bad.ok());
 }
 
-TEST_F(LoaderInputTest, DigestIsTheSha256OfTheBytes) {
-  auto d = file_sha256(write("x", "abc"));
+TEST_F(LoaderInputTest, FileDigestIsBlake2bOfTheBytes) {
+  auto d = file_digest(write("x", "abc"));
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(*d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha256_hex("abc"), *d);
-  EXPECT_FALSE(file_sha256((dir_ / "missing").string()).ok());
+  // RFC 7693 appendix A: BLAKE2b-512("abc"), first 32 bytes.
+  EXPECT_EQ(*d, "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  auto other = file_digest(write("y", "abd"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(*other, *d);
+  EXPECT_FALSE(file_digest((dir_ / "missing").string()).ok());
   EXPECT_FALSE(LoaderInput::open((dir_ / "missing").string()).ok());
 }
 

@@ -1,5 +1,7 @@
 #include "sinks/loader_schema.h"
 
+#include <array>
+
 #include "event/enriched_event.h"
 
 namespace furrow::sinks {
@@ -115,8 +117,15 @@ std::string column_type(Dialect d, std::size_t index) {
 }
 
 std::size_t column_max_chars(std::size_t index) {
-  const auto& info = event::field_infos()[index];
-  return info.kind == FieldKind::kString ? info.max_length : 0;
+  static const std::array<std::size_t, event::kFieldCount> kMax = [] {
+    std::array<std::size_t, event::kFieldCount> m{};
+    for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+      const auto& info = event::field_infos()[i];
+      m[i] = info.kind == FieldKind::kString ? info.max_length : 0;
+    }
+    return m;
+  }();
+  return kMax[index];
 }
 
 const std::string& atomic_column_list() {

@@ -97,20 +97,31 @@ void append_copy_value(std::string& out, const std::string& v) {
     out += "\\N";
     return;
   }
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const char c = v[i];
-    const char* esc = c == '\\'   ? "\\\\"
-                      : c == '\t' ? "\\t"
-                      : c == '\n' ? "\\n"
-                      : c == '\r' ? "\\r"
-                                  : nullptr;
-    if (esc == nullptr) continue;
-    out.append(v, start, i - start);
-    out += esc;
-    start = i + 1;
+  // Usually there is nothing to escape. No early exit, so the compiler can vectorise the scan.
+  bool special = false;
+  for (char c : v) special |= (c == '\\') | (static_cast<unsigned char>(c) < 0x20);
+  if (!special) {
+    out += v;
+    return;
   }
-  out.append(v, start, std::string::npos);
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
 }
 
 class PostgresLoader final : public Loader {
@@ -130,35 +141,97 @@ class PostgresLoader final : public Loader {
   }
 
  protected:
-  Status write_batch(const FileRecord* file, BatchResult& result) override {
-    Status st = pg_exec(conn_, "BEGIN");
-    if (!st) return st;
-    st = write_rows(file, result);
-    if (st) st = pg_exec(conn_, "COMMIT");
-    if (!st) {
-      PQclear(PQexec(conn_, "ROLLBACK"));
-      result = {};
+  // Streams each event into an open COPY as soon as it is parsed, so the server works while the
+  // rest of the batch is read.
+  Status event_added(std::size_t index) override {
+    if (broken_) return Status::Ok();  // write_batch starts over
+    Status st;
+    if (!copy_open_) {
+      st = begin_batch();
+      if (st) st = start_copy("atomic_events");
+      if (!st) {
+        broken_ = true;
+        return st;
+      }
+    }
+    append_row(pending_event(index));
+    ++streamed_;
+    if (copy_.size() >= kSendChunk) {
+      st = send_copy();
+      if (!st) broken_ = true;
     }
     return st;
   }
 
+  Status write_batch(const FileRecord* file, BatchResult& result) override {
+    Status st = write_rows(file, result);
+    if (st) st = pg_exec(conn_, "COMMIT");
+    if (!st) {
+      abort_batch();
+      result = {};
+    }
+    reset();
+    return st;
+  }
+
  private:
-  // COPYs copy_ into `table`; `sqlstate` receives the error's SQLSTATE.
-  Status copy_into(const char* table, std::string& sqlstate) {
+  static constexpr std::size_t kSendChunk = 256 << 10;
+
+  void reset() {
+    in_txn_ = copy_open_ = broken_ = false;
+    streamed_ = 0;
+    copy_.clear();
+  }
+
+  // Leaves whatever is open (COPY, transaction) without committing anything.
+  void abort_batch() {
+    if (copy_open_) {
+      PQputCopyEnd(conn_, "batch abandoned");
+      while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+    }
+    if (in_txn_) PQclear(PQexec(conn_, "ROLLBACK"));
+    reset();
+  }
+
+  // BEGIN, a load_batches row (its id goes into every event row), and a savepoint to return to
+  // when the direct COPY meets an event that is already loaded.
+  Status begin_batch() {
+    Status st = pg_exec(conn_, "BEGIN");
+    if (!st) return st;
+    in_txn_ = true;
+    PGresult* raw = nullptr;
+    st = exec_params(conn_, "INSERT INTO load_batches (source) VALUES ($1) RETURNING load_id",
+                     {&options().source}, PGRES_TUPLES_OK, &raw);
+    if (!st) return st;
+    load_id_.assign(PQgetvalue(raw, 0, 0));
+    PQclear(raw);
+    return pg_exec(conn_, "SAVEPOINT furrow_copy");
+  }
+
+  Status start_copy(const char* table) {
     std::string sql = "COPY ";
     sql += table;
     sql += " (" + atomic_column_list() + ") FROM STDIN";
     Res start(PQexec(conn_, sql.c_str()));
     if (PQresultStatus(start.r) != PGRES_COPY_IN) return pg_error(conn_, "start COPY", start.r);
-    constexpr std::size_t kChunk = 1 << 20;
-    for (std::size_t off = 0; off < copy_.size(); off += kChunk) {
-      const std::size_t n = std::min(kChunk, copy_.size() - off);
-      if (PQputCopyData(conn_, copy_.data() + off, static_cast<int>(n)) != 1) {
-        return pg_error(conn_, "send COPY data");
-      }
+    copy_open_ = true;
+    return Status::Ok();
+  }
+
+  Status send_copy() {
+    if (!copy_.empty() && PQputCopyData(conn_, copy_.data(), static_cast<int>(copy_.size())) != 1) {
+      return pg_error(conn_, "send COPY data");
     }
+    copy_.clear();
+    return Status::Ok();
+  }
+
+  // Sends the rest and ends the COPY; `sqlstate` receives the error's SQLSTATE.
+  Status end_copy(std::string& sqlstate) {
+    Status st = send_copy();
+    if (!st) return st;
+    copy_open_ = false;
     if (PQputCopyEnd(conn_, nullptr) != 1) return pg_error(conn_, "end COPY");
-    Status st;
     while (PGresult* r = PQgetResult(conn_)) {
       if (PQresultStatus(r) != PGRES_COMMAND_OK && st) {
         const char* code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -170,48 +243,52 @@ class PostgresLoader final : public Loader {
     return st;
   }
 
-  void build_copy(const std::string& load_id) {
-    copy_.clear();
-    const std::size_t n = pending_events();
-    for (std::size_t r = 0; r < n; ++r) {
-      const auto& ev = pending_event(r);
-      for (std::size_t i = 0; i < event::kFieldCount; ++i) {
-        append_copy_value(copy_, ev.values[i]);
-        copy_ += '\t';
-      }
-      copy_ += load_id;
-      copy_ += '\n';
+  void append_row(const event::EnrichedEvent& ev) {
+    for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+      append_copy_value(copy_, ev.values[i]);
+      copy_ += '\t';
     }
+    copy_ += load_id_;
+    copy_ += '\n';
+  }
+
+  // COPYs every pending event into `table` (COPY must not be open).
+  Status copy_all(const char* table, std::string& sqlstate) {
+    Status st = start_copy(table);
+    if (!st) return st;
+    for (std::size_t r = 0; r < pending_events(); ++r) {
+      append_row(pending_event(r));
+      if (copy_.size() >= kSendChunk) {
+        st = send_copy();
+        if (!st) return st;
+      }
+    }
+    return end_copy(sqlstate);
   }
 
   Status write_rows(const FileRecord* file, BatchResult& result) {
-    PGresult* raw = nullptr;
-    Status st =
-        exec_params(conn_, "INSERT INTO load_batches (source) VALUES ($1) RETURNING load_id",
-                    {&options().source}, PGRES_TUPLES_OK, &raw);
-    if (!st) return st;
-    const std::string load_id = [&] {
-      Res r(raw);
-      return std::string(PQgetvalue(raw, 0, 0));
-    }();
     const std::size_t n = pending_events();
-    if (n > 0) {
-      build_copy(load_id);
-      std::string sqlstate;
-      st = pg_exec(conn_, "SAVEPOINT furrow_copy");
+    if (broken_ || (copy_open_ && streamed_ != n)) abort_batch();  // start the batch over
+    Status st;
+    if (!in_txn_) {
+      st = begin_batch();
       if (!st) return st;
-      st = copy_into("atomic_events", sqlstate);
+    }
+    if (n > 0) {
+      std::string sqlstate;
+      st = copy_open_ ? end_copy(sqlstate) : copy_all("atomic_events", sqlstate);
       if (st) {
         result.inserted = n;
       } else if (sqlstate == "23505") {
         // Some events are loaded already (a replay): move the batch through staging instead.
+        copy_.clear();
         st = pg_exec(conn_, "ROLLBACK TO SAVEPOINT furrow_copy");
         if (st) {
           st = pg_exec(conn_,
                        "CREATE TEMP TABLE IF NOT EXISTS furrow_stage (LIKE atomic_events) ON "
                        "COMMIT DELETE ROWS");
         }
-        if (st) st = copy_into("furrow_stage", sqlstate);
+        if (st) st = copy_all("furrow_stage", sqlstate);
         if (!st) return st;
         const std::string move = "INSERT INTO atomic_events (" + atomic_column_list() +
                                  ") SELECT " + atomic_column_list() +
@@ -233,7 +310,7 @@ class PostgresLoader final : public Loader {
                        "failure_tstamp, document, load_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON "
                        "CONFLICT DO NOTHING",
                        {&b.hash, &b.schema, &b.failure_type, &b.processor, &b.failure_tstamp,
-                        &b.document, &load_id},
+                        &b.document, &load_id_},
                        PGRES_COMMAND_OK, &r);
       if (!st) return st;
       result.bad_rows += std::strtoull(PQcmdTuples(r), nullptr, 10);
@@ -245,7 +322,7 @@ class PostgresLoader final : public Loader {
       st = exec_params(conn_,
                        "INSERT INTO loaded_files (digest, name, bytes, lines, load_id) VALUES ($1, "
                        "$2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                       {&file->digest, &file->name, &bytes, &lines, &load_id}, PGRES_COMMAND_OK);
+                       {&file->digest, &file->name, &bytes, &lines, &load_id_}, PGRES_COMMAND_OK);
       if (!st) return st;
     }
     const std::string events = std::to_string(result.inserted);
@@ -254,11 +331,16 @@ class PostgresLoader final : public Loader {
     return exec_params(conn_,
                        "UPDATE load_batches SET events = $2, duplicates = $3, bad_rows = $4 WHERE "
                        "load_id = $1",
-                       {&load_id, &events, &dups, &bad}, PGRES_COMMAND_OK);
+                       {&load_id_, &events, &dups, &bad}, PGRES_COMMAND_OK);
   }
 
+  bool in_txn_ = false;     // BEGIN sent, batch row inserted, savepoint set
+  bool copy_open_ = false;  // COPY atomic_events in progress
+  bool broken_ = false;     // streaming failed; write_batch redoes the batch from scratch
+  std::size_t streamed_ = 0;
+  std::string load_id_;
   PGconn* conn_;
-  std::string copy_;  // COPY text of the batch, reused
+  std::string copy_;  // COPY text not yet sent, reused
 };
 
 }  // namespace
