@@ -57,7 +57,10 @@ void LineReader::finish_record(enrich::RecordBatch& batch) {
 
 Status LineReader::fill(enrich::RecordBatch& batch, bool& eof) {
   eof = false;
-  while (batch.size() < opt_.batch_records && batch.data.size() < opt_.batch_bytes) {
+  // A batch only ends between records: a record being assembled is finished first (its size is
+  // bounded by max_record_bytes), so no record is ever split across two batches.
+  while (in_record_ ||
+         (batch.size() < opt_.batch_records && batch.data.size() < opt_.batch_bytes)) {
     if (pos_ == end_) {
       if (input_done_) break;
       ssize_t n;

@@ -53,6 +53,28 @@ TEST(LineReader, SplitsLinesAcrossTinyReadBlocks) {
   EXPECT_EQ(r.batches, 2);
 }
 
+// Batches fill up by bytes in the middle of a line: the line must still arrive whole, in one
+// batch (a regression: the part already read was lost and the rest became a record of its own).
+TEST(LineReader, NeverSplitsARecordWhenABatchFillsUp) {
+  std::string content;
+  std::vector<std::string> want;
+  for (int i = 0; i < 200; ++i) {
+    want.push_back(
+        std::string(static_cast<std::size_t>(5 + (i * 7) % 40), static_cast<char>('a' + i % 26)) +
+        std::to_string(i));
+    content += want.back() + "\n";
+  }
+  auto path = write_temp(content);
+  for (std::size_t block : {1u, 3u, 16u, 4096u}) {
+    LineReader::Options opt;
+    opt.read_block = block;
+    opt.batch_bytes = 20;
+    auto r = read_all(path, opt);
+    EXPECT_EQ(r.records, want) << "read block " << block;
+    EXPECT_GT(r.batches, 50) << "read block " << block;
+  }
+}
+
 TEST(LineReader, CutsOversizedRecordsAndKeepsGoing) {
   std::string big(100, 'x');
   auto path = write_temp("ok\n" + big + "\nafter\n");
