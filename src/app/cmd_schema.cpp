@@ -69,7 +69,7 @@ int run_validate(const SchemaOptions& o) {
       continue;
     }
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (doc.HasParseError()) {
       std::printf("%s: not valid JSON: %s at offset %zu\n", path.c_str(),
                   rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset());

@@ -2,12 +2,17 @@
 
 #include <arpa/inet.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <re2/re2.h>
 
+#include <atomic>
 #include <deque>
+#include <optional>
 #include <regex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "iglu/draft4_metaschema.h"
 #include "iglu/valijson_glue.h"
@@ -41,6 +46,55 @@ int days_in_month(int year, int month) {
   if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return 29;
   return kDays[month - 1];
 }
+
+// Bumped whenever a CompiledSchema is destroyed: per-thread caches keyed by constraint address
+// are then dropped, so an address reused by a later schema never finds a stale regex.
+std::atomic<uint64_t> g_schema_generation{0};
+
+// A `pattern`, compiled once per thread: RE2 (linear time, no recursion, UTF-8 aware) when it
+// accepts the pattern, otherwise std::regex (ECMAScript features RE2 lacks, e.g. lookahead).
+struct CompiledPattern {
+  std::unique_ptr<re2::RE2> re2;
+  std::optional<std::regex> ecma;
+};
+
+struct PatternCache {
+  uint64_t generation = 0;
+  std::unordered_map<const void*, CompiledPattern> by_constraint;
+};
+
+}  // namespace
+
+const CompiledPattern& pattern_for(const valijson::constraints::PatternConstraint& c) {
+  thread_local PatternCache cache;
+  uint64_t gen = g_schema_generation.load(std::memory_order_acquire);
+  if (cache.generation != gen) {
+    cache.by_constraint.clear();
+    cache.generation = gen;
+  }
+  auto it = cache.by_constraint.find(&c);
+  if (it != cache.by_constraint.end()) return it->second;
+  std::string pattern = c.getPattern<std::string::allocator_type>();
+  CompiledPattern compiled;
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  auto re = std::make_unique<re2::RE2>(pattern, opts);
+  if (re->ok()) {
+    compiled.re2 = std::move(re);
+  } else {
+    compiled.ecma.emplace(pattern,
+                          std::regex::ECMAScript);  // checked at compile time (precheck_schema)
+  }
+  return cache.by_constraint.emplace(&c, std::move(compiled)).first->second;
+}
+
+// A reusable per-thread buffer for string values (no allocation per check).
+std::string& string_buffer() {
+  thread_local std::string buf;
+  return buf;
+}
+
+namespace {
 
 // Each thread keeps its own compiled `pattern` regexes: valijson mutates the cache it is given.
 std::unordered_map<std::string, std::regex>& regex_cache() {
@@ -201,7 +255,7 @@ class RefResolver {
         error_ = "remote $ref " + uri + " is not allowed here";
         return nullptr;
       }
-      doc->Parse(text.data(), text.size());
+      doc->Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
       if (doc->HasParseError() || !doc->IsObject() || !json_depth_within(*doc, kMaxJsonDepth) ||
           !precheck_schema(*doc, 0)) {
         error_ = "remote schema " + uri + " is not a valid JSON schema document";
@@ -212,12 +266,30 @@ class RefResolver {
       node = doc.get();
       remote_.push_back(std::move(doc));
     }
+    // The resolver keeps ownership (valijson's free callback is a no-op): valijson does not free
+    // every document it fetched when parsing fails part-way.
     auto copy = std::make_unique<rapidjson::Document>();
     copy->CopyFrom(*node, copy->GetAllocator());
-    return copy.release();
+    served_.push_back(std::move(copy));
+    return served_.back().get();
   }
 
   const std::string& error() const { return error_; }
+
+  // A schema that can reach itself without descending into the instance ($ref chains, allOf,
+  // anyOf, oneOf, not, schema dependencies) would make validation recurse forever: rejected.
+  // Cycles through remote documents not yet fetched are not seen here.
+  Status check_cycles(const rapidjson::Value& root) {
+    std::vector<const rapidjson::Value*> all;
+    gather(root, all, 0);
+    std::unordered_map<const rapidjson::Value*, int> color;  // 1 = on the stack, 2 = done
+    for (const auto* n : all) {
+      if (color[n] == 0 && has_cycle(n, root, color, 0)) {
+        return Error{"circular $ref: the schema refers to itself without descending into the data"};
+      }
+    }
+    return Status::Ok();
+  }
 
  private:
   // Scope of a schema node: its id resolved against the parent's scope (draft 4: an `id` beside a
@@ -303,9 +375,69 @@ class RefResolver {
                        [&](rapidjson::Value& child) { rewrite(child, alloc, scope, depth + 1); });
   }
 
+  void gather(const rapidjson::Value& node, std::vector<const rapidjson::Value*>& out, int depth) {
+    if (!node.IsObject() || depth > kMaxJsonDepth) return;
+    out.push_back(&node);
+    for_each_subschema(const_cast<rapidjson::Value&>(node),
+                       [&](rapidjson::Value& child) { gather(child, out, depth + 1); });
+  }
+
+  // The node a (rewritten) $ref points at, when it is in this document or an indexed one.
+  const rapidjson::Value* ref_target(const std::string& ref, const rapidjson::Value& root) {
+    auto h = ref.find('#');
+    std::string doc = ref.substr(0, h);
+    std::string frag = h == std::string::npos ? "" : ref.substr(h + 1);
+    const rapidjson::Value* base = &root;
+    if (!doc.empty()) {
+      auto it = index_.find(doc);
+      if (it == index_.end()) return nullptr;
+      base = it->second;
+    }
+    if (frag.empty()) return base;
+    rapidjson::Pointer pointer(("#" + frag).c_str());
+    return pointer.IsValid() ? pointer.Get(*base) : nullptr;
+  }
+
+  bool has_cycle(const rapidjson::Value* node, const rapidjson::Value& root,
+                 std::unordered_map<const rapidjson::Value*, int>& color, int depth) {
+    if (depth > 4 * kMaxJsonDepth) return true;
+    color[node] = 1;
+    std::vector<const rapidjson::Value*> next;
+    auto ref = node->FindMember("$ref");
+    if (ref != node->MemberEnd() && ref->value.IsString()) {
+      const auto* t = ref_target(ref->value.GetString(), root);
+      if (t != nullptr && t->IsObject()) next.push_back(t);
+    } else {
+      for (const char* k : {"allOf", "anyOf", "oneOf"}) {
+        auto m = node->FindMember(k);
+        if (m != node->MemberEnd() && m->value.IsArray()) {
+          for (const auto& e : m->value.GetArray()) {
+            if (e.IsObject()) next.push_back(&e);
+          }
+        }
+      }
+      auto n = node->FindMember("not");
+      if (n != node->MemberEnd() && n->value.IsObject()) next.push_back(&n->value);
+      auto d = node->FindMember("dependencies");
+      if (d != node->MemberEnd() && d->value.IsObject()) {
+        for (auto m = d->value.MemberBegin(); m != d->value.MemberEnd(); ++m) {
+          if (m->value.IsObject()) next.push_back(&m->value);
+        }
+      }
+    }
+    for (const auto* c : next) {
+      int col = color[c];
+      if (col == 1) return true;
+      if (col == 0 && has_cycle(c, root, color, depth + 1)) return true;
+    }
+    color[node] = 2;
+    return false;
+  }
+
   const RemoteFetcher& fetch_;
   std::unordered_map<std::string, const rapidjson::Value*> index_;
   std::deque<std::unique_ptr<rapidjson::Document>> remote_;
+  std::deque<std::unique_ptr<rapidjson::Document>> served_;
   std::string error_;
   int anchors_ = 0;
 };
@@ -437,7 +569,9 @@ struct CompiledSchema::Impl {
 };
 
 CompiledSchema::CompiledSchema() : impl_(std::make_unique<Impl>()) {}
-CompiledSchema::~CompiledSchema() = default;
+CompiledSchema::~CompiledSchema() {
+  g_schema_generation.fetch_add(1, std::memory_order_acq_rel);
+}
 
 Result<CompiledSchemaPtr> CompiledSchema::compile(const rapidjson::Value& schema,
                                                   const RemoteFetcher& fetch) {
@@ -450,11 +584,12 @@ Result<CompiledSchemaPtr> CompiledSchema::compile(const rapidjson::Value& schema
   work.CopyFrom(schema, work.GetAllocator());
   RefResolver resolver(fetch);
   resolver.prepare(work, work.GetAllocator(), "");
+  if (auto st = resolver.check_cycles(work); !st) return st.error();
   valijson::SchemaParser parser(valijson::SchemaParser::kDraft4);
   valijson::adapters::RapidJsonAdapter adapter(work);
   try {
     auto fetch_doc = [&](const std::string& uri) { return resolver.fetch(uri); };
-    auto free_doc = [](const rapidjson::Document* d) { delete d; };
+    auto free_doc = [](const rapidjson::Document*) {};
     parser.populateSchema(adapter, out->impl_->schema, fetch_doc, free_doc);
   } catch (const std::exception& e) {
     std::string msg = e.what();
@@ -467,7 +602,7 @@ Result<CompiledSchemaPtr> CompiledSchema::compile(const rapidjson::Value& schema
 Result<CompiledSchemaPtr> CompiledSchema::compile_text(std::string_view schema_json,
                                                        const RemoteFetcher& fetch) {
   rapidjson::Document doc;
-  doc.Parse(schema_json.data(), schema_json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(schema_json.data(), schema_json.size());
   if (doc.HasParseError()) {
     return Error{std::string("schema is not valid JSON: ") +
                  rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
@@ -480,8 +615,9 @@ bool CompiledSchema::is_valid(const rapidjson::Value& data) const {
   if (!json_depth_within(data, kMaxJsonDepth)) return false;
   valijson::adapters::RapidJsonAdapter target(data);
   try {
+    // Without results valijson never reads the context: an empty one costs no allocation.
     valijson::ValidationVisitor<valijson::adapters::RapidJsonAdapter> v(
-        target, std::vector<std::string>(1, "<root>"), true, nullptr, regex_cache());
+        target, std::vector<std::string>(), true, nullptr, regex_cache());
     return v.validateSchema(impl_->schema);
   } catch (const std::exception&) {
     return false;
@@ -728,25 +864,43 @@ template <>
 bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
     const constraints::FormatConstraint& constraint) {
   if (!m_target.isString()) return true;
-  std::string s;
-  m_target.getString(s);
   const std::string& format = constraint.getFormat();
-  bool ok = true;
+  bool (*check)(std::string_view) = nullptr;
   if (format == "date-time") {
-    ok = furrow::iglu::is_date_time(s);
+    check = &furrow::iglu::is_date_time;
   } else if (format == "email") {
-    ok = furrow::iglu::is_email(s);
+    check = &furrow::iglu::is_email;
   } else if (format == "hostname") {
-    ok = furrow::iglu::is_hostname(s);
+    check = &furrow::iglu::is_hostname;
   } else if (format == "ipv4") {
-    ok = furrow::iglu::is_ipv4(s);
+    check = &furrow::iglu::is_ipv4;
   } else if (format == "ipv6") {
-    ok = furrow::iglu::is_ipv6(s);
+    check = &furrow::iglu::is_ipv6;
   } else if (format == "uri") {
-    ok = furrow::iglu::is_uri(s);
+    check = &furrow::iglu::is_uri;
+  } else {
+    return true;
   }
-  if (!ok && m_results != nullptr)
-    m_results->pushError(m_context, "String is not a valid " + format);
+  std::string& s = furrow::iglu::string_buffer();
+  m_target.getString(s);
+  if (check(s)) return true;
+  if (m_results != nullptr) m_results->pushError(m_context, "String is not a valid " + format);
+  return false;
+}
+
+// `pattern`: an unanchored search, as draft 4 (ECMA 262) defines it; strings only.
+template <>
+bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
+    const constraints::PatternConstraint& constraint) {
+  if (!m_target.isString()) return true;
+  const auto& compiled = furrow::iglu::pattern_for(constraint);
+  std::string& s = furrow::iglu::string_buffer();
+  m_target.getString(s);
+  bool ok = compiled.re2 ? re2::RE2::PartialMatch(s, *compiled.re2)
+                         : std::regex_search(s, *compiled.ecma);
+  if (!ok && m_results != nullptr) {
+    m_results->pushError(m_context, "Failed to match regex specified by 'pattern' constraint.");
+  }
   return ok;
 }
 

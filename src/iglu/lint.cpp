@@ -72,7 +72,7 @@ std::vector<std::string> lint_schema(const std::string& key_path, const std::str
   if (key->version.model < 1)
     out.push_back("SchemaVer MODEL starts at 1 (found " + key->version.str() + ")");
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     out.push_back(std::string("not valid JSON: ") +
                   rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +

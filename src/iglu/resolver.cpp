@@ -194,6 +194,7 @@ Resolver::Resolved Resolver::lookup_uncached(const SchemaKey& key) {
       }
       out.status = Status::kValid;
       out.schema = std::move(*compiled);
+      out.superseded = out.schema->document().HasMember("$supersededBy");
       return out;
     }
     if (r.status == LookupResult::Status::kNotFound) {
@@ -291,6 +292,27 @@ ValidationOutcome Resolver::validate_key(const SchemaKey& key, const rapidjson::
 }
 
 ValidationOutcome Resolver::validate(std::string_view schema_uri, const rapidjson::Value& data) {
+  // Hot path: a cached, found, not superseded schema, looked up by the URI as given. Nothing is
+  // parsed or copied but the schema pointer.
+  CompiledSchemaPtr schema;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(schema_uri);
+    if (it != cache_.end() && it->second.resolved.status == Status::kValid &&
+        !it->second.resolved.superseded &&
+        (!options_.cache_ttl ||
+         std::chrono::steady_clock::now() - it->second.stored < *options_.cache_ttl)) {
+      schema = it->second.resolved.schema;
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+    }
+  }
+  if (schema) {
+    ValidationOutcome out;
+    if (schema->is_valid(data)) return out;
+    out.status = Status::kInvalid;
+    out.error_json = data_reports_json(schema->validate(data), "");
+    return out;
+  }
   auto key = SchemaKey::parse(schema_uri);
   if (!key) {
     ValidationOutcome out;
@@ -412,7 +434,7 @@ Result<ResolverConfig> parse_resolver_config(const rapidjson::Value& config,
 Result<ResolverConfig> parse_resolver_config_text(std::string_view json,
                                                   const std::string& base_dir) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     return Error{std::string("resolver config is not valid JSON: ") +
                  rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +

@@ -59,8 +59,9 @@ class Resolver final : public SchemaValidator {
   struct Resolved {
     ValidationOutcome::Status status = ValidationOutcome::Status::kValid;  // kValid = found
     CompiledSchemaPtr schema;
-    std::string error_json;  // kNotFound: ResolutionError; kInvalid: schema does not compile
-    std::string message;     // kInfrastructure: which registry failed and why
+    std::string error_json;   // kNotFound: ResolutionError; kInvalid: schema does not compile
+    std::string message;      // kInfrastructure: which registry failed and why
+    bool superseded = false;  // the schema carries $supersededBy
   };
   // The compiled schema for `key` (cached).
   Resolved resolve(const SchemaKey& key);

@@ -1,7 +1,8 @@
 // Private to furrow_iglu: valijson with the RapidJSON adapter, plus furrow's draft-4 `format`
 // checker. valijson 1.0's own format check converts non-strings to strings (so null fails
 // `date-time`) and knows only date/time formats; draft 4 says `format` applies to strings only.
-// The specialisation below replaces it for the adapter furrow uses; every file that instantiates
+// `pattern` is matched with RE2 where it can be (valijson's std::regex is slow and recursive).
+// The specialisations below replace both for the adapter furrow uses; every file that instantiates
 // the validator must include this header (and no other valijson validator header first).
 #pragma once
 
@@ -27,4 +28,7 @@ namespace valijson {
 template <>
 bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
     const constraints::FormatConstraint& constraint);
+template <>
+bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
+    const constraints::PatternConstraint& constraint);
 }  // namespace valijson
