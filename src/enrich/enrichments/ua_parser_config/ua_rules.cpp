@@ -109,6 +109,7 @@ Status load_section(const YAML::Node& root, const char* name, const char* const 
     ++index;
   }
   std::vector<std::string> atoms;
+  if (section.rules.empty()) return Status::Ok();  // FilteredRE2 wants at least one rule
   section.filter->Compile(&atoms);
   if (!atoms.empty()) {
     RE2::Options aopts = rule_options();
@@ -198,6 +199,7 @@ std::string translate_pcre(std::string_view p) {
 int UserAgentRules::Section::first_match(std::string_view text, re2::StringPiece* groups,
                                          int max_groups, int& ngroups) const {
   // Per-thread scratch so the hot path does not allocate once warmed up.
+  if (rules.empty()) return -1;
   thread_local std::string lower;
   thread_local std::vector<int> atom_hits;
   thread_local std::vector<int> candidates;
