@@ -97,6 +97,14 @@ bool RawLogReader::load_next_segment() {
     std::string err;
     bool ok = p.string().ends_with(rawlog::kCompressedSuffix) ? decompress(p, data_, err)
                                                               : read_file(p, data_, err);
+    if (!ok && !p.string().ends_with(rawlog::kCompressedSuffix)) {
+      // A live log compresses sealed segments in the background: the plain file may have been
+      // replaced by its .zst since the directory was listed.
+      fs::path z = p;
+      z += ".zst";
+      std::string zerr;
+      ok = decompress(z, data_, zerr);
+    }
     if (!ok) {
       errors_.push_back(err);
       continue;
