@@ -59,8 +59,10 @@ std::string encode(std::string_view in, const char* alphabet, bool pad) {
 }  // namespace
 
 bool base64_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size() / 4 * 3 + 3);
+  // Writes through a raw pointer into a buffer sized for the worst case, then trims: no per-byte
+  // capacity checks on this hot path (one base64 line per raw payload).
+  out.resize(in.size() / 4 * 3 + 3);
+  char* dst = out.data();
   uint32_t acc = 0;
   int n = 0;
   std::size_t i = 0;
@@ -69,9 +71,9 @@ bool base64_decode(std::string_view in, std::string& out) {
     if (v < 64) {
       acc = (acc << 6) | v;
       if (++n == 4) {
-        out.push_back(static_cast<char>((acc >> 16) & 0xFF));
-        out.push_back(static_cast<char>((acc >> 8) & 0xFF));
-        out.push_back(static_cast<char>(acc & 0xFF));
+        *dst++ = static_cast<char>((acc >> 16) & 0xFF);
+        *dst++ = static_cast<char>((acc >> 8) & 0xFF);
+        *dst++ = static_cast<char>(acc & 0xFF);
         acc = 0;
         n = 0;
       }
@@ -80,21 +82,26 @@ bool base64_decode(std::string_view in, std::string& out) {
     } else if (v == kPad) {
       break;
     } else {
+      out.clear();
       return false;
     }
   }
   // After padding only more '=' and whitespace may follow.
   for (; i < in.size(); ++i) {
     uint8_t v = kTable[static_cast<uint8_t>(in[i])];
-    if (v != kPad && v != kSkip) return false;
+    if (v != kPad && v != kSkip) {
+      out.clear();
+      return false;
+    }
   }
   if (n == 2) {
-    out.push_back(static_cast<char>((acc >> 4) & 0xFF));
+    *dst++ = static_cast<char>((acc >> 4) & 0xFF);
   } else if (n == 3) {
-    out.push_back(static_cast<char>((acc >> 10) & 0xFF));
-    out.push_back(static_cast<char>((acc >> 2) & 0xFF));
+    *dst++ = static_cast<char>((acc >> 10) & 0xFF);
+    *dst++ = static_cast<char>((acc >> 2) & 0xFF);
   }
   // n == 1: six dangling bits make no byte; commons-codec drops them too.
+  out.resize(static_cast<std::size_t>(dst - out.data()));
   return true;
 }
 
