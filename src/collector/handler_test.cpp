@@ -7,6 +7,7 @@
 #include "common/uuid.h"
 #include "event/collector_payload.h"
 #include "furrow/version.h"
+#include "support/test_support.h"
 
 namespace furrow::collector {
 namespace {
@@ -412,5 +413,17 @@ limits: {max_body_bytes: 1000, max_payload_bytes: 2000, max_events_per_post: 5, 
   EXPECT_FALSE(bad.ok());
 }
 
+}  // namespace
+}  // namespace furrow::collector
+
+namespace furrow::collector {
+namespace {
+TEST(Config, ExampleFileLoads) {
+  auto c = load_collector_config(test::source_dir() / "examples" / "collector.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->admin_port, 9100);
+  EXPECT_TRUE(c->fsync);
+  EXPECT_EQ(c->paths.at("/com.acme/track"), "/com.snowplowanalytics.snowplow/tp2");
+}
 }  // namespace
 }  // namespace furrow::collector
