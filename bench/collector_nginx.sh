@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Collector vs nginx (empty_gif, buffered access log) on 127.0.0.1 with wrk, the same ~600-byte
+# page-view request (User-Agent, Referer, cookie). Prints req/s, p99 latency, CPU µs/request and
+# peak RSS for nginx, furrow buffered and furrow fsync, 1 I/O thread each.
+# Usage: bench/collector_nginx.sh [seconds=5] [connections=64]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-5}
+CONNS=${2:-64}
+FURROW=${FURROW_BIN:-build/release/furrow}
+WORK=$(mktemp -d /tmp/furrow-bench-XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+REF="https://shop.example.com/products/garden/tools?id=42&utm_source=newsletter"
+COOKIE="sp=0b5a7a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b; _sp_id.1fff=abc.1700000000.1.1700000000.1700000000"
+QS="e=pv&url=https%3A%2F%2Fshop.example.com%2Fproducts%2Fgarden&page=Garden%20tools&tv=js-3.24.6&tna=sp&aid=shop&p=web&tz=Europe%2FLondon&lang=en-GB&cs=UTF-8&res=1920x1080&cd=24&cookie=1&eid=5f1c0b7e-8f2a-4c3d-9e4f-a1b2c3d4e5f6&dtm=1700000000000&vp=1280x720&ds=1280x2000&vid=1&sid=9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d&duid=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d&stm=1700000000001"
+cat > "$WORK/req.lua" <<LUA
+wrk.headers["User-Agent"] = "$UA"
+wrk.headers["Referer"] = "$REF"
+wrk.headers["Cookie"] = "$COOKIE"
+LUA
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+peak_kb() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+run() {  # name pid port
+  local name=$1 pid=$2 port=$3
+  sleep 0.3
+  wrk -t1 -c"$CONNS" -d1s -s "$WORK/req.lua" "http://127.0.0.1:$port/i?$QS" >/dev/null  # warm-up
+  local t0; t0=$(cpu_ticks "$pid")
+  local out; out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/req.lua" "http://127.0.0.1:$port/i?$QS")
+  local t1; t1=$(cpu_ticks "$pid")
+  local rps; rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  local reqs; reqs=$(awk '/requests in/{print $1}' <<<"$out")
+  local p99; p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+  local hz; hz=$(getconf CLK_TCK)
+  local us; us=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.1f", t/hz*1e6/n}')
+  local errs; errs=$(awk '/Non-2xx/{print $5}' <<<"$out")
+  printf "%-16s req/s %10s  p99 %8s  cpu_us/req %6s  peak_rss_kb %7s  non2xx %s\n" "$name" "$rps" "$p99" "$us" \
+    "$(peak_kb "$pid")" "${errs:-0}"
+}
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) cores), ${SECS}s, $CONNS connections"
+mkdir -p "$WORK/nginx/tmp"
+NPORT=$((20000 + RANDOM % 20000))
+sed -e "s|PREFIX|$WORK/nginx|g" -e "s|PORT|$NPORT|" bench/nginx/nginx.conf > "$WORK/nginx/nginx.conf"
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" 2>"$WORK/nginx/stderr" &
+NGPID=$!
+sleep 0.3
+# The worker process does the work.
+WPID=$(pgrep -P "$NGPID" | head -1)
+run nginx "${WPID:-$NGPID}" "$NPORT"
+kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
+for mode in buffered fsync; do
+  "$FURROW" collector --host 127.0.0.1 --port 0 --threads 1 --sink "rawlog:$WORK/raw-$mode" --durability "$mode" \
+    2>"$WORK/furrow-$mode.err" &
+  FPID=$!
+  for _ in $(seq 100); do grep -q listening "$WORK/furrow-$mode.err" && break; sleep 0.05; done
+  FPORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/furrow-$mode.err")
+  run "furrow-$mode" "$FPID" "$FPORT"
+  kill -TERM "$FPID"; wait "$FPID" || true
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
