@@ -55,8 +55,35 @@ void append_year(int64_t year, std::string& out) {
   }
 }
 
+void put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
 void append_civil(int64_t ms, char date_time_sep, std::string& out) {
   const CivilTime t = civil_from_ms(ms);
+  if (t.year >= 0 && t.year <= 9999) {
+    // The common case, written in one go: yyyy-MM-dd?HH:mm:ss.SSS
+    char buf[23];
+    const int y = static_cast<int>(t.year);
+    put2(buf, y / 100);
+    put2(buf + 2, y % 100);
+    buf[4] = '-';
+    put2(buf + 5, t.month);
+    buf[7] = '-';
+    put2(buf + 8, t.day);
+    buf[10] = date_time_sep;
+    put2(buf + 11, t.hour);
+    buf[13] = ':';
+    put2(buf + 14, t.minute);
+    buf[16] = ':';
+    put2(buf + 17, t.second);
+    buf[19] = '.';
+    buf[20] = static_cast<char>('0' + t.millis / 100);
+    put2(buf + 21, t.millis % 100);
+    out.append(buf, sizeof buf);
+    return;
+  }
   append_year(t.year, out);
   out.push_back('-');
   append_padded(t.month, 2, out);

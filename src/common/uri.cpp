@@ -162,17 +162,23 @@ class JavaUriParser {
   bool at(std::size_t p, char c) const { return p < n_ && s_[p] == c; }
 
   // Scans from `start` up to the first char in `stop` (returning its index) or `end`; returns
-  // kNone when a char of `err` comes first.
+  // kNone when a char of `err` comes first. The sets are tiny, so they are tested inline.
+  static bool in_set(char c, std::string_view set) {
+    for (char x : set) {
+      if (x == c) return true;
+    }
+    return false;
+  }
   std::size_t scan_until(std::size_t start, std::size_t end, std::string_view err,
                          std::string_view stop) const {
-    std::size_t p = start;
-    while (p < end) {
+    for (std::size_t p = start; p < end; ++p) {
       const char c = s_[p];
-      if (err.find(c) != std::string_view::npos) return kNone;
-      if (stop.find(c) != std::string_view::npos) break;
-      ++p;
+      // Fast reject: every delimiter used here is ASCII punctuation.
+      if (in_class(static_cast<unsigned char>(c), kAlphanum)) continue;
+      if (in_set(c, err)) return kNone;
+      if (in_set(c, stop)) return p;
     }
-    return p;
+    return end;
   }
 
   // Returns the index after the escape or visible non-ASCII char at p, p when there is none;

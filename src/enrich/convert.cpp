@@ -32,15 +32,20 @@ void append_int(int64_t v, std::string& out) {
 }  // namespace
 
 void tsv_safe(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (char c : in) {
+  // Fast path: most values hold no control character and are copied as they are.
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const auto u = static_cast<unsigned char>(in[i]);
+    if (u < 0x20 || u == 0x7F) break;
+    ++i;
+  }
+  out.assign(in.data(), i);
+  for (; i < in.size(); ++i) {
+    const char c = in[i];
     const auto u = static_cast<unsigned char>(c);
     if (c == '\t') {
       out.append(4, ' ');
-    } else if (u < 0x20 || u == 0x7F) {
-      continue;
-    } else {
+    } else if (u >= 0x20 && u != 0x7F) {
       out.push_back(c);
     }
   }

@@ -146,14 +146,16 @@ struct Scratch {
   event::EnrichedEvent ev;
   std::string error;
   std::string tmp;
-  std::string decoded;
+  std::string co_text;  // decoded co / cx
+  std::string ue_text;  // decoded ue_pr / ue_px
   std::vector<std::string> reports;              // atomic dataReports of the current event
   std::vector<std::string> violations;           // schema_violations messages
   std::vector<std::string> failures;             // enrichment_failures messages
   std::vector<std::string> infos;                // validation_info entities
   std::vector<std::vector<std::string>> groups;  // derived-context groups, oldest first
   SdjResult sdj;
-  UriParser uri;
+  UriParser uri;       // page URL
+  UriParser refr_uri;  // referrer URL
   UriParts parts;
   QueryPairs query;
   std::string line;
@@ -414,7 +416,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collect
 
   // Self-describing inputs: base64 problems are atomic parse errors; JSON/Iglu problems are
   // schema violations of their own.
-  std::string co_text, ue_text;
+  std::string& co_text = s.co_text;
+  std::string& ue_text = s.ue_text;
   bool have_co = false, have_ue = false;
   if (co != nullptr) {
     if (!co_b64) {
@@ -501,8 +504,7 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s,
     case kStepRefererSplit: {
       if (!ev.has(Field::page_referrer)) break;
       UriParts parts;
-      UriParser parser;
-      if (parser.parse(ev[Field::page_referrer], parts, s.error)) {
+      if (s.refr_uri.parse(ev[Field::page_referrer], parts, s.error)) {
         set_uri_columns(ev, parts, Field::refr_urlscheme, Field::refr_urlhost, Field::refr_urlport,
                         Field::refr_urlpath, Field::refr_urlquery, Field::refr_urlfragment, s.tmp);
       } else {

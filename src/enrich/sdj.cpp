@@ -34,16 +34,28 @@ bool name_char(char c) {
   return c != '.' && vendor_char(c);
 }
 
-// Counts nesting while scanning; aborts past the limit.
-struct DepthHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthHandler> {
+// Forwards SAX events to a document under construction, refusing nesting past the limit.
+struct DepthLimitedBuilder {
+  rapidjson::Document* doc;
+  int max_depth;
   int depth = 0;
-  int max_depth = 0;
   bool too_deep = false;
-  bool Default() { return true; }
-  bool StartObject() { return enter(); }
-  bool StartArray() { return enter(); }
-  bool EndObject(rapidjson::SizeType) { return --depth, true; }
-  bool EndArray(rapidjson::SizeType) { return --depth, true; }
+  bool Null() { return doc->Null(); }
+  bool Bool(bool b) { return doc->Bool(b); }
+  bool Int(int i) { return doc->Int(i); }
+  bool Uint(unsigned i) { return doc->Uint(i); }
+  bool Int64(int64_t i) { return doc->Int64(i); }
+  bool Uint64(uint64_t i) { return doc->Uint64(i); }
+  bool Double(double d) { return doc->Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return doc->RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc->String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc->Key(s, n, copy); }
+  bool StartObject() { return enter() && doc->StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { return --depth, doc->EndObject(n); }
+  bool StartArray() { return enter() && doc->StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return --depth, doc->EndArray(n); }
   bool enter() {
     if (++depth > max_depth) {
       too_deep = true;
@@ -165,9 +177,10 @@ bool check_entity(const rapidjson::Value& entity, const ValidationSettings& vs,
     }
   }
   const std::string_view written = final_schema.empty() ? schema : std::string_view(final_schema);
-  out += "{\"schema\":";
-  event::append_json_string(written, out);
-  out += ",\"data\":";
+  // Iglu URIs only hold [a-zA-Z0-9-_.:/], so the schema needs no JSON escaping.
+  out += "{\"schema\":\"";
+  out += written;
+  out += "\",\"data\":";
   append_json(data, out);
   out += '}';
   if (event_schema != nullptr) event_schema->assign(written);
@@ -262,34 +275,33 @@ iglu::ValidationOutcome validate_with_retry(const ValidationSettings& vs,
 
 bool parse_json_limited(std::string_view text, int max_depth, rapidjson::Document& doc,
                         std::string& error) {
-  {
-    DepthHandler h;
-    h.max_depth = max_depth;
+  // One pass: the reader feeds the document through a wrapper that counts nesting.
+  DepthLimitedBuilder builder{&doc, max_depth};
+  rapidjson::ParseResult result;
+  auto generator = [&](rapidjson::Document& d) {
+    builder.doc = &d;
     rapidjson::Reader reader;
     rapidjson::MemoryStream ms(text.data(), text.size());
-    auto r =
-        reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(ms, h);
-    if (h.too_deep) {
-      error = "JSON is nested deeper than " + std::to_string(max_depth) + " levels";
-      return false;
-    }
-    if (r.IsError()) {
-      error = std::string(rapidjson::GetParseError_En(r.Code())) + " (offset " +
-              std::to_string(r.Offset()) + ")";
-      return false;
-    }
+    result = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
+        ms, builder);
+    return !result.IsError();
+  };
+  doc.Populate(generator);
+  if (builder.too_deep) {
+    error = "JSON is nested deeper than " + std::to_string(max_depth) + " levels";
+    return false;
   }
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(),
-                                                                                    text.size());
-  if (doc.HasParseError()) {
-    error = rapidjson::GetParseError_En(doc.GetParseError());
+  if (result.IsError()) {
+    error = std::string(rapidjson::GetParseError_En(result.Code())) + " (offset " +
+            std::to_string(result.Offset()) + ")";
     return false;
   }
   return true;
 }
 
 void append_json(const rapidjson::Value& v, std::string& out) {
-  rapidjson::StringBuffer buf;
+  thread_local rapidjson::StringBuffer buf;  // reused: keeps its capacity between calls
+  buf.Clear();
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   v.Accept(w);
   out.append(buf.GetString(), buf.GetSize());
