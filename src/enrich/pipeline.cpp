@@ -146,8 +146,8 @@ struct Scratch {
   event::EnrichedEvent ev;
   std::string error;
   std::string tmp;
-  std::string co_text;  // decoded co / cx
-  std::string ue_text;  // decoded ue_pr / ue_px
+  std::string co_text;                           // decoded co / cx
+  std::string ue_text;                           // decoded ue_pr / ue_px
   std::vector<std::string> reports;              // atomic dataReports of the current event
   std::vector<std::string> violations;           // schema_violations messages
   std::vector<std::string> failures;             // enrichment_failures messages
@@ -457,8 +457,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collect
   return s.violations.empty();
 }
 
-void run_builtin(int step, const event::RawEvent& raw, Scratch& s,
-                 const Phase1Times& t, EventContext& ctx, bool& page_uri_ok) {
+void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1Times& t,
+                 EventContext& ctx, bool& page_uri_ok) {
   auto& ev = s.ev;
   switch (step) {
     case kStepCollectorVersion:
