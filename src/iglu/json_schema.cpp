@@ -7,7 +7,9 @@
 #include <rapidjson/writer.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <deque>
 #include <optional>
 #include <regex>
@@ -900,6 +902,33 @@ bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
                          : std::regex_search(s, *compiled.ecma);
   if (!ok && m_results != nullptr) {
     m_results->pushError(m_context, "Failed to match regex specified by 'pattern' constraint.");
+  }
+  return ok;
+}
+
+// `multipleOf` with a fractional divisor: valijson compares the remainder with machine epsilon
+// in absolute terms, so 49.98 is "not a multiple of 0.01". Here the quotient must be within a
+// relative 1e-9 of an integer (JSON numbers are decimal; doubles only approximate them).
+template <>
+bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
+    const constraints::MultipleOfDoubleConstraint& constraint) {
+  if (!m_target.isNumber()) return true;
+  double d = 0;
+  if (m_target.isInteger()) {
+    int64_t i = 0;
+    m_target.asInteger(i);
+    d = static_cast<double>(i);
+  } else {
+    m_target.asDouble(d);
+  }
+  const double divisor = constraint.getDivisor();
+  if (d == 0 || divisor == 0) return true;
+  const double q = d / divisor;
+  bool ok = std::isfinite(q)
+                ? std::fabs(q - std::nearbyint(q)) <= 1e-9 * std::max(1.0, std::fabs(q))
+                : true;
+  if (!ok && m_results != nullptr) {
+    m_results->pushError(m_context, "Value should be a multiple of " + std::to_string(divisor));
   }
   return ok;
 }

@@ -31,4 +31,7 @@ bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
 template <>
 bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
     const constraints::PatternConstraint& constraint);
+template <>
+bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
+    const constraints::MultipleOfDoubleConstraint& constraint);
 }  // namespace valijson
