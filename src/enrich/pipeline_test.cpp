@@ -241,7 +241,8 @@ TEST(Pipeline, ClientIpFromHeadersThenIpParam) {
   EXPECT_EQ(good_event(run(p, cp))[Field::user_ipaddress], "10.0.0.9");
   cp.headers = std::vector<std::string>{"Forwarded: for=192.0.2.60"};
   EXPECT_EQ(good_event(run(p, cp))[Field::user_ipaddress], "192.0.2.60");
-  cp.headers = std::vector<std::string>{"Forwarded: for=192.0.2.60", "x-forwarded-for: \"[2001:DB8::1]\""};
+  cp.headers =
+      std::vector<std::string>{"Forwarded: for=192.0.2.60", "x-forwarded-for: \"[2001:DB8::1]\""};
   EXPECT_EQ(good_event(run(p, cp))[Field::user_ipaddress], "2001:db8::1");
   cp.headers = std::vector<std::string>{"X-Forwarded-For: unknown", "X-Forwarded-For: 4.4.4.4"};
   EXPECT_EQ(good_event(run(p, cp))[Field::user_ipaddress], "4.4.4.4");
