@@ -1,4 +1,4 @@
-// Iglu validation cost with warm caches (bench/results/iglu.md). Schemas come from
+// Iglu validation cost with warm caches (bench/RESULTS.md). Schemas come from
 // $FURROW_SHARED/iglu-central (default ../shared). Run: build/release/iglu_bench
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>

@@ -1,6 +1,6 @@
 // Whole enrichment pipeline on one core, no optional enrichments: Thrift bytes in, enriched TSV
 // out (decode, adapter, field mapping, contexts parse/re-serialise, URL splitting, derived
-// timestamp, length checks, TSV write). Figures go to bench/results/pipeline.md.
+// timestamp, length checks, TSV write). Figures go to bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 
 #include <string>
