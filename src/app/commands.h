@@ -12,7 +12,8 @@ namespace furrow::app {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // runtime error: unreadable input, failed sink, ...
 inline constexpr int kExitUsage = 2;    // bad flags or configuration
-inline constexpr int kExitInvalid = 3;  // the command ran but found invalid data (e.g. schema validate)
+inline constexpr int kExitInvalid =
+    3;  // the command ran but found invalid data (e.g. schema validate)
 
 // A subcommand's callback stores its result here; main returns it.
 int& exit_code();

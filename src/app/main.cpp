@@ -1,6 +1,5 @@
 // furrow: one binary, one subcommand per pipeline stage (see docs/cli.md).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 

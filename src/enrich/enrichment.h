@@ -56,7 +56,9 @@ class EventContext {
   // Adds one derived context (a compact self-describing JSON object). Contexts added by one
   // enrichment keep their order; each enrichment's group goes before the earlier groups, so the
   // final list is newest-first, as in Snowplow.
-  void add_derived_context(std::string sdj_json) { pending_contexts_.push_back(std::move(sdj_json)); }
+  void add_derived_context(std::string sdj_json) {
+    pending_contexts_.push_back(std::move(sdj_json));
+  }
 
   // Records a failure of this enrichment for this event (the event becomes an
   // enrichment_failures bad row; the other enrichments still run). `message_json` is one of the

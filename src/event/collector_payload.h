@@ -17,20 +17,21 @@ inline constexpr std::string_view kCollectorPayloadSchema =
     "iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0";
 
 struct CollectorPayload {
-  std::string schema{kCollectorPayloadSchema};      // 31337
-  std::optional<std::string> ip_address;             // 100
-  std::optional<int64_t> timestamp;                  // 200, ms since epoch
-  std::optional<std::string> encoding;               // 210
-  std::optional<std::string> collector;              // 220
-  std::optional<std::string> user_agent;             // 300
-  std::optional<std::string> referer_uri;            // 310
-  std::optional<std::string> path;                   // 320
-  std::optional<std::string> querystring;            // 330, raw, without '?'
-  std::optional<std::string> body;                   // 340
-  std::optional<std::vector<std::string>> headers;   // 350, "Name: value"; last may be a bare content type
-  std::optional<std::string> content_type;           // 360, lower-cased
-  std::optional<std::string> hostname;               // 400
-  std::optional<std::string> network_user_id;        // 410
+  std::string schema{kCollectorPayloadSchema};  // 31337
+  std::optional<std::string> ip_address;        // 100
+  std::optional<int64_t> timestamp;             // 200, ms since epoch
+  std::optional<std::string> encoding;          // 210
+  std::optional<std::string> collector;         // 220
+  std::optional<std::string> user_agent;        // 300
+  std::optional<std::string> referer_uri;       // 310
+  std::optional<std::string> path;              // 320
+  std::optional<std::string> querystring;       // 330, raw, without '?'
+  std::optional<std::string> body;              // 340
+  std::optional<std::vector<std::string>>
+      headers;                              // 350, "Name: value"; last may be a bare content type
+  std::optional<std::string> content_type;  // 360, lower-cased
+  std::optional<std::string> hostname;      // 400
+  std::optional<std::string> network_user_id;  // 410
 
   bool operator==(const CollectorPayload&) const = default;
 };

@@ -15,9 +15,15 @@ std::filesystem::path env_path(const char* name, const char* fallback) {
 }
 }  // namespace
 
-std::filesystem::path shared_dir() { return env_path("FURROW_SHARED", "../shared"); }
-std::filesystem::path source_dir() { return env_path("FURROW_SOURCE_DIR", "."); }
-std::filesystem::path furrow_bin() { return env_path("FURROW_BIN", "build/release/furrow"); }
+std::filesystem::path shared_dir() {
+  return env_path("FURROW_SHARED", "../shared");
+}
+std::filesystem::path source_dir() {
+  return env_path("FURROW_SOURCE_DIR", ".");
+}
+std::filesystem::path furrow_bin() {
+  return env_path("FURROW_BIN", "build/release/furrow");
+}
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
