@@ -1,0 +1,143 @@
+// The outbox: every event is stored in localStorage before it is sent and removed only when the
+// collector acknowledged it (2xx) or refused it for good (400, 401, 403, 410, 422, as Snowplow's
+// trackers do). Failed sends are retried with exponential back-off; events left over by a
+// previous page load are sent by the next one. The event id and every other parameter are fixed
+// when the event is tracked; only stm (sent time) is stamped at each attempt.
+import { now, on } from './util.js';
+
+const win = window;
+const PAYLOAD = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
+const FINAL = [400, 401, 403, 410, 422];
+const MAX_QUEUE = 1000;
+
+export class Outbox {
+  constructor(name, endpoint, cfg, anon) {
+    this.url = endpoint;
+    this.key = 'furrow_outbox_' + name;
+    // Browsers without fetch send GET image requests.
+    this.get = cfg.eventMethod == 'get' || !win.fetch;
+    this.postPath = cfg.postPath || '/com.snowplowanalytics.snowplow/tp2';
+    this.buffer = cfg.bufferSize || 1;
+    this.maxBytes = cfg.maxPostBytes || 40000;
+    this.minDelay = cfg.retryMinDelay ?? 1000;
+    this.maxDelay = cfg.retryMaxDelay ?? 60000;
+    this.headers = anon ? { 'SP-Anonymous': '*' } : {};
+    this.anon = anon;
+    this.fails = 0;
+    this.timer = 0;
+    this.busy = null;
+    try {
+      this.q = JSON.parse(localStorage.getItem(this.key)) || [];
+    } catch {
+      this.q = [];
+    }
+    on(win, 'online', () => this.flush(1));
+    if (this.q.length) setTimeout(() => this.flush(), 0);
+  }
+
+  save() {
+    try {
+      localStorage.setItem(this.key, JSON.stringify(this.q));
+    } catch {
+      // Storage full or disabled: the events still go out from memory.
+    }
+  }
+
+  add(params) {
+    this.q.push({ p: params, a: 0 });
+    if (this.q.length > MAX_QUEUE) this.q.shift();
+    this.save();
+    // Events tracked in the same task go out in one request.
+    if (this.q.length >= this.buffer) queueMicrotask(() => this.flush());
+  }
+
+  // The next request's events: up to maxPostBytes of POST body, or one event for GET.
+  batch() {
+    const out = [];
+    let size = 88;
+    for (const it of this.q) {
+      size += JSON.stringify(it.p).length + 1;
+      if (out.length && (this.get || size > this.maxBytes)) break;
+      out.push(it);
+    }
+    return out;
+  }
+
+  // Sends the next batch unless a send is in flight; a pending back-off is skipped only when
+  // forced (flushBuffer, the browser coming back online).
+  flush(force) {
+    if (this.busy || !this.q.length || (this.timer && !force)) return;
+    clearTimeout(this.timer);
+    this.timer = 0;
+    const items = (this.busy = this.batch());
+    this.send(items).then((status) => {
+      this.busy = null;
+      if (status >= 200 && status < 300) {
+        this.fails = 0;
+      } else if (!FINAL.includes(status)) {
+        for (const it of items) it.a++;
+        this.fails++;
+        this.save();
+        const delay = Math.min(this.maxDelay, this.minDelay * 2 ** (this.fails - 1));
+        this.timer = setTimeout(() => {
+          this.timer = 0;
+          this.flush();
+        }, delay * (0.75 + Math.random() / 2));
+        return;
+      }
+      this.q = this.q.filter((it) => !items.includes(it));
+      this.save();
+      this.flush();
+    });
+  }
+
+  // One request; resolves to the HTTP status, or 0 when the request failed.
+  send(items) {
+    const stm = String(now());
+    const opts = { credentials: 'include', keepalive: true, headers: this.headers };
+    let url = this.url;
+    if (this.get) {
+      url += '/i?stm=' + stm;
+      for (const k in items[0].p) url += '&' + k + '=' + encodeURIComponent(items[0].p[k]);
+      if (!win.fetch) return this.image(url);
+    } else {
+      url += this.postPath;
+      opts.method = 'POST';
+      opts.body = this.body(items, stm);
+      opts.keepalive = opts.body.length < 60000;
+      opts.headers = { ...this.headers, 'Content-Type': 'application/json; charset=UTF-8' };
+    }
+    return fetch(url, opts).then(
+      (r) => r.status,
+      () => 0,
+    );
+  }
+
+  body(items, stm) {
+    return JSON.stringify({ schema: PAYLOAD, data: items.map((it) => ({ ...it.p, stm })) });
+  }
+
+  // GET without fetch: an image request (no custom headers, so not used in anonymous mode).
+  image(url) {
+    return new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => resolve(200);
+      img.onerror = () => resolve(0);
+      img.src = url;
+    });
+  }
+
+  // Page hide: events never tried yet (buffered) leave with sendBeacon and are dropped from the
+  // outbox when the browser accepted them. Events whose earlier sends failed stay for the next
+  // page load rather than risk a beacon lost to the same outage; events in flight continue as
+  // keepalive requests.
+  unload() {
+    const fresh = this.q.filter((it) => !it.a && !(this.busy || []).includes(it));
+    if (!fresh.length || this.get || this.anon || !navigator.sendBeacon) return;
+    const blob = new Blob([this.body(fresh, String(now()))], { type: 'application/json' });
+    if (navigator.sendBeacon(this.url + this.postPath, blob)) {
+      this.q = this.q.filter((it) => !fresh.includes(it));
+      this.save();
+    }
+  }
+}
