@@ -266,6 +266,8 @@ Result<CollectorConfig> parse_collector_config(const YAML::Node& node, const std
         if (lk == "body_timeout_ms") return m.get_int(lk, lv, l.body_timeout_ms, 10, 3'600'000);
         if (lk == "idle_timeout_ms") return m.get_int(lk, lv, l.idle_timeout_ms, 10, 86'400'000);
         if (lk == "max_connections") return m.get_size(lk, lv, l.max_connections, 1);
+        if (lk == "app_response_timeout_ms")
+          return m.get_int(lk, lv, l.app_response_timeout_ms, 10, 86'400'000);
         return m.unknown(lk);
       });
     }

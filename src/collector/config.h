@@ -59,6 +59,9 @@ struct Limits {
   int64_t body_timeout_ms = 25'000;
   int64_t idle_timeout_ms = 610'000;
   std::size_t max_connections = 1024;
+  // How long a request taken by the application router may wait for its answer before the
+  // collector answers 504 itself (long polls must answer well before this).
+  int64_t app_response_timeout_ms = 120'000;
 };
 
 enum class SinkKind { kStdout, kRawLog };

@@ -184,8 +184,8 @@ event::Processor processor() {
 
 std::string_view route_name(Route r) {
   static constexpr std::string_view kNames[] = {
-      "pixel",       "get_tracking", "post_tracking", "redirect",  "options", "health",
-      "sink_health", "robots",       "crossdomain",   "not_found", "rejected"};
+      "pixel",  "get_tracking", "post_tracking", "redirect", "options", "health", "sink_health",
+      "robots", "crossdomain",  "not_found",     "rejected", "asset",   "root",   "app"};
   auto i = static_cast<std::size_t>(r);
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }

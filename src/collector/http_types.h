@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ enum class Route : uint8_t {
   kCrossDomain,
   kNotFound,
   kRejected,  // refused before routing (too large, timed out, malformed)
+  kAsset,     // a configured static asset (CollectorConfig::assets)
+  kRoot,      // GET / (CollectorConfig::root_response)
+  kApp,       // taken by the application router (Server::set_app_router)
   kCount,
 };
 std::string_view route_name(Route r);
@@ -86,5 +90,28 @@ struct Outcome {
     wants_sink_health = false;
   }
 };
+
+// A response produced by the application router (see AppRouter). The server adds
+// Content-Length, Connection and (for HEAD) drops the body; 204 and 304 never carry a body.
+struct AppResponse {
+  int status = 200;
+  std::string content_type;  // empty: no Content-Type
+  std::string body;
+  // Extra headers (CSP, Cache-Control, Set-Cookie, ...). Names or values containing CR, LF or
+  // NUL are dropped, so a header can never split the response.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Delivers the application's answer to one request. Call it exactly once, from any thread,
+// possibly long after the router returned (e.g. a long poll). When the client has disconnected
+// meanwhile, or the server has stopped, it is a harmless no-op; calls after the first are ignored.
+using AppRespond = std::function<void(AppResponse&&)>;
+
+// Asked first for every complete request (every method and path, including the collector's own
+// routes: the application must decline what it does not serve). Returns true to take the request,
+// then `respond` must be called once; false lets the collector route it as usual. The request's
+// string_views are valid only during the call: copy what you keep. Runs on an I/O thread, so it
+// must not block; slow work goes elsewhere and answers through `respond`.
+using AppRouter = std::function<bool(const HttpRequest& req, AppRespond respond)>;
 
 }  // namespace furrow::collector

@@ -15,8 +15,8 @@ namespace furrow::collector {
 
 class Metrics {
  public:
-  static constexpr std::array<int, 13> kStatuses = {200, 302, 400, 404, 405, 408, 413,
-                                                    414, 431, 500, 503, 0,   -1};
+  static constexpr std::array<int, 15> kStatuses = {200, 302, 304, 400, 404, 405, 408, 413,
+                                                    414, 431, 500, 503, 504, 0,   -1};
 
   void count_request(Route route, int status, std::size_t bytes_in, std::size_t bytes_out);
   void count_bad_rows(std::size_t n) { bad_rows_.fetch_add(n, std::memory_order_relaxed); }

@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <limits>
@@ -31,8 +32,38 @@ std::string_view reason_phrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
     case 302:
       return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
     case 400:
       return "Bad Request";
     case 404:
@@ -49,8 +80,14 @@ std::string_view reason_phrase(int status) {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     default:
       return "Unknown";
   }
@@ -117,6 +154,64 @@ void serialize(const HttpResponse& r, bool keep_alive, bool http10, bool head, s
   if (!head) out += r.body;
 }
 
+bool header_safe(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool header_name_ok(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == ':') return false;
+  }
+  return true;
+}
+
+// Serialises an application response. 1xx is not supported; 204 and 304 carry neither a body
+// nor a Content-Length (RFC 9110 8.6).
+void serialize_app(const AppResponse& r, bool keep_alive, bool http10, bool head,
+                   std::string& out) {
+  const int status = r.status >= 200 && r.status <= 599 ? r.status : 500;
+  const bool bodiless = status == 204 || status == 304;
+  out.clear();
+  out += "HTTP/1.1 ";
+  append_number(out, status);
+  out += ' ';
+  out += reason_phrase(status);
+  out += "\r\n";
+  if (!r.content_type.empty() && header_safe(r.content_type)) {
+    out += "Content-Type: ";
+    out += r.content_type;
+    out += "\r\n";
+  }
+  if (!bodiless) {
+    out += "Content-Length: ";
+    append_number(out, static_cast<int64_t>(r.body.size()));
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : r.headers) {
+    if (!header_name_ok(name) || !header_safe(value)) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (http10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (!head && !bodiless) out += r.body;
+}
+
+// Closed when the server stops, so that an AppRespond called afterwards (from an application
+// thread) never touches a destroyed io_context.
+struct AppGate {
+  std::mutex mu;
+  bool open = true;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -146,6 +241,13 @@ struct Server::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::unique_ptr<tcp::acceptor> admin;
   std::vector<std::thread> threads;
+  AppRouter app_router;
+  std::shared_ptr<AppGate> gate = std::make_shared<AppGate>();
+
+  void close_gate() {
+    std::lock_guard<std::mutex> lock(gate->mu);
+    gate->open = false;
+  }
 
   void accept(tcp::acceptor& acc, net::io_context& ctx);
   void accept_admin();
@@ -269,6 +371,7 @@ class Session : public std::enable_shared_from_this<Session> {
     headers_.clear();
     for (const auto& f : req) headers_.emplace_back(sv(f.name_string()), sv(f.value()));
     HttpRequest r{sv(req.method_string()), sv(req.target()), headers_, req.body(), peer_};
+    if (s_.app_router && ask_app(r)) return;
     s_.handler.handle(r, now_ms(), outcome_);
     if (outcome_.wants_sink_health && !s_.sink.healthy()) {
       outcome_.response.status = 503;
@@ -288,6 +391,102 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     send();
+  }
+
+  // Offers the request to the application router. While the application works, the session is
+  // kept alive by a deadline timer (504 on expiry) and watches its socket, so that a client that
+  // disconnects releases it at once; the I/O thread is never blocked.
+  bool ask_app(const HttpRequest& r) {
+    const uint64_t seq = ++app_seq_;
+    AppRespond respond = [gate = s_.gate, weak = weak_from_this(), seq](AppResponse&& res) {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+      auto self = weak.lock();
+      if (!self) return;
+      auto ex = self->socket_.get_executor();
+      net::post(ex, [self = std::move(self), seq, res = std::move(res)]() mutable {
+        self->on_app_response(seq, std::move(res));
+      });
+    };
+    awaiting_app_ = true;
+    bool taken = true;
+    bool failed = false;
+    try {
+      taken = s_.app_router(r, std::move(respond));
+    } catch (...) {
+      failed = true;  // an application bug must not take the I/O thread down
+    }
+    if (failed) {
+      AppResponse res;
+      res.status = 500;
+      res.content_type = "text/plain; charset=UTF-8";
+      res.body = "Internal Server Error";
+      if (inflight_) {
+        inflight_ = false;
+        s_.inflight.fetch_sub(1);
+      }
+      on_app_response(seq, std::move(res));
+      return true;
+    }
+    if (!taken) {
+      awaiting_app_ = false;
+      ++app_seq_;  // a respond called despite declining is ignored
+      return false;
+    }
+    // Not an in-flight request for the graceful drain: long polls must not delay shutdown.
+    if (inflight_) {
+      inflight_ = false;
+      s_.inflight.fetch_sub(1);
+    }
+    timer_.expires_after(std::chrono::milliseconds(limits().app_response_timeout_ms));
+    timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
+      if (!ec) self->on_app_timeout(seq);
+    });
+    watch_disconnect(seq);
+    return true;
+  }
+
+  void watch_disconnect(uint64_t seq) {
+    socket_.async_wait(
+        tcp::socket::wait_read, [weak = weak_from_this(), seq](beast::error_code ec) {
+          if (ec) return;
+          auto self = weak.lock();
+          if (!self || !self->awaiting_app_ || seq != self->app_seq_) return;
+          char c;
+          ssize_t n = ::recv(self->socket_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            // The client is gone: drop the request; a later respond finds no session.
+            self->awaiting_app_ = false;
+            self->close();
+          } else if (n < 0) {
+            self->watch_disconnect(seq);
+          }
+          // n > 0: a pipelined request is waiting; the deadline timer keeps the session.
+        });
+  }
+
+  void on_app_timeout(uint64_t seq) {
+    if (!awaiting_app_ || seq != app_seq_) return;
+    AppResponse res;
+    res.status = 504;
+    res.content_type = "text/plain; charset=UTF-8";
+    res.body = "Gateway Timeout";
+    keep_alive_ = false;
+    on_app_response(seq, std::move(res));
+  }
+
+  void on_app_response(uint64_t seq, AppResponse&& res) {
+    if (!awaiting_app_ || seq != app_seq_) return;
+    awaiting_app_ = false;
+    ++app_seq_;
+    beast::error_code ignored;
+    socket_.cancel(ignored);  // the disconnect watch
+    outcome_.clear();
+    outcome_.route = Route::kApp;
+    outcome_.response.status = res.status;
+    if (s_.draining.load(std::memory_order_relaxed)) keep_alive_ = false;
+    serialize_app(res, keep_alive_, http10_, head_, out_);
+    write_out();
   }
 
   void on_stored(sinks::SinkStatus st, std::size_t count) {
@@ -321,6 +520,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void send() {
     serialize(outcome_.response, keep_alive_, http10_, head_, out_);
+    write_out();
+  }
+
+  void write_out() {
     arm(30'000);
     net::async_write(socket_, net::buffer(out_),
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
@@ -361,6 +564,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool http10_ = false;
   bool head_ = false;
   bool inflight_ = false;
+  bool awaiting_app_ = false;
+  uint64_t app_seq_ = 0;  // identifies the request an AppRespond belongs to
 };
 
 // The admin listener: GET /metrics (Prometheus text) and /health; one request per connection.
@@ -465,6 +670,11 @@ Server::~Server() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  impl_->close_gate();
+}
+
+void Server::set_app_router(AppRouter router) {
+  impl_->app_router = std::move(router);
 }
 
 Status Server::start() {
@@ -553,6 +763,7 @@ void Server::wait(std::chrono::milliseconds grace) {
   for (auto& t : m.threads) {
     if (t.joinable()) t.join();
   }
+  m.close_gate();
 }
 
 void block_termination_signals() {

@@ -29,6 +29,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Installs the application router (see AppRouter in http_types.h); call before start().
+  // Without one, requests go straight to the collector's routes. Requests handed to the
+  // application keep their connection open (without blocking an I/O thread) until it responds;
+  // they do not hold up a graceful shutdown (pending ones are dropped when the server stops).
+  void set_app_router(AppRouter router);
+
   // Binds the public (and, if configured, admin) listeners and starts the I/O threads.
   Status start();
   uint16_t port() const;
