@@ -128,12 +128,12 @@ export class Outbox {
   }
 
   // Page hide: events never tried yet (buffered) leave with sendBeacon and are dropped from the
-  // outbox when the browser accepted them. Events whose earlier sends failed stay for the next
-  // page load rather than risk a beacon lost to the same outage; events in flight continue as
-  // keepalive requests.
+  // outbox when the browser accepted it. While sends are failing nothing is beaconed: a beacon's
+  // fate is unknown, so those events stay for the next page load instead of being lost to the
+  // same outage. Events in flight continue as keepalive requests.
   unload() {
     const fresh = this.q.filter((it) => !it.a && !(this.busy || []).includes(it));
-    if (!fresh.length || this.get || this.anon || !navigator.sendBeacon) return;
+    if (this.fails || !fresh.length || this.get || this.anon || !navigator.sendBeacon) return;
     const blob = new Blob([this.body(fresh, String(now()))], { type: 'application/json' });
     if (navigator.sendBeacon(this.url + this.postPath, blob)) {
       this.q = this.q.filter((it) => !fresh.includes(it));

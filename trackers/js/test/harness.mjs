@@ -1,0 +1,183 @@
+// Shared by the sp.js and pixel integration tests (test/integration/spjs_*_test.mjs,
+// pixel_*_test.mjs): a furrow collector writing a raw log in a temp dir, `furrow enrich` over that
+// log (with Iglu validation against $FURROW_SHARED/iglu-central and the captures' schemas), a
+// static page server and headless Chromium. Everything binds 127.0.0.1 on ephemeral ports and is
+// stopped by cleanup(), which the tests call in `finally` and on signals.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+export const source = process.env.FURROW_SOURCE_DIR ?? path.resolve(new URL('../../..', import.meta.url).pathname);
+export const buildDir = process.env.FURROW_BUILD_DIR ?? path.join(source, 'build/release');
+export const bin = process.env.FURROW_BIN ?? path.join(buildDir, 'furrow');
+export const shared = process.env.FURROW_SHARED ?? path.join(source, '../shared');
+const require = createRequire(path.join(source, 'package.json'));
+export const { transform } = require('snowplow-analytics-sdk');
+const { chromium } = require('playwright-core');
+
+export const spJsPath = path.join(buildDir, 'generated/assets/sp.js');
+const cleanups = [];
+
+export function cleanup() {
+  while (cleanups.length) {
+    try {
+      cleanups.pop()();
+    } catch {
+      // keep cleaning up
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(1);
+  });
+}
+process.on('exit', cleanup);
+
+export function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  cleanups.unshift(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `fn` until it returns a truthy value or `ms` pass (then fails with `what`).
+export async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+// A furrow collector on 127.0.0.1 (port 0 = ephemeral) storing a raw log under `dir`.
+export async function startCollector(dir, port = 0) {
+  fs.mkdirSync(dir, { recursive: true });
+  const child = spawn(bin, ['collector', '--host', '127.0.0.1', '--port', String(port), '--sink', `rawlog:${dir}`,
+    '--durability', 'buffered'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  cleanups.push(kill);
+  let err = '';
+  const listening = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('collector did not start: ' + err)), 15000);
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = err.match(/listening on 127\.0\.0\.1:(\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`collector exited ${code}: ${err}`)));
+  });
+  return {
+    port: listening,
+    url: `http://127.0.0.1:${listening}`,
+    dir,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10000)]);
+      kill();
+    },
+  };
+}
+
+// Iglu resolver for enrich: iglu-central plus the captures' com.example schemas.
+function resolverFile(dir) {
+  const file = path.join(dir, 'resolver.json');
+  const repo = (name, p, priority) => ({ name, priority, vendorPrefixes: [], connection: { embedded: { path: p } } });
+  fs.writeFileSync(file, JSON.stringify({
+    schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3',
+    data: { cacheSize: 500, cacheTtl: 600, repositories: [
+      repo('Iglu Central', path.join(shared, 'iglu-central'), 0),
+      repo('Captures', path.join(shared, 'captures'), 1),
+    ] },
+  }));
+  return file;
+}
+
+// Enriches every raw log directory given; returns the good events (as the Snowplow analytics SDK
+// reads them) and the bad rows.
+export function enrich(work, rawDirs) {
+  const good = [];
+  const bad = [];
+  const resolver = resolverFile(work);
+  for (const [i, dir] of rawDirs.entries()) {
+    const goodFile = path.join(work, `good-${i}.tsv`);
+    const badFile = path.join(work, `bad-${i}.jsonl`);
+    const r = spawnSync(bin, ['enrich', '--input-format', 'rawlog', '--input', dir, '--output', goodFile,
+      '--bad', badFile, '--resolver', resolver, '--quiet', '--threads', '1'], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(r.status, 0, `furrow enrich failed: ${r.stderr}`);
+    for (const l of fs.readFileSync(goodFile, 'utf8').split('\n')) if (l) good.push(transform(l));
+    for (const l of fs.readFileSync(badFile, 'utf8').split('\n')) if (l) bad.push(JSON.parse(l));
+  }
+  return { good, bad };
+}
+
+// Serves `pages` (path → HTML) and /sp.js (the built bundle) on 127.0.0.1.
+export async function startPages(pages) {
+  const server = http.createServer((req, res) => {
+    const p = req.url.split('?')[0];
+    if (p === '/sp.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(fs.readFileSync(spJsPath));
+    } else if (pages[p] !== undefined) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(pages[p]);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => server.close());
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+export async function launchBrowser() {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  cleanups.push(() => browser.close());
+  return browser;
+}
+
+// The events of one entity type ("web_page_1") in a transformed good event.
+export function entities(ev, name) {
+  return ev[`contexts_com_snowplowanalytics_snowplow_${name}`] ?? [];
+}
+
+// Runs `body` with a hard time limit, then cleans up and sets the exit code.
+export function run(name, limitMs, body) {
+  const timer = setTimeout(() => {
+    console.error(`${name}: over the ${limitMs} ms limit`);
+    cleanup();
+    process.exit(1);
+  }, limitMs);
+  body().then(
+    () => {
+      clearTimeout(timer);
+      console.log(`${name}: ok`);
+      cleanup();
+    },
+    (e) => {
+      clearTimeout(timer);
+      console.error(e);
+      cleanup();
+      process.exit(1);
+    },
+  );
+}
