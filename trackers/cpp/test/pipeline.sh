@@ -60,12 +60,19 @@ pipeline_stop() {
 pipeline_events() {
   local good=$1 bad=$2
   pipeline_stop
+  # A test's own schemas, if any, live in $TMP/iglu/schemas/<vendor>/<name>/jsonschema/<version>.
+  local local_repo=""
+  if [[ -d $TMP/iglu/schemas ]]; then
+    local_repo=',{"name": "test schemas", "priority": 1, "vendorPrefixes": [],
+                  "connection": {"embedded": {"path": "'"$TMP/iglu"'"}}}'
+  fi
   cat >"$TMP/resolver.json" <<JSON
 {"schema": "iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-1",
  "data": {"cacheSize": 500,
           "repositories": [{"name": "Iglu Central (local copy)", "priority": 0,
                             "vendorPrefixes": ["com.snowplowanalytics"],
-                            "connection": {"embedded": {"path": "$SHARED/iglu-central"}}}]}}
+                            "connection": {"embedded": {"path": "$SHARED/iglu-central"}}}
+                           $local_repo]}}
 JSON
   "$BIN" enrich --input-format rawlog --input "$TMP/raw" --resolver "$TMP/resolver.json" \
     --output "$TMP/good.tsv" --bad "$bad" --no-progress 2>"$TMP/enrich.log" ||

@@ -5,6 +5,8 @@
 //   furrow-track --collector URL [options] all            one event of each type, ids on stdout
 //   furrow-track --collector URL [options] structured N   N structured events (se_la = 0..N-1)
 //   furrow-track --collector URL [options] drain          send what the outbox holds
+//   furrow-track --collector URL embedded-query           print a structured and a sensor event
+//                                                         query built by the embedded core
 //
 // Options: --method post|get, --outbox FILE, --app-id ID, --namespace NS, --plain-json,
 // --retry-base-ms N, --retry-cap-ms N, --batch-size N, --flush-timeout-ms N (0: do not wait; the
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "furrow/tracker/embedded/tp1.h"
 #include "furrow/tracker/tracker.h"
 
 namespace ft = furrow::tracker;
@@ -24,12 +27,12 @@ namespace ft = furrow::tracker;
 namespace {
 
 int usage(const char* msg) {
-  std::fprintf(
-      stderr,
-      "furrow-track: %s\nusage: furrow-track --collector URL [--method post|get] "
-      "[--outbox FILE] [--app-id ID] [--namespace NS] [--plain-json] [--retry-base-ms N] "
-      "[--retry-cap-ms N] [--batch-size N] [--flush-timeout-ms N] all|structured N|drain\n",
-      msg);
+  std::fprintf(stderr,
+               "furrow-track: %s\nusage: furrow-track --collector URL [--method post|get] "
+               "[--outbox FILE] [--app-id ID] [--namespace NS] [--plain-json] [--retry-base-ms N] "
+               "[--retry-cap-ms N] [--batch-size N] [--flush-timeout-ms N] "
+               "all|structured N|drain|embedded-query\n",
+               msg);
   return 2;
 }
 
@@ -37,6 +40,49 @@ bool parse_number(const char* text, long* out) {
   char* end = nullptr;
   *out = std::strtol(text, &end, 10);
   return end != text && *end == '\0' && *out >= 0;
+}
+
+// The embedded core's random source on a host: /dev/urandom.
+void urandom(void*, uint8_t* out, size_t n) {
+  if (FILE* f = std::fopen("/dev/urandom", "rb")) {
+    const size_t got = std::fread(out, 1, n, f);
+    std::fclose(f);
+    if (got == n) return;
+  }
+  std::abort();
+}
+
+// Prints "structured <query>" and "sensor <query>" built into fixed stack buffers.
+int embedded_query(const std::string& app_id) {
+  namespace emb = ft::embedded;
+  emb::Config config;
+  config.app_id = app_id.c_str();
+  config.tracker_namespace = "furrow-embedded";
+  config.random = urandom;
+  const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+  char query[1024];
+  size_t length = 0;
+  emb::StructuredEvent se;
+  se.category = "pump";
+  se.action = "start";
+  se.label = "valve 3 & 4";
+  se.value = "12.5";
+  if (emb::build_structured(config, se, now, query, sizeof query, &length) != emb::Status::kOk)
+    return 1;
+  std::printf("structured %s\n", query);
+  const emb::Field fields[] = {
+      emb::string_field("sensor", "greenhouse/north \"A\""),
+      emb::fixed_field("celsius", -215, 1),
+      emb::int_field("humidity", 64),
+      emb::bool_field("door_open", true),
+  };
+  if (emb::build_self_describing(config, "iglu:com.example.furrow/sensor_reading/jsonschema/1-0-0",
+                                 fields, 4, now, query, sizeof query, &length) != emb::Status::kOk)
+    return 1;
+  std::printf("sensor %s\n", query);
+  return 0;
 }
 
 void print_id(const char* kind, const ft::TrackResult& r) {
@@ -94,6 +140,7 @@ int main(int argc, char** argv) {
   }
   if (ec.collector_url.empty()) return usage("--collector is required");
   if (positional.empty()) return usage("a command is required");
+  if (positional[0] == "embedded-query") return embedded_query(tc.app_id);
 
   std::string error;
   std::shared_ptr<ft::Emitter> emitter = ft::Emitter::create(ec, &error);
