@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "collector/ip.h"
+#include "common/uuid.h"
 
 namespace furrow::collector {
 namespace {
@@ -223,6 +224,42 @@ Result<CollectorConfig> parse_collector_config(const YAML::Node& node, const std
         return m.unknown(ck);
       });
     }
+    if (k == "cookie_bounce") {
+      MapReader m(v, where, "collector.cookie_bounce.");
+      return m.each([&](const std::string& bk, const YAML::Node& bv) -> Status {
+        CookieBounceConfig& b = c.cookie_bounce;
+        if (bk == "enabled") return m.get(bk, bv, b.enabled);
+        if (bk == "name") return m.get(bk, bv, b.name);
+        if (bk == "fallback_network_user_id") return m.get(bk, bv, b.fallback_network_user_id);
+        if (bk == "forwarded_protocol_header") return m.get(bk, bv, b.forwarded_protocol_header);
+        return m.unknown(bk);
+      });
+    }
+    if (k == "root_response") {
+      MapReader m(v, where, "collector.root_response.");
+      return m.each([&](const std::string& rk, const YAML::Node& rv) -> Status {
+        RootResponseConfig& r = c.root_response;
+        if (rk == "enabled") return m.get(rk, rv, r.enabled);
+        if (rk == "status") {
+          int64_t code = 0;
+          Status s = m.get_int(rk, rv, code, 200, 599);
+          r.status = static_cast<int>(code);
+          return s;
+        }
+        if (rk == "body") return m.get(rk, rv, r.body);
+        if (rk == "headers") {
+          MapReader h(rv, where, "collector.root_response.headers.");
+          r.headers.clear();
+          return h.each([&](const std::string& name, const YAML::Node& value) -> Status {
+            std::string text;
+            Status s = h.get(name, value, text);
+            if (s.ok()) r.headers.emplace_back(name, text);
+            return s;
+          });
+        }
+        return m.unknown(rk);
+      });
+    }
     if (k == "do_not_track_cookie") {
       MapReader m(v, where, "collector.do_not_track_cookie.");
       return m.each([&](const std::string& dk, const YAML::Node& dv) -> Status {
@@ -324,6 +361,38 @@ Status validate(const CollectorConfig& c) {
   for (const auto& p : c.trusted_proxies) {
     if (!parse_cidr(p).ok())
       return Error{"collector.trusted_proxies: '" + p + "' is not an IP address or CIDR"};
+  }
+  if (c.cookie_bounce.enabled) {
+    const auto& b = c.cookie_bounce;
+    if (b.name.empty() ||
+        b.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789_-.") != std::string::npos) {
+      return Error{"collector.cookie_bounce.name: letters, digits, '_', '-', '.' only"};
+    }
+    if (!is_uuid(b.fallback_network_user_id)) {
+      return Error{"collector.cookie_bounce.fallback_network_user_id: not a UUID"};
+    }
+  }
+  auto token = [](const std::string& name) {
+    if (name.empty()) return false;
+    for (char ch : name) {
+      auto u = static_cast<unsigned char>(ch);
+      if (u <= 0x20 || u >= 0x7f || ch == ':') return false;
+    }
+    return true;
+  };
+  auto safe_value = [](const std::string& v) {
+    return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+  };
+  for (const auto& [name, value] : c.root_response.headers) {
+    if (!token(name) || !safe_value(value))
+      return Error{"collector.root_response.headers: '" + name + "' is not a valid header"};
+  }
+  for (const auto& a : c.assets) {
+    if (a.path.empty() || a.path[0] != '/' || a.path.find_first_of("?# ") != std::string::npos)
+      return Error{"collector asset path '" + a.path + "' must start with / and have no query"};
+    if (!safe_value(a.content_type) || !safe_value(a.cache_control))
+      return Error{"collector asset '" + a.path + "': header values contain CR/LF"};
   }
   if (c.cookie.name.empty() ||
       c.cookie.name.find_first_of(" \t\r\n;,=\"()<>@:\\/[]?{}") != std::string::npos) {

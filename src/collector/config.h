@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -64,6 +65,35 @@ struct Limits {
   int64_t app_response_timeout_ms = 120'000;
 };
 
+// Cookie bounce (spec 2.3): a GET tracking request with neither a network user id cookie nor a
+// `nuid` is answered with a 302 to the same URL plus `<name>=true` (storing nothing) so that the
+// cookie set on that answer comes back; the bounced request is stored with the cookie, or with
+// `fallback_network_user_id` when the browser refused it (third-party cookies blocked).
+struct CookieBounceConfig {
+  bool enabled = false;
+  std::string name = "n3pc";
+  std::string fallback_network_user_id = "00000000-0000-4000-A000-000000000000";
+  // A header naming the scheme the client used (e.g. X-Forwarded-Proto behind a TLS proxy);
+  // empty or absent: http. Only "http" and "https" are believed.
+  std::string forwarded_protocol_header;
+};
+
+// GET / when the application router does not take it (spec 2.1 rootResponse).
+struct RootResponseConfig {
+  bool enabled = false;  // off: 404
+  int status = 302;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Location
+  std::string body;
+};
+
+// A file served on GET/HEAD at exactly `path`, with a strong ETag (304 on If-None-Match).
+struct StaticAsset {
+  std::string path;  // e.g. "/sp.js"
+  std::string content_type;
+  std::string body;
+  std::string cache_control;  // empty: no Cache-Control
+};
+
 enum class SinkKind { kStdout, kRawLog };
 
 struct CollectorConfig {
@@ -90,6 +120,9 @@ struct CollectorConfig {
   std::string bad_output;
 
   CookieConfig cookie;
+  CookieBounceConfig cookie_bounce;
+  RootResponseConfig root_response;
+  std::vector<StaticAsset> assets;  // set by the program (e.g. /sp.js), not from YAML
   DoNotTrackCookieConfig do_not_track_cookie;
   RedirectConfig redirect;
   CrossDomainConfig cross_domain;

@@ -1,5 +1,6 @@
 #include "collector/handler.h"
 
+#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -176,6 +177,55 @@ std::string_view host_of(std::string_view host_header) {
   return host_header.substr(0, host_header.find(':'));
 }
 
+// A strong ETag: the first 128 bits of the body's SHA-256, hex, quoted.
+std::string strong_etag(std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(body.data(), body.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned i = 0; i < 16 && i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  out += '"';
+  return out;
+}
+
+// If-None-Match (RFC 9110 13.1.2): "*" or a list of entity tags, compared weakly.
+bool none_match(std::string_view header_value, std::string_view etag) {
+  while (!header_value.empty()) {
+    auto comma = header_value.find(',');
+    std::string_view tag = trim(header_value.substr(0, comma));
+    header_value =
+        comma == std::string_view::npos ? std::string_view{} : header_value.substr(comma + 1);
+    if (tag == "*") return true;
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+// A Host header we are willing to put into a Location: host name or IP literal and a port.
+bool safe_host(std::string_view h) {
+  if (h.empty() || h.size() > 255) return false;
+  for (char c : h) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.' || c == ':' || c == '[' || c == ']')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool printable_ascii(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) return false;
+  }
+  return true;
+}
+
 event::Processor processor() {
   return event::Processor{"furrow-collector", kVersion};
 }
@@ -210,6 +260,8 @@ Handler::Handler(CollectorConfig config, std::string sink_kind, std::size_t max_
   if (config_.do_not_track_cookie.enabled) {
     dnt_value_ = std::make_unique<re2::RE2>(config_.do_not_track_cookie.value, re2::RE2::Quiet);
   }
+  asset_etags_.reserve(config_.assets.size());
+  for (const auto& a : config_.assets) asset_etags_.push_back(strong_etag(a.body));
   cross_domain_xml_ = "<?xml version=\"1.0\"?>\n<cross-domain-policy>\n";
   for (const auto& d : config_.cross_domain.domains) {
     cross_domain_xml_ += "  <allow-access-from domain=\"" + d + "\" secure=\"" +
@@ -436,6 +488,35 @@ void Handler::store(const event::CollectorPayload& payload, bool is_post, int64_
   flush();
 }
 
+bool Handler::bounce(const HttpRequest& req, std::string_view query, int64_t now_ms,
+                     HttpResponse& resp) const {
+  std::string_view host = trim(header(req, "Host"));
+  if (!safe_host(host) || req.target.empty() || req.target[0] != '/' ||
+      !printable_ascii(req.target)) {
+    return false;  // no safe Location can be built: track without the bounce
+  }
+  std::string_view scheme = "http";
+  if (!config_.cookie_bounce.forwarded_protocol_header.empty()) {
+    std::string_view proto = trim(header(req, config_.cookie_bounce.forwarded_protocol_header));
+    if (equals_icase(proto, "https")) scheme = "https";
+  }
+  std::string location(scheme);
+  location += "://";
+  location += host;
+  location += req.target;
+  location += query.empty() ? (req.target.back() == '?' ? "" : "?") : "&";
+  location += config_.cookie_bounce.name;
+  location += "=true";
+  std::string fresh;
+  random_uuid_v4(fresh);
+  resp.status = 302;
+  resp.content_type = {};
+  resp.body.clear();
+  resp.location = std::move(location);
+  resp.set_cookie = set_cookie_value(fresh, now_ms, req, false);
+  return true;
+}
+
 void Handler::track(const HttpRequest& req, std::string_view path, std::string_view query,
                     int64_t now_ms, Outcome& out, bool is_redirect) const {
   HttpResponse& resp = out.response;
@@ -488,6 +569,7 @@ void Handler::track(const HttpRequest& req, std::string_view path, std::string_v
   // Network user id (spec 2.3), only UUID-shaped values accepted from the client.
   std::string nuid;
   bool had_cookie = false;
+  bool fallback_nuid = false;
   std::string_view cookie_v;
   had_cookie = cookie_value(cookies, config_.cookie.name, cookie_v);
   if (anonymous) {
@@ -498,11 +580,23 @@ void Handler::track(const HttpRequest& req, std::string_view path, std::string_v
       nuid = q;
     } else if (had_cookie && is_uuid(cookie_v)) {
       nuid = cookie_v;
+    } else if (config_.cookie_bounce.enabled && config_.cookie.enabled && !is_post &&
+               !is_redirect) {
+      std::string_view bounced;
+      if (find_query_param(query, config_.cookie_bounce.name, bounced) > 0) {
+        // The cookie set by the bounce did not come back: third-party cookies are blocked.
+        nuid = config_.cookie_bounce.fallback_network_user_id;
+        fallback_nuid = true;
+      } else if (bounce(req, query, now_ms, resp)) {
+        return;  // nothing stored: the event comes back with the bounced request
+      } else {
+        random_uuid_v4(nuid);
+      }
     } else {
       random_uuid_v4(nuid);
     }
   }
-  if (config_.cookie.enabled) {
+  if (config_.cookie.enabled && !fallback_nuid) {
     if (!anonymous) {
       resp.set_cookie = set_cookie_value(nuid, now_ms, req, false);
     } else if (had_cookie) {
@@ -566,6 +660,31 @@ void Handler::handle(const HttpRequest& req, int64_t now_ms, Outcome& out) const
     out.route = Route::kRobots;
     if (!get_like) return text(405, "method not allowed");
     return text(200, kRobots);
+  }
+  for (std::size_t i = 0; i < config_.assets.size(); ++i) {
+    const StaticAsset& a = config_.assets[i];
+    if (path != a.path) continue;
+    out.route = Route::kAsset;
+    if (!get_like) return text(405, "method not allowed");
+    resp.cache_control = a.cache_control;
+    resp.etag = asset_etags_[i];
+    std::string_view inm = header(req, "If-None-Match");
+    if (!inm.empty() && none_match(inm, asset_etags_[i])) {
+      resp.status = 304;
+      return;
+    }
+    resp.content_type = a.content_type;
+    resp.body.assign(a.body);
+    return;
+  }
+  if (path == "/") {
+    out.route = Route::kRoot;
+    const RootResponseConfig& root = config_.root_response;
+    if (!root.enabled || !get_like) return text(404, "not found");
+    resp.status = root.status;
+    resp.body.assign(root.body);
+    resp.extra_headers = root.headers;
+    return;
   }
   if (path == "/crossdomain.xml") {
     out.route = Route::kCrossDomain;

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "collector/config.h"
 #include "collector/http_types.h"
@@ -50,6 +51,10 @@ class Handler {
              Outcome& out, bool is_redirect) const;
   void store(const event::CollectorPayload& payload, bool is_post, int64_t now_ms,
              Outcome& out) const;
+  // Cookie bounce: fills a 302 to the same URL plus the bounce parameter; false when no safe
+  // Location can be built (then the request is tracked as usual).
+  bool bounce(const HttpRequest& req, std::string_view query, int64_t now_ms,
+              HttpResponse& resp) const;
   void cors(const HttpRequest& req, HttpResponse& resp) const;
   std::string set_cookie_value(std::string_view value, int64_t now_ms, const HttpRequest& req,
                                bool expire) const;
@@ -59,6 +64,7 @@ class Handler {
   std::size_t max_record_bytes_;
   TrustedProxies proxies_;
   std::unique_ptr<re2::RE2> dnt_value_;
+  std::vector<std::string> asset_etags_;  // parallel to config_.assets
   std::string robots_;
   std::string cross_domain_xml_;
 };

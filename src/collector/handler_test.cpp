@@ -4,6 +4,8 @@
 #include <rapidjson/document.h>
 #include <yaml-cpp/yaml.h>
 
+#include <regex>
+
 #include "common/uuid.h"
 #include "event/collector_payload.h"
 #include "furrow/version.h"
@@ -366,6 +368,153 @@ TEST(Handler, OversizedPayloadAndTooManyEventsBecomeBadRows) {
   EXPECT_NE(o.bad_rows[0].find("too many events in one POST: 11"), std::string::npos);
   r.body = batch(10, 1);
   EXPECT_EQ(run(h, r).records.size(), 1u);
+}
+
+TEST(Handler, StaticAssetWithStrongEtagAnd304) {
+  CollectorConfig cfg;
+  cfg.assets.push_back({"/sp.js", "text/javascript", "console.log(1);", "public, max-age=3600"});
+  cfg.assets.push_back({"/other.js", "text/javascript", "console.log(2);", ""});
+  Handler h(cfg, "stdout", 1'000'000'000);
+  Req r;
+  r.target = "/sp.js?v=3";
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.route, Route::kAsset);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_EQ(o.response.content_type, "text/javascript");
+  EXPECT_EQ(o.response.body, "console.log(1);");
+  EXPECT_EQ(o.response.cache_control, "public, max-age=3600");
+  EXPECT_TRUE(o.records.empty());
+  const std::string etag(o.response.etag);
+  // Strong: quoted, no W/ prefix, 128 bits of hex; different bodies get different tags.
+  EXPECT_TRUE(std::regex_match(etag, std::regex("\"[0-9a-f]{32}\""))) << etag;
+  r.target = "/other.js";
+  Outcome o2 = run(h, r);
+  EXPECT_NE(std::string(o2.response.etag), etag);
+  EXPECT_TRUE(o2.response.cache_control.empty());
+
+  r.target = "/sp.js";
+  for (const std::string& inm : {etag, "W/" + etag, "\"x\", " + etag, std::string("*")}) {
+    r.headers = {{"If-None-Match", inm}};
+    o = run(h, r);
+    EXPECT_EQ(o.response.status, 304) << inm;
+    EXPECT_TRUE(o.response.body.empty());
+    EXPECT_EQ(o.response.etag, etag);
+  }
+  r.headers = {{"If-None-Match", "\"stale\""}};
+  EXPECT_EQ(run(h, r).response.status, 200);
+  r.method = "HEAD";
+  r.headers.clear();
+  EXPECT_EQ(run(h, r).response.body, "console.log(1);");  // the server drops HEAD bodies
+  r.method = "POST";
+  EXPECT_EQ(run(h, r).response.status, 405);
+  r.method = "GET";
+  r.target = "/sp.jsx";
+  EXPECT_EQ(run(h, r).response.status, 404);  // exactly that path only
+}
+
+TEST(Handler, RootResponseConfigurable) {
+  Req r;
+  r.target = "/";
+  Handler off(CollectorConfig{}, "stdout", 1'000'000'000);
+  Outcome o = run(off, r);
+  EXPECT_EQ(o.route, Route::kRoot);
+  EXPECT_EQ(o.response.status, 404);
+  CollectorConfig cfg;
+  cfg.root_response = {true, 302, {{"Location", "https://www.acme.com/"}}, "moved"};
+  Handler on(cfg, "stdout", 1'000'000'000);
+  o = run(on, r);
+  EXPECT_EQ(o.response.status, 302);
+  EXPECT_EQ(o.response.body, "moved");
+  ASSERT_EQ(o.response.extra_headers.size(), 1u);
+  EXPECT_EQ(o.response.extra_headers[0].second, "https://www.acme.com/");
+  EXPECT_TRUE(o.records.empty());
+  r.method = "POST";
+  EXPECT_EQ(run(on, r).response.status, 404);
+
+  cfg.root_response.headers = {{"X-Bad", "a\r\nb"}};
+  EXPECT_FALSE(validate(cfg).ok());
+  cfg.root_response.headers = {{"Bad Name", "a"}};
+  EXPECT_FALSE(validate(cfg).ok());
+}
+
+TEST(Handler, CookieBounceRoundTrip) {
+  CollectorConfig cfg;
+  cfg.cookie_bounce.enabled = true;
+  cfg.cookie_bounce.forwarded_protocol_header = "X-Forwarded-Proto";
+  Handler h(cfg, "stdout", 1'000'000'000);
+  Req r;
+  r.target = "/i?e=pv&url=x";
+  r.headers = {{"Host", "c.acme.com"}};
+  // 1. No cookie, no nuid: 302 to the same URL plus n3pc=true, a cookie offered, nothing stored.
+  Outcome o = run(h, r);
+  EXPECT_EQ(o.response.status, 302);
+  EXPECT_EQ(o.response.location, "http://c.acme.com/i?e=pv&url=x&n3pc=true");
+  EXPECT_TRUE(o.response.body.empty());
+  EXPECT_TRUE(o.records.empty());
+  std::smatch m;
+  std::regex cookie_re("^sp=([0-9a-f-]{36}); ");
+  ASSERT_TRUE(std::regex_search(o.response.set_cookie, m, cookie_re)) << o.response.set_cookie;
+  const std::string offered = m[1];
+  EXPECT_TRUE(is_uuid(offered));
+  // The scheme follows the forwarded-protocol header; a query-less URL gets '?'.
+  r.headers = {{"Host", "c.acme.com:8443"}, {"X-Forwarded-Proto", "https"}};
+  r.target = "/com.snowplowanalytics.snowplow/tp2";
+  EXPECT_EQ(run(h, r).response.location,
+            "https://c.acme.com:8443/com.snowplowanalytics.snowplow/tp2?n3pc=true");
+
+  // 2a. The bounced request came back with the cookie: stored with it.
+  r.headers = {{"Host", "c.acme.com"}, {"Cookie", "sp=" + offered}};
+  r.target = "/i?e=pv&url=x&n3pc=true";
+  o = run(h, r);
+  EXPECT_EQ(o.response.status, 200);
+  ASSERT_EQ(o.records.size(), 1u);
+  EXPECT_EQ(decode(o.records[0]).network_user_id, offered);
+  // 2b. Without the cookie (third-party cookies blocked): the fallback id, and no cookie set.
+  r.headers = {{"Host", "c.acme.com"}};
+  o = run(h, r);
+  EXPECT_EQ(o.response.status, 200);
+  ASSERT_EQ(o.records.size(), 1u);
+  EXPECT_EQ(decode(o.records[0]).network_user_id, "00000000-0000-4000-A000-000000000000");
+  EXPECT_TRUE(o.response.set_cookie.empty());
+
+  // No bounce for POST, a request with a cookie or nuid, SP-Anonymous, or an unsafe Host.
+  r.target = "/i?e=pv";
+  r.headers = {{"Host", "c.acme.com"}, {"Cookie", std::string("sp=") + kUuid}};
+  EXPECT_EQ(run(h, r).response.status, 200);
+  r.headers = {{"Host", "c.acme.com"}};
+  r.target = std::string("/i?e=pv&nuid=") + kUuid;
+  EXPECT_EQ(run(h, r).response.status, 200);
+  r.target = "/i?e=pv";
+  r.headers = {{"Host", "c.acme.com"}, {"SP-Anonymous", "*"}};
+  EXPECT_EQ(run(h, r).response.status, 200);
+  r.headers = {{"Host", "evil.com\r\nX: y"}};
+  o = run(h, r);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_EQ(o.records.size(), 1u);
+  r.method = "POST";
+  r.target = "/com.snowplowanalytics.snowplow/tp2";
+  r.headers = {{"Host", "c.acme.com"}};
+  r.body =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv"}]})";
+  o = run(h, r);
+  EXPECT_EQ(o.response.status, 200);
+  EXPECT_EQ(o.records.size(), 1u);
+
+  auto c = parse_collector_config(
+      YAML::Load("cookie_bounce: {enabled: true, name: bounce, fallback_network_user_id: "
+                 "11111111-2222-4333-8444-555555555555, forwarded_protocol_header: X-Proto}\n"
+                 "root_response: {enabled: true, status: 200, body: hi, headers: {Content-Type: "
+                 "text/plain}}"),
+      "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->cookie_bounce.name, "bounce");
+  EXPECT_EQ(c->cookie_bounce.forwarded_protocol_header, "X-Proto");
+  EXPECT_EQ(c->root_response.status, 200);
+  EXPECT_EQ(c->root_response.headers.at(0).first, "Content-Type");
+  EXPECT_FALSE(
+      parse_collector_config(
+          YAML::Load("cookie_bounce: {enabled: true, fallback_network_user_id: nope}"), "f.yaml")
+          .ok());
 }
 
 TEST(Config, ParsesEveryKeyAndRejectsUnknownOnes) {

@@ -52,9 +52,13 @@ struct HttpResponse {
   bool allow_credentials = false;
   bool preflight = false;  // adds Allow-Headers / Allow-Methods / Max-Age
   int64_t cors_max_age = 0;
-  std::string location;     // 302 target, validated (no CR/LF/NUL, printable ASCII only)
-  int64_t retry_after = 0;  // seconds, 0: none
-  bool close = false;       // close the connection after this response
+  std::string location;            // 302 target, validated (no CR/LF/NUL, printable ASCII only)
+  int64_t retry_after = 0;         // seconds, 0: none
+  bool close = false;              // close the connection after this response
+  std::string_view cache_control;  // Cache-Control value (assets), empty: none
+  std::string_view etag;           // ETag value including quotes, empty: none
+  // More headers, validated at configuration time (root response); they live in the config.
+  std::span<const std::pair<std::string, std::string>> extra_headers;
 
   void clear() {
     status = 200;
@@ -69,6 +73,9 @@ struct HttpResponse {
     location.clear();
     retry_after = 0;
     close = false;
+    cache_control = {};
+    etag = {};
+    extra_headers = {};
   }
 };
 

@@ -113,10 +113,30 @@ void serialize(const HttpResponse& r, bool keep_alive, bool http10, bool head, s
     out += r.content_type;
     out += "\r\n";
   }
-  out += "Content-Length: ";
-  append_number(out, static_cast<int64_t>(r.body.size()));
-  out += "\r\n";
+  // A 304 carries no body and no Content-Length (RFC 9110 8.6).
+  const bool not_modified = r.status == 304;
+  if (!not_modified) {
+    out += "Content-Length: ";
+    append_number(out, static_cast<int64_t>(r.body.size()));
+    out += "\r\n";
+  }
   if (r.no_cache) out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
+  if (!r.cache_control.empty()) {
+    out += "Cache-Control: ";
+    out += r.cache_control;
+    out += "\r\n";
+  }
+  if (!r.etag.empty()) {
+    out += "ETag: ";
+    out += r.etag;
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : r.extra_headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
   if (!r.set_cookie.empty()) {
     out += "Set-Cookie: ";
     out += r.set_cookie;
@@ -151,7 +171,7 @@ void serialize(const HttpResponse& r, bool keep_alive, bool http10, bool head, s
     out += "Connection: keep-alive\r\n";
   }
   out += "\r\n";
-  if (!head) out += r.body;
+  if (!head && !not_modified) out += r.body;
 }
 
 bool header_safe(std::string_view s) {
