@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "app/commands.h"
+#include "enrich/enrichments/defaults.h"
 #include "enrich/enrichments/registry.h"
 #include "enrich/pipeline.h"
 #include "enrich/runner.h"
@@ -30,6 +32,8 @@ struct EnrichOptions {
   std::string bad;
   std::string resolver;
   std::string enrichments;
+  bool default_enrichments = false;
+  std::size_t ua_cache = 10'000;
   unsigned threads = 0;
   bool quiet = false;
   bool no_progress = false;
@@ -133,13 +137,28 @@ int run_enrich(const EnrichOptions& o) {
     }
     pc.validator = *v;
   }
+  enrich::enrichments::LoadOptions load_options;
+  load_options.ua_cache_size = o.ua_cache;
   if (!o.enrichments.empty()) {
-    auto e = enrich::enrichments::load_enrichments(o.enrichments);
+    auto e = enrich::enrichments::load_enrichments(o.enrichments, load_options);
     if (!e.ok()) {
       std::fprintf(stderr, "furrow enrich: --enrichments: %s\n", e.error().message.c_str());
       return kExitUsage;
     }
     pc.enrichments = std::move(*e);
+  }
+  if (o.default_enrichments) {
+    std::error_code ec;
+    auto d = enrich::enrichments::load_default_enrichments(
+        enrich::enrichments::find_default_data(std::filesystem::read_symlink("/proc/self/exe", ec)),
+        load_options);
+    if (!d.ok()) {
+      std::fprintf(stderr, "furrow enrich: --default-enrichments: %s\n", d.error().message.c_str());
+      return kExitUsage;
+    }
+    for (const auto& w : d->warnings)
+      std::fprintf(stderr, "furrow enrich: warning: %s\n", w.c_str());
+    pc.enrichments = std::move(d->enrichments);
   }
   const enrich::Pipeline pipeline(std::move(pc));
   const sources::PayloadProcessor processor(pipeline,
@@ -274,6 +293,12 @@ void register_enrich(CLI::App& root) {
                   "Directory of Snowplow enrichment configs (*.json) to enable; without it no "
                   "optional enrichment runs")
       ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--default-enrichments", opts->default_enrichments,
+                "Enable the default set (ua_parser, referer_parser, campaign_attribution, "
+                "event_fingerprint, ip_lookups) with data from $FURROW_DATA_DIR or node_modules")
+      ->excludes("--enrichments");
+  cmd->add_option("--ua-cache", opts->ua_cache, "User-agent parser LRU cache entries; 0 = off")
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", opts->quiet, "No summary line (errors are still printed)");
   cmd->add_flag("--no-progress", opts->no_progress, "No progress bar even on a terminal");
   cmd->callback([opts] { exit_code() = run_enrich(*opts); });
