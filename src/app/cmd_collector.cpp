@@ -4,11 +4,13 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "assets/assets.h"
 #include "collector/bad_output.h"
 #include "collector/config.h"
 #include "collector/handler.h"
 #include "collector/metrics.h"
 #include "collector/server.h"
+#include "kafka/raw_sink.h"
 #include "sinks/raw_log.h"
 #include "sinks/stdout_sink.h"
 
@@ -23,6 +25,7 @@ struct CollectorFlags {
   std::string durability;
   int threads = -1;
   int admin_port = -1;
+  std::string kafka_config;  // --sink kafka: the `kafka:` section (src/kafka, docs/kafka.md)
 };
 
 int run_collector(const CollectorFlags& f) {
@@ -42,7 +45,7 @@ int run_collector(const CollectorFlags& f) {
   if (f.port >= 0) cfg.port = static_cast<uint16_t>(f.port);
   if (f.threads >= 0) cfg.threads = static_cast<unsigned>(f.threads);
   if (f.admin_port >= 0) cfg.admin_port = static_cast<uint16_t>(f.admin_port);
-  if (!f.sink.empty()) {
+  if (!f.sink.empty() && !kafka::is_kafka_sink_spec(f.sink)) {
     Status st = parse_sink_spec(f.sink, cfg);
     if (!st.ok()) {
       std::fprintf(stderr, "furrow collector: --sink: %s\n", st.message().c_str());
@@ -50,6 +53,9 @@ int run_collector(const CollectorFlags& f) {
     }
   }
   if (!f.durability.empty()) cfg.fsync = f.durability == "fsync";
+  // The browser tracker, so that pages can load it from their collector.
+  cfg.assets.push_back({"/sp.js", "text/javascript; charset=utf-8", std::string(assets::sp_js()),
+                        "public, max-age=3600"});
   if (Status st = validate(cfg); !st.ok()) {
     std::fprintf(stderr, "furrow collector: %s\n", st.message().c_str());
     return kExitUsage;
@@ -62,7 +68,14 @@ int run_collector(const CollectorFlags& f) {
   q.flush_interval = std::chrono::milliseconds(cfg.flush_interval_ms);
   q.stall_file = cfg.stall_file;
   std::unique_ptr<sinks::RawSink> sink;
-  if (cfg.sink == SinkKind::kStdout) {
+  if (kafka::is_kafka_sink_spec(f.sink)) {
+    auto made = kafka::make_collector_sink(f.sink, f.kafka_config, f.config, q);
+    if (!made.ok()) {
+      std::fprintf(stderr, "furrow collector: %s\n", made.error().message.c_str());
+      return kExitUsage;
+    }
+    sink = std::move(made.value());
+  } else if (cfg.sink == SinkKind::kStdout) {
     sink = sinks::make_stdout_sink(q);
   } else {
     sinks::RawLogOptions lo;
@@ -115,7 +128,10 @@ void register_collector(CLI::App& root) {
   cmd->add_option("--host", flags->host, "Listen address (default 0.0.0.0)");
   cmd->add_option("--port", flags->port, "Listen port (default 8080; 0 = ephemeral)")
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--sink", flags->sink, "stdout | rawlog:DIR (default stdout)");
+  cmd->add_option("--sink", flags->sink, "stdout | rawlog:DIR | kafka[:BROKERS] (default stdout)");
+  cmd->add_option("--kafka-config", flags->kafka_config,
+                  "YAML file with a 'kafka' section, for --sink kafka (default: --config's)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--durability", flags->durability, "fsync (default) | buffered")
       ->check(CLI::IsMember({"fsync", "buffered"}));
   cmd->add_option("--threads", flags->threads, "I/O threads (default: one per core)")
