@@ -26,9 +26,9 @@ URL="http://127.0.0.1:$PORT"
 OPTS=(--collector "$URL" --outbox "$TMP/outbox.db" --batch-size 25 --retry-base-ms 50
       --retry-cap-ms 400)
 
-# Process A: collector down. It tries, fails, and exits 1 with N pending after 1 s.
+# Process A: collector down. It tries, fails, and exits 1 with N pending after 2 s.
 set +e
-"$TRACK" "${OPTS[@]}" --flush-timeout-ms 1000 structured "$N" >"$TMP/ids" 2>"$TMP/a.log"
+"$TRACK" "${OPTS[@]}" --flush-timeout-ms 2000 structured "$N" >"$TMP/ids" 2>"$TMP/a.log"
 code=$?
 set -e
 [[ $code == 1 ]] || fail "process A exit $code, want 1 (undelivered): $(cat "$TMP/a.log")"

@@ -183,7 +183,13 @@ class Emitter::Impl {
                               ? "collector answered " + std::to_string(result.status)
                               : result.error;
       retry_now_ = false;
-      wake_.wait_for(lock, backoff(++attempt), [this] { return stop_ || retry_now_; });
+      // An overloaded collector's Retry-After (503/429) lengthens the wait, within retry_cap.
+      auto delay = backoff(++attempt);
+      if (result.retry_after_s > 0) {
+        delay = std::max(delay, std::min<std::chrono::milliseconds>(
+                                    std::chrono::seconds(result.retry_after_s), config_.retry_cap));
+      }
+      wake_.wait_for(lock, delay, [this] { return stop_ || retry_now_; });
       retry_now_ = false;
     }
   }

@@ -52,6 +52,9 @@ HttpResult HttpClient::perform() {
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   r.status = static_cast<int>(status);
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+    r.retry_after_s = static_cast<long>(retry_after);
   return r;
 }
 

@@ -7,8 +7,9 @@
 namespace furrow::tracker::detail {
 
 struct HttpResult {
-  int status = 0;     // HTTP status; 0 when no answer arrived
-  std::string error;  // transport error when status is 0
+  int status = 0;          // HTTP status; 0 when no answer arrived
+  std::string error;       // transport error when status is 0
+  long retry_after_s = 0;  // the answer's Retry-After in seconds (0: none)
 };
 
 class HttpClient {

@@ -172,6 +172,28 @@ TEST(Emitter, RetriesWithGrowingBackoffUntilAccepted) {
   EXPECT_EQ(stats.last_status, 200);
 }
 
+TEST(Emitter, RetryAfterLengthensTheWaitWithinTheCap) {
+  TestServer server([](std::size_t n) { return n == 0 ? 503 : 200; },
+                    [](std::size_t n) { return n == 0 ? "Retry-After: 1\r\n" : ""; });
+  auto c = config_for(server.url());
+  c.retry_base = 5ms;
+  c.retry_cap = 30000ms;
+  auto emitter = make(c);
+  ASSERT_TRUE(emitter->add(event(0)));
+  ASSERT_TRUE(server.wait_for(2, 10s));
+  auto r = server.requests();
+  const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(r[1].at - r[0].at);
+  EXPECT_GE(gap.count(), 1000) << "Retry-After: 1 honoured over a 5 ms back-off";
+  // With a cap below it, the cap wins.
+  TestServer capped([](std::size_t n) { return n == 0 ? 503 : 200; },
+                    [](std::size_t n) { return n == 0 ? "Retry-After: 120\r\n" : ""; });
+  c = config_for(capped.url());
+  c.retry_cap = 50ms;
+  auto second = make(c);
+  ASSERT_TRUE(second->add(event(1)));
+  ASSERT_TRUE(capped.wait_for(2, 10s)) << "waited for Retry-After beyond the cap";
+}
+
 TEST(Emitter, BackoffDoublesUpToTheCapWithJitter) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 200; ++round) {
@@ -210,6 +232,9 @@ TEST(Emitter, OutboxSurvivesAnEmitterAndIsDeliveredExactlyOnce) {
       ids.push_back(r.event_id);
     }
     EXPECT_FALSE(e->flush(100ms)) << "nothing can be delivered while the collector is down";
+    // Wait (bounded) for the sender's first refused attempt; a loaded machine may be slow.
+    for (int i = 0; i < 500 && e->stats().failed_requests == 0; ++i)
+      std::this_thread::sleep_for(10ms);
     EXPECT_EQ(e->pending(), 30u);
     EXPECT_GE(e->stats().failed_requests, 1u);
     EXPECT_EQ(e->stats().last_status, 0);

@@ -31,8 +31,11 @@ struct RecordedRequest {
 class TestServer {
  public:
   // `status_for(n)` gives the answer to the n-th request (0-based).
-  explicit TestServer(std::function<int(std::size_t)> status_for = [](std::size_t) { return 200; })
-      : status_for_(std::move(status_for)) {
+  // `headers_for(n)` adds header lines ("Name: value\r\n") to the n-th answer.
+  explicit TestServer(
+      std::function<int(std::size_t)> status_for = [](std::size_t) { return 200; },
+      std::function<std::string(std::size_t)> headers_for = {})
+      : status_for_(std::move(status_for)), headers_for_(std::move(headers_for)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -122,11 +125,13 @@ class TestServer {
     }
     const int status = status_for_(index);
     std::string resp = "HTTP/1.1 " + std::to_string(status) +
-                       " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+                       " X\r\nContent-Length: 2\r\nConnection: close\r\n" +
+                       (headers_for_ ? headers_for_(index) : std::string()) + "\r\nok";
     ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
   }
 
   std::function<int(std::size_t)> status_for_;
+  std::function<std::string(std::size_t)> headers_for_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};

@@ -4,7 +4,8 @@
 // Delivery contract: an event is written to the outbox (a SQLite database when outbox_path is
 // set) before add() returns, and removed only after the collector answered 2xx to the request
 // that carried it. Failed requests (network error or any other status) are retried forever with
-// exponential back-off (base, doubling, capped, with jitter). So events survive the collector
+// exponential back-off (base, doubling, capped, with jitter); a Retry-After header (seconds) on
+// the answer lengthens the wait up to the cap. So events survive the collector
 // being down and the process restarting (at least once; exactly once unless the process dies
 // between the collector's answer and the outbox delete). One outbox file belongs to one Emitter
 // at a time (a second one fails to open it).
