@@ -3,12 +3,21 @@
 // trackers do). Failed sends are retried with exponential back-off; events left over by a
 // previous page load are sent by the next one. The event id and every other parameter are fixed
 // when the event is tracked; only stm (sent time) is stamped at each attempt.
-import { now, on } from './util.js';
+//
+// Tabs of one site share the stored outbox, so each stored event names its owner (o, a random id
+// per page load) and when it was last tried (t). A page sends only its own events. It takes over
+// the events whose page left (pagehide disowns them) or went silent for STALE ms (a crashed tab)
+// when it loads and before each send, so two open tabs do not both send what one of them failed
+// to deliver. (Best effort: localStorage has no transactions across tabs.)
+import { now, on, uuid } from './util.js';
 
 const win = window;
 const PAYLOAD = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
 const FINAL = [400, 401, 403, 410, 422];
 const MAX_QUEUE = 1000;
+const STALE = 600000;
+
+const has = (list, it) => list.some((x) => x.p.eid == it.p.eid);
 
 export class Outbox {
   constructor(name, endpoint, cfg, anon) {
@@ -26,25 +35,65 @@ export class Outbox {
     this.fails = 0;
     this.timer = 0;
     this.busy = null;
-    try {
-      this.q = JSON.parse(localStorage.getItem(this.key)) || [];
-    } catch {
-      this.q = [];
-    }
+    this.me = uuid();
+    this.q = [];
+    this.claim();
     on(win, 'online', () => this.flush(1));
+    // Back from the back/forward cache after pagehide disowned the events: take back those that
+    // no other page took meanwhile.
+    on(win, 'pageshow', (e) => {
+      if (e.persisted) {
+        this.gone = 0;
+        this.claim();
+      }
+    });
+  }
+
+  // The stored events of every page, or null when storage is unusable.
+  stored() {
+    try {
+      return JSON.parse(localStorage.getItem(this.key)) || [];
+    } catch {
+      return null;
+    }
+  }
+
+  claim() {
+    const s = this.stored();
+    if (s) {
+      const t = now();
+      this.q = s.filter((it) => !it.o || it.o == this.me || t - it.t > STALE);
+      for (const it of this.q) it.o = this.me;
+      this.save();
+    }
     if (this.q.length) setTimeout(() => this.flush(), 0);
   }
 
+  // Adds the orphaned stored events to this page's own.
+  adopt() {
+    const t = now();
+    let n = 0;
+    for (const it of this.stored() || []) {
+      if ((!it.o || t - it.t > STALE) && !has(this.q, it)) {
+        it.o = this.me;
+        n = this.q.push(it);
+      }
+    }
+    if (n) this.save();
+  }
+
+  // Writes this page's events next to the other pages' ones.
   save() {
     try {
-      localStorage.setItem(this.key, JSON.stringify(this.q));
+      const others = (this.stored() || []).filter((it) => it.o != this.me && !has(this.q, it));
+      localStorage.setItem(this.key, JSON.stringify(others.concat(this.q)));
     } catch {
       // Storage full or disabled: the events still go out from memory.
     }
   }
 
   add(params) {
-    this.q.push({ p: params, a: 0 });
+    this.q.push({ p: params, a: 0, o: this.me, t: now() });
     if (this.q.length > MAX_QUEUE) this.q.shift();
     this.save();
     // Events tracked in the same task go out in one request.
@@ -66,16 +115,27 @@ export class Outbox {
   // Sends the next batch unless a send is in flight; a pending back-off is skipped only when
   // forced (flushBuffer, the browser coming back online).
   flush(force) {
-    if (this.busy || !this.q.length || (this.timer && !force)) return;
+    if (this.busy || (this.timer && !force)) return;
+    this.adopt();
+    if (!this.q.length) return;
     clearTimeout(this.timer);
     this.timer = 0;
     const items = (this.busy = this.batch());
     this.send(items).then((status) => {
       this.busy = null;
+      // Written off as delivered by unload: the browser reports such requests as failed to the
+      // leaving page even when they arrive, so their answer is not trusted.
+      if (this.gone && this.off == items) return;
       if (status >= 200 && status < 300) {
         this.fails = 0;
       } else if (!FINAL.includes(status)) {
-        for (const it of items) it.a++;
+        for (const it of items) {
+          it.a++;
+          it.t = now();
+          // Failed after unload: back into the outbox, for whichever page comes next.
+          if (!has(this.q, it)) this.q.unshift(it);
+          if (this.gone) it.o = null;
+        }
         this.fails++;
         this.save();
         const delay = Math.min(this.maxDelay, this.minDelay * 2 ** (this.fails - 1));
@@ -85,7 +145,7 @@ export class Outbox {
         }, delay * (0.75 + Math.random() / 2));
         return;
       }
-      this.q = this.q.filter((it) => !items.includes(it));
+      this.q = this.q.filter((it) => !has(items, it));
       this.save();
       this.flush();
     });
@@ -104,9 +164,10 @@ export class Outbox {
       url += this.postPath;
       opts.method = 'POST';
       opts.body = this.body(items, stm);
-      opts.keepalive = opts.body.length < 60000;
+      opts.keepalive = opts.body.length < 60000; // the browsers' keepalive limit is 64 KiB
       opts.headers = { ...this.headers, 'Content-Type': 'application/json; charset=UTF-8' };
     }
+    this.keepalive = opts.keepalive;
     return fetch(url, opts).then(
       (r) => r.status,
       () => 0,
@@ -130,14 +191,24 @@ export class Outbox {
   // Page hide: events never tried yet (buffered) leave with sendBeacon and are dropped from the
   // outbox when the browser accepted it. While sends are failing nothing is beaconed: a beacon's
   // fate is unknown, so those events stay for the next page load instead of being lost to the
-  // same outage. Events in flight continue as keepalive requests.
+  // same outage. Events in flight continue as keepalive requests; if their answer comes too late
+  // for this page, the next one sends them again (same event ids).
   unload() {
-    const fresh = this.q.filter((it) => !it.a && !(this.busy || []).includes(it));
-    if (this.fails || !fresh.length || this.get || this.anon || !navigator.sendBeacon) return;
-    const blob = new Blob([this.body(fresh, String(now()))], { type: 'application/json' });
-    if (navigator.sendBeacon(this.url + this.postPath, blob)) {
-      this.q = this.q.filter((it) => !fresh.includes(it));
-      this.save();
+    const busy = this.busy || [];
+    const fresh = this.q.filter((it) => !it.a && !has(busy, it));
+    if (!this.fails && fresh.length && !this.get && !this.anon && navigator.sendBeacon) {
+      const blob = new Blob([this.body(fresh, String(now()))], { type: 'application/json' });
+      if (navigator.sendBeacon(this.url + this.postPath, blob)) this.q = this.q.filter((it) => !has(fresh, it));
     }
+    // A keepalive request to a collector that has been answering outlives the page and almost
+    // surely arrives (the usual case: a link click just before leaving): count it as delivered
+    // rather than send it twice. During an outage it stays for the next page.
+    if (!this.fails && this.keepalive) {
+      this.off = busy;
+      this.q = this.q.filter((it) => !has(busy, it));
+    }
+    this.gone = 1;
+    for (const it of this.q) it.o = null;
+    this.save();
   }
 }

@@ -47,13 +47,16 @@ export function tempDir(prefix) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Polls `fn` until it returns a truthy value or `ms` pass (then fails with `what`).
+// Polls `fn` until it returns a truthy value or `ms` pass (then fails with `what`, a string or
+// an async function describing the state).
 export async function until(fn, ms, what) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > end) {
+      assert.fail(`timed out after ${ms} ms waiting for ${typeof what == 'function' ? await what() : what}`);
+    }
     await sleep(100);
   }
 }
