@@ -1,0 +1,730 @@
+#include "dashboard/rollup.h"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "common/time_format.h"
+#include "dashboard/distinct.h"
+
+namespace furrow::dashboard {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* const kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS dash_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS dash_totals (grain INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+    "app_id TEXT NOT NULL, events INTEGER NOT NULL DEFAULT 0, page_views INTEGER NOT NULL DEFAULT "
+    "0, page_pings INTEGER NOT NULL DEFAULT 0, struct_events INTEGER NOT NULL DEFAULT 0, "
+    "unstruct_events INTEGER NOT NULL DEFAULT 0, sessions INTEGER NOT NULL DEFAULT 0, bounces "
+    "INTEGER NOT NULL DEFAULT 0, engaged_s INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (grain, bucket, "
+    "app_id)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS dash_dims (dim INTEGER NOT NULL, grain INTEGER NOT NULL, bucket "
+    "INTEGER NOT NULL, app_id TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY "
+    "(dim, grain, bucket, app_id, value)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS dash_visitors (grain INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+    "app_id TEXT NOT NULL, sketch BLOB NOT NULL, PRIMARY KEY (grain, bucket, app_id)) WITHOUT "
+    "ROWID",
+    "CREATE TABLE IF NOT EXISTS dash_sessions (domain_sessionid TEXT PRIMARY KEY, app_id TEXT NOT "
+    "NULL, start_ms INTEGER NOT NULL, first_rank INTEGER NOT NULL, first_ms INTEGER NOT NULL, "
+    "entry_page TEXT NOT NULL, exit_ms INTEGER NOT NULL, exit_page TEXT NOT NULL, page_views "
+    "INTEGER NOT NULL, pings INTEGER NOT NULL, refr_medium TEXT NOT NULL, refr_source TEXT NOT "
+    "NULL, refr_term TEXT NOT NULL, mkt_source TEXT NOT NULL, mkt_medium TEXT NOT NULL, "
+    "mkt_campaign TEXT NOT NULL, country TEXT NOT NULL, browser TEXT NOT NULL, os TEXT NOT NULL, "
+    "device TEXT NOT NULL, windows BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS dash_bad (grain INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+    "failure_type TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grain, bucket, failure_type)) "
+    "WITHOUT ROWID",
+};
+
+// Bounds a session's stored state (about 28 hours of engagement at the 10 s heartbeat).
+constexpr std::size_t kMaxWindows = 10'000;
+
+// The running state of one session; see rollup.h for what each part means.
+struct Session {
+  std::string app_id;
+  int64_t start_ms = std::numeric_limits<int64_t>::max();
+  // The "first" slot: the earliest page view, else the earliest event; rank 0 = page view.
+  int first_rank = 2;  // 2: empty
+  int64_t first_ms = 0;
+  std::string entry_page;
+  int64_t exit_ms = std::numeric_limits<int64_t>::min();
+  std::string exit_page;
+  int64_t page_views = 0;
+  int64_t pings = 0;
+  // Engaged windows: sorted unique hashes of (page view id, ping time / heartbeat).
+  std::vector<uint64_t> windows;
+  std::string refr_medium, refr_source, refr_term, mkt_source, mkt_medium, mkt_campaign, country,
+      browser, os, device;
+
+  bool first_before(int rank, int64_t ms) const {
+    return first_rank < rank || (first_rank == rank && first_ms <= ms);
+  }
+  void merge(const Session& o) {
+    if (o.start_ms < start_ms) start_ms = o.start_ms;
+    page_views += o.page_views;
+    pings += o.pings;
+    if (!o.windows.empty()) {
+      const std::size_t mid = windows.size();
+      windows.insert(windows.end(), o.windows.begin(), o.windows.end());
+      std::inplace_merge(windows.begin(), windows.begin() + static_cast<std::ptrdiff_t>(mid),
+                         windows.end());
+      windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
+      if (windows.size() > kMaxWindows) windows.resize(kMaxWindows);
+    }
+    if (o.exit_ms > exit_ms) {
+      exit_ms = o.exit_ms;
+      exit_page = o.exit_page;
+    }
+    if (o.first_rank < 2 && !first_before(o.first_rank, o.first_ms)) {
+      first_rank = o.first_rank;
+      first_ms = o.first_ms;
+      app_id = o.app_id;
+      entry_page = o.entry_page;
+      refr_medium = o.refr_medium;
+      refr_source = o.refr_source;
+      refr_term = o.refr_term;
+      mkt_source = o.mkt_source;
+      mkt_medium = o.mkt_medium;
+      mkt_campaign = o.mkt_campaign;
+      country = o.country;
+      browser = o.browser;
+      os = o.os;
+      device = o.device;
+    }
+  }
+};
+
+struct Totals {
+  int64_t events = 0, page_views = 0, page_pings = 0, struct_events = 0, unstruct_events = 0,
+          sessions = 0, bounces = 0, engaged_s = 0;
+};
+
+void put_i64(std::string& k, int64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  k.append(b, 8);
+}
+int64_t get_i64(std::string_view k, std::size_t at) {
+  int64_t v;
+  std::memcpy(&v, k.data() + at, 8);
+  return v;
+}
+
+// The changes one chunk makes to the rollup tables, keyed by packed binary keys built in a reused
+// buffer (no allocation when the key exists):
+//   bucket key: grain(1) bucket(8) app_id
+//   dim key:    dim(1) grain(1) bucket(8) app_id length(2) app_id value
+struct Deltas {
+  std::unordered_map<std::string, Totals> totals;
+  std::unordered_map<std::string, int64_t> dims;
+  std::unordered_map<std::string, std::vector<uint64_t>> visitors;
+  std::string key;
+
+  static int64_t bucket_of(int grain, int64_t ts) {
+    return floor_div(ts, grain == 0 ? kHourMs : kDayMs);
+  }
+  const std::string& bucket_key(int grain, int64_t ts, std::string_view app) {
+    key.clear();
+    key.push_back(static_cast<char>(grain));
+    put_i64(key, bucket_of(grain, ts));
+    key.append(app);
+    return key;
+  }
+  template <class Map>
+  typename Map::mapped_type& at(Map& m) {
+    auto it = m.find(key);
+    if (it == m.end()) it = m.emplace(key, typename Map::mapped_type{}).first;
+    return it->second;
+  }
+
+  // Adds n to the dim's value made of `parts` joined by '\x1f' (nothing when all are empty).
+  void dim(Dim d, int64_t ts, std::string_view app, std::initializer_list<std::string_view> parts,
+           int64_t n) {
+    bool any = false;
+    for (auto p : parts) any = any || !p.empty();
+    if (!any) return;
+    for (int grain = 0; grain < 2; ++grain) {
+      key.clear();
+      key.push_back(static_cast<char>(d));
+      key.push_back(static_cast<char>(grain));
+      put_i64(key, bucket_of(grain, ts));
+      const auto len = static_cast<uint16_t>(std::min<std::size_t>(app.size(), 65535));
+      key.push_back(static_cast<char>(len & 0xff));
+      key.push_back(static_cast<char>(len >> 8));
+      key.append(app.substr(0, len));
+      bool first = true;
+      for (auto p : parts) {
+        if (!first) key.push_back('\x1f');
+        first = false;
+        key.append(p);
+      }
+      at(dims) += n;
+    }
+  }
+  template <class F>
+  void total(int64_t ts, std::string_view app, F&& f) {
+    for (int grain = 0; grain < 2; ++grain) {
+      bucket_key(grain, ts, app);
+      f(at(totals));
+    }
+  }
+
+  // Adds (sign 1) or removes (sign -1) a session's contribution.
+  void session(const Session& s, int sign) {
+    const int64_t ts = s.start_ms;
+    const bool bounce = s.page_views == 1 && s.windows.empty();
+    total(ts, s.app_id, [&](Totals& t) {
+      t.sessions += sign;
+      t.bounces += bounce ? sign : 0;
+      t.engaged_s += sign * static_cast<int64_t>(s.windows.size()) * kHeartbeatS;
+    });
+    dim(Dim::kEntry, ts, s.app_id, {s.entry_page}, sign);
+    dim(Dim::kExit, ts, s.app_id, {s.exit_page}, sign);
+    dim(Dim::kReferrer, ts, s.app_id, {s.refr_medium, s.refr_source}, sign);
+    dim(Dim::kSearchTerm, ts, s.app_id, {s.refr_term}, sign);
+    dim(Dim::kCampaign, ts, s.app_id, {s.mkt_source, s.mkt_medium, s.mkt_campaign}, sign);
+    dim(Dim::kCountry, ts, s.app_id, {s.country}, sign);
+    dim(Dim::kBrowser, ts, s.app_id, {s.browser}, sign);
+    dim(Dim::kOs, ts, s.app_id, {s.os}, sign);
+    dim(Dim::kDevice, ts, s.app_id, {s.device}, sign);
+  }
+};
+
+// The JSON columns are written by enrich in compact form, so the few values the rollups need are
+// found by scanning: the entity is located by its schema, its fields are searched up to the next
+// entity's "iglu:" schema. A value with an escape (never seen in these fields in practice) is
+// reported as not scannable and the caller falls back to a full parse.
+enum class Scan { kFound, kAbsent, kNeedsParse };
+
+Scan scan_field(std::string_view json, std::size_t from, std::size_t to, std::string_view name,
+                std::string& out) {
+  std::size_t k = from;
+  for (;;) {
+    k = json.find(name, k);
+    if (k == std::string_view::npos || k >= to) return Scan::kAbsent;
+    // name includes its quotes: "id" must not match "pageid"
+    if (k > 0 && json[k - 1] != '{' && json[k - 1] != ',' && json[k - 1] != ' ') {
+      k += name.size();
+      continue;
+    }
+    break;
+  }
+  std::size_t p = k + name.size();
+  while (p < json.size() && (json[p] == ' ' || json[p] == ':')) ++p;
+  if (p >= json.size() || json[p] != '"') return Scan::kAbsent;
+  const std::size_t start = ++p;
+  while (p < json.size() && json[p] != '"') {
+    if (json[p] == '\\') return Scan::kNeedsParse;
+    ++p;
+  }
+  if (p >= json.size()) return Scan::kNeedsParse;
+  out.assign(json.substr(start, p - start));
+  return Scan::kFound;
+}
+
+// [start, end) of the entity whose schema contains `marker`, or npos.
+std::pair<std::size_t, std::size_t> entity_span(std::string_view json, std::string_view marker) {
+  const std::size_t at = json.find(marker);
+  if (at == std::string_view::npos) return {std::string_view::npos, 0};
+  std::size_t end = json.find("\"iglu:", at);
+  if (end == std::string_view::npos) end = json.size();
+  return {at, end};
+}
+
+// A full parse: `key` of the data of the first entity whose schema contains `marker`.
+void parse_fields(std::string_view json, std::string_view marker,
+                  std::initializer_list<std::pair<const char*, std::string*>> fields) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseStopWhenDoneFlag>(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject()) return;
+  auto data = d.FindMember("data");
+  if (data == d.MemberEnd() || !data->value.IsArray()) return;
+  for (const auto& e : data->value.GetArray()) {
+    if (!e.IsObject()) continue;
+    auto schema = e.FindMember("schema");
+    auto inner = e.FindMember("data");
+    if (schema == e.MemberEnd() || !schema->value.IsString() || inner == e.MemberEnd() ||
+        !inner->value.IsObject()) {
+      continue;
+    }
+    std::string_view sv(schema->value.GetString(), schema->value.GetStringLength());
+    if (sv.find(marker) == std::string_view::npos) continue;
+    for (const auto& [key, out] : fields) {
+      auto m = inner->value.FindMember(key);
+      if (m != inner->value.MemberEnd() && m->value.IsString()) {
+        out->assign(m->value.GetString(), m->value.GetStringLength());
+      }
+    }
+    return;
+  }
+}
+
+// The id of the web_page entity in `contexts` (left empty when there is none).
+void web_page_id(std::string_view json, std::string& id) {
+  auto [from, to] = entity_span(json, "/web_page/jsonschema/");
+  if (from == std::string_view::npos) return;
+  if (scan_field(json, from, to, "\"id\"", id) == Scan::kNeedsParse) {
+    parse_fields(json, "/web_page/", {{"id", &id}});
+  }
+}
+
+// useragentFamily, osFamily, deviceFamily of the ua_parser_context in derived_contexts.
+void ua_parser_fields(std::string_view json, std::string& browser, std::string& os,
+                      std::string& device) {
+  auto [from, to] = entity_span(json, "/ua_parser_context/jsonschema/");
+  if (from == std::string_view::npos) return;
+  if (scan_field(json, from, to, "\"useragentFamily\"", browser) == Scan::kNeedsParse ||
+      scan_field(json, from, to, "\"osFamily\"", os) == Scan::kNeedsParse ||
+      scan_field(json, from, to, "\"deviceFamily\"", device) == Scan::kNeedsParse) {
+    parse_fields(json, "/ua_parser_context/",
+                 {{"useragentFamily", &browser}, {"osFamily", &os}, {"deviceFamily", &device}});
+  }
+}
+
+Result<int64_t> state_value(Conn& db, std::string_view key) {
+  auto st = db.prepare("SELECT value FROM dash_state WHERE key = ?1");
+  if (!st) return st.error();
+  (*st)->bind(1, key);
+  int rc = (*st)->step();
+  if (rc == SQLITE_ROW) return (*st)->i64(0);
+  if (rc == SQLITE_DONE) return int64_t{0};
+  return Error{"SQLite: " + db.last_error()};
+}
+
+Status set_state(Conn& db, std::string_view key, int64_t value) {
+  auto st = db.prepare("INSERT OR REPLACE INTO dash_state (key, value) VALUES (?1, ?2)");
+  if (!st) return st.error();
+  (*st)->bind(1, key);
+  (*st)->bind(2, value);
+  if ((*st)->step() != SQLITE_DONE) return Error{"SQLite: " + db.last_error()};
+  return Status::Ok();
+}
+
+Status step_done(Conn& db, Stmt& s) {
+  if (s.step() != SQLITE_DONE) return Error{"SQLite: " + db.last_error()};
+  return Status::Ok();
+}
+
+std::string_view blob_of(const std::vector<uint64_t>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(uint64_t)};
+}
+
+void windows_from_blob(std::string_view b, std::vector<uint64_t>& out) {
+  out.resize(b.size() / sizeof(uint64_t));
+  if (!out.empty()) std::memcpy(out.data(), b.data(), out.size() * sizeof(uint64_t));
+}
+
+constexpr std::string_view kEventsSql =
+    "SELECT app_id, collector_tstamp, derived_tstamp, event, domain_userid, network_userid, "
+    "domain_sessionid, page_urlhost, page_urlpath, refr_medium, refr_source, refr_urlhost, "
+    "refr_term, mkt_source, mkt_medium, mkt_campaign, geo_country, br_family, os_family, "
+    "dvce_type, CASE WHEN instr(derived_contexts, '/ua_parser_context/') > 0 THEN derived_contexts "
+    "END, se_category, se_action, event_vendor, event_name, event_format, event_version, CASE "
+    "WHEN event = 'page_ping' THEN contexts END FROM atomic_events WHERE load_id > ?1 AND "
+    "load_id <= ?2";
+
+// Fills the "first" slot of `s` (see Session) from the current row.
+void fill_first(Session& s, const Stmt& r, std::string_view app, const std::string& page, bool pv,
+                int64_t ts) {
+  s.first_rank = pv ? 0 : 1;
+  s.first_ms = ts;
+  s.app_id.assign(app);
+  if (pv) {
+    s.entry_page = page;
+  } else {
+    s.entry_page.clear();
+  }
+  s.refr_medium.assign(r.text(9));
+  s.refr_source.assign(r.is_null(10) ? r.text(11) : r.text(10));
+  s.refr_term.assign(r.text(12));
+  s.mkt_source.assign(r.text(13));
+  s.mkt_medium.assign(r.text(14));
+  s.mkt_campaign.assign(r.text(15));
+  s.country.assign(r.text(16));
+  s.browser.clear();
+  s.os.clear();
+  s.device.clear();
+  if (!r.is_null(20)) ua_parser_fields(r.text(20), s.browser, s.os, s.device);
+  if (s.browser.empty()) s.browser.assign(r.text(17));
+  if (s.os.empty()) s.os.assign(r.text(18));
+  if (s.device.empty()) s.device.assign(r.text(19));
+}
+
+// Aggregates the events of load_ids (lo, hi] and applies them, inside the caller's transaction.
+Status apply_events(Conn& db, int64_t lo, int64_t hi) {
+  Deltas deltas;
+  std::unordered_map<std::string, Session> touched;
+  {
+    auto st = db.prepare(kEventsSql);
+    if (!st) return st.error();
+    Stmt& s = **st;
+    s.bind(1, lo);
+    s.bind(2, hi);
+    std::string app, page, sid, scratch, window_key;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      int64_t ts = 0;
+      if (s.is_null(2) || !parse_any_tstamp(s.text(2), ts)) {
+        if (!parse_any_tstamp(s.text(1), ts)) continue;  // collector_tstamp is NOT NULL
+      }
+      app.assign(s.text(0));
+      const std::string_view event = s.text(3);
+      const bool pv = event == "page_view", ping = event == "page_ping";
+      const bool se = event == "struct", ue = event == "unstruct";
+      deltas.total(ts, app, [&](Totals& t) {
+        ++t.events;
+        t.page_views += pv;
+        t.page_pings += ping;
+        t.struct_events += se;
+        t.unstruct_events += ue;
+      });
+      std::string_view visitor = s.text(4);
+      if (visitor.empty()) visitor = s.text(5);
+      if (!visitor.empty()) {
+        const uint64_t h = distinct_hash(visitor);
+        for (int grain = 0; grain < 2; ++grain) {
+          deltas.bucket_key(grain, ts, app);
+          deltas.at(deltas.visitors).push_back(h);
+        }
+      }
+      page.assign(s.text(7));
+      page.append(s.text(8));
+      if (pv) deltas.dim(Dim::kPage, ts, app, {page}, 1);
+      if (se) deltas.dim(Dim::kStruct, ts, app, {s.text(21), s.text(22)}, 1);
+      if (ue && !s.is_null(23)) {
+        scratch = "iglu:";
+        scratch.append(s.text(23));
+        scratch += '/';
+        scratch.append(s.text(24));
+        scratch += '/';
+        scratch.append(s.text(25));
+        scratch += '/';
+        scratch.append(s.text(26));
+        deltas.dim(Dim::kUnstruct, ts, app, {scratch}, 1);
+      }
+      if (s.is_null(6) || s.text(6).empty()) continue;
+      sid.assign(s.text(6));
+      auto it = touched.find(sid);
+      const bool fresh = it == touched.end();
+      if (fresh) it = touched.emplace(sid, Session{}).first;
+      Session& ses = it->second;
+      if (ts < ses.start_ms) ses.start_ms = ts;
+      if (fresh || !ses.first_before(pv ? 0 : 1, ts)) fill_first(ses, s, app, page, pv, ts);
+      if (pv) {
+        ++ses.page_views;
+        if (ts > ses.exit_ms) {
+          ses.exit_ms = ts;
+          ses.exit_page = page;
+        }
+      }
+      if (ping) {
+        ++ses.pings;
+        window_key.clear();
+        if (!s.is_null(27)) web_page_id(s.text(27), window_key);
+        window_key += '\x1f';
+        window_key += std::to_string(floor_div(ts, int64_t{kHeartbeatS} * 1000));
+        ses.windows.push_back(distinct_hash(window_key));
+      }
+    }
+    if (rc != SQLITE_DONE) return Error{"SQLite reading atomic_events: " + db.last_error()};
+  }
+
+  // Sessions: old contribution out, merged state in.
+  auto get = db.prepare(
+      "SELECT app_id, start_ms, first_rank, first_ms, entry_page, exit_ms, exit_page, page_views, "
+      "pings, refr_medium, refr_source, refr_term, mkt_source, mkt_medium, mkt_campaign, country, "
+      "browser, os, device, windows FROM dash_sessions WHERE domain_sessionid = ?1");
+  auto put = db.prepare(
+      "INSERT OR REPLACE INTO dash_sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+  if (!get) return get.error();
+  if (!put) return put.error();
+  Session state;
+  for (auto& [sid, fresh] : touched) {
+    std::sort(fresh.windows.begin(), fresh.windows.end());
+    fresh.windows.erase(std::unique(fresh.windows.begin(), fresh.windows.end()),
+                        fresh.windows.end());
+    Stmt& g = **get;
+    g.bind(1, sid);
+    const int rc = g.step();
+    if (rc == SQLITE_ROW) {
+      state.app_id.assign(g.text(0));
+      state.start_ms = g.i64(1);
+      state.first_rank = static_cast<int>(g.i64(2));
+      state.first_ms = g.i64(3);
+      state.entry_page.assign(g.text(4));
+      state.exit_ms = g.i64(5);
+      state.exit_page.assign(g.text(6));
+      state.page_views = g.i64(7);
+      state.pings = g.i64(8);
+      std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
+                               &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
+                               &state.country,     &state.browser,     &state.os,
+                               &state.device};
+      for (int i = 0; i < 10; ++i) fields[i]->assign(g.text(9 + i));
+      windows_from_blob(g.text(19), state.windows);
+      sqlite3_reset(g.raw());
+      deltas.session(state, -1);
+      state.merge(fresh);
+    } else if (rc == SQLITE_DONE) {
+      sqlite3_reset(g.raw());
+      state = fresh;
+    } else {
+      return Error{"SQLite reading dash_sessions: " + db.last_error()};
+    }
+    deltas.session(state, 1);
+    Stmt& p = **put;
+    p.bind(1, sid);
+    p.bind(2, state.app_id);
+    p.bind(3, state.start_ms);
+    p.bind(4, static_cast<int64_t>(state.first_rank));
+    p.bind(5, state.first_ms);
+    p.bind(6, state.entry_page);
+    p.bind(7, state.exit_ms);
+    p.bind(8, state.exit_page);
+    p.bind(9, state.page_views);
+    p.bind(10, state.pings);
+    const std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
+                                   &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
+                                   &state.country,     &state.browser,     &state.os,
+                                   &state.device};
+    for (int i = 0; i < 10; ++i) p.bind(11 + i, *fields[i]);
+    p.bind_blob(21, blob_of(state.windows));
+    if (p.step() != SQLITE_DONE) return Error{"SQLite writing dash_sessions: " + db.last_error()};
+    sqlite3_reset(p.raw());
+  }
+
+  auto tot = db.prepare(
+      "INSERT INTO dash_totals (grain, bucket, app_id, events, page_views, page_pings, "
+      "struct_events, unstruct_events, sessions, bounces, engaged_s) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (grain, bucket, app_id) DO UPDATE SET events = "
+      "events + excluded.events, page_views = page_views + excluded.page_views, page_pings = "
+      "page_pings + excluded.page_pings, struct_events = struct_events + excluded.struct_events, "
+      "unstruct_events = unstruct_events + excluded.unstruct_events, sessions = sessions + "
+      "excluded.sessions, bounces = bounces + excluded.bounces, engaged_s = engaged_s + "
+      "excluded.engaged_s");
+  if (!tot) return tot.error();
+  for (const auto& [k, t] : deltas.totals) {
+    Stmt& p = **tot;
+    p.bind(1, static_cast<int64_t>(k[0]));
+    p.bind(2, get_i64(k, 1));
+    p.bind(3, std::string_view(k).substr(9));
+    const int64_t v[] = {t.events,          t.page_views, t.page_pings, t.struct_events,
+                         t.unstruct_events, t.sessions,   t.bounces,    t.engaged_s};
+    for (int i = 0; i < 8; ++i) p.bind(4 + i, v[i]);
+    if (Status st = step_done(db, p); !st) return st;
+    sqlite3_reset(p.raw());
+  }
+  auto dim = db.prepare(
+      "INSERT INTO dash_dims (dim, grain, bucket, app_id, value, n) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6) ON CONFLICT (dim, grain, bucket, app_id, value) DO UPDATE SET n = n + excluded.n");
+  auto dim_gone = db.prepare(
+      "DELETE FROM dash_dims WHERE dim = ?1 AND grain = ?2 AND bucket = ?3 AND app_id = ?4 AND "
+      "value = ?5 AND n = 0");
+  if (!dim) return dim.error();
+  if (!dim_gone) return dim_gone.error();
+  for (const auto& [k, n] : deltas.dims) {
+    if (n == 0) continue;
+    const std::size_t app_len =
+        static_cast<uint8_t>(k[10]) | (static_cast<std::size_t>(static_cast<uint8_t>(k[11])) << 8);
+    const std::string_view kv(k);
+    for (Stmt* p : {dim->get(), dim_gone->get()}) {
+      p->bind(1, static_cast<int64_t>(k[0]));
+      p->bind(2, static_cast<int64_t>(k[1]));
+      p->bind(3, get_i64(k, 2));
+      p->bind(4, kv.substr(12, app_len));
+      p->bind(5, kv.substr(12 + app_len));
+      if (p == dim->get()) p->bind(6, n);
+      if (Status st = step_done(db, *p); !st) return st;
+      sqlite3_reset(p->raw());
+      if (n > 0) break;  // only a decrement can leave a zero
+    }
+  }
+  auto vget = db.prepare(
+      "SELECT sketch FROM dash_visitors WHERE grain = ?1 AND bucket = ?2 AND app_id = ?3");
+  auto vput = db.prepare(
+      "INSERT OR REPLACE INTO dash_visitors (grain, bucket, app_id, sketch) VALUES (?1, ?2, ?3, "
+      "?4)");
+  if (!vget) return vget.error();
+  if (!vput) return vput.error();
+  for (const auto& [k, hashes] : deltas.visitors) {
+    DistinctSketch sketch;
+    Stmt& g = **vget;
+    g.bind(1, static_cast<int64_t>(k[0]));
+    g.bind(2, get_i64(k, 1));
+    g.bind(3, std::string_view(k).substr(9));
+    const int rc = g.step();
+    if (rc == SQLITE_ROW) {
+      sketch.merge_serialized(g.text(0));
+    } else if (rc != SQLITE_DONE) {
+      return Error{"SQLite reading dash_visitors: " + db.last_error()};
+    }
+    sqlite3_reset(g.raw());
+    for (uint64_t h : hashes) sketch.add_hash(h);
+    Stmt& p = **vput;
+    p.bind(1, static_cast<int64_t>(k[0]));
+    p.bind(2, get_i64(k, 1));
+    p.bind(3, std::string_view(k).substr(9));
+    p.bind_blob(4, sketch.serialize());
+    if (Status st = step_done(db, p); !st) return st;
+    sqlite3_reset(p.raw());
+  }
+  return Status::Ok();
+}
+
+// Bad rows with rowid above the watermark, in one transaction per chunk.
+Status refresh_bad_rows(Conn& db, const std::function<int64_t()>& now_ms, int64_t chunk) {
+  for (;;) {
+    if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st;
+    auto run = [&]() -> Result<bool> {
+      auto lo = state_value(db, "bad_rowid");
+      if (!lo) return lo.error();
+      auto sel = db.prepare(
+          "SELECT rowid, failure_type, failure_tstamp FROM bad_rows WHERE rowid > ?1 ORDER BY "
+          "rowid LIMIT ?2");
+      if (!sel) return sel.error();
+      std::map<std::tuple<int, int64_t, std::string>, int64_t> counts;
+      int64_t last = *lo, rows = 0;
+      {
+        Stmt& s = **sel;
+        s.bind(1, *lo);
+        s.bind(2, chunk);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+          last = s.i64(0);
+          ++rows;
+          int64_t ts = 0;
+          if (!parse_any_tstamp(s.text(2), ts)) ts = now_ms();
+          std::string type(s.is_null(1) ? std::string_view("unknown") : s.text(1));
+          ++counts[{0, floor_div(ts, kHourMs), type}];
+          ++counts[{1, floor_div(ts, kDayMs), std::move(type)}];
+        }
+        if (rc != SQLITE_DONE) return Error{"SQLite reading bad_rows: " + db.last_error()};
+      }
+      auto put = db.prepare(
+          "INSERT INTO dash_bad (grain, bucket, failure_type, n) VALUES (?1, ?2, ?3, ?4) ON "
+          "CONFLICT (grain, bucket, failure_type) DO UPDATE SET n = n + excluded.n");
+      if (!put) return put.error();
+      for (const auto& [k, n] : counts) {
+        Stmt& p = **put;
+        p.bind(1, static_cast<int64_t>(std::get<0>(k)));
+        p.bind(2, std::get<1>(k));
+        p.bind(3, std::get<2>(k));
+        p.bind(4, n);
+        if (Status st = step_done(db, p); !st) return st.error();
+        sqlite3_reset(p.raw());
+      }
+      if (Status st = set_state(db, "bad_rowid", last); !st) return st.error();
+      return rows == chunk;
+    };
+    auto more = run();
+    if (!more) {
+      (void)db.exec("ROLLBACK");
+      return more.error();
+    }
+    if (Status st = db.exec("COMMIT"); !st) {
+      (void)db.exec("ROLLBACK");
+      return st;
+    }
+    if (!*more) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+bool parse_any_tstamp(std::string_view s, int64_t& ms) {
+  if (s.size() >= 19 && s[10] == 'T') {
+    char buf[40];
+    if (s.size() > sizeof(buf)) return false;
+    std::size_t n = s.size();
+    if (s.back() == 'Z') --n;
+    for (std::size_t i = 0; i < n; ++i) buf[i] = s[i];
+    buf[10] = ' ';
+    return parse_tsv_tstamp(std::string_view(buf, n), ms);
+  }
+  return parse_tsv_tstamp(s, ms);
+}
+
+Status ensure_rollup_schema(Conn& db) {
+  for (const char* sql : kSchema) {
+    if (Status st = db.exec(sql); !st) return st;
+  }
+  auto v = state_value(db, "schema_version");
+  if (!v) return v.error();
+  if (*v > kSchemaVersion) {
+    return Error{"dashboard rollups have version " + std::to_string(*v) +
+                 ", newer than this furrow"};
+  }
+  return set_state(db, "schema_version", kSchemaVersion);
+}
+
+Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms, int64_t chunk_events) {
+  // atomic_events may not exist yet when the loader has not started; nothing to do then.
+  {
+    auto t = db.prepare(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('atomic_events', "
+        "'bad_rows', 'load_batches')");
+    if (!t) return t.error();
+    if ((*t)->step() != SQLITE_ROW || (*t)->i64(0) != 3) return Status::Ok();
+  }
+  for (;;) {
+    if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st;
+    auto run = [&]() -> Result<bool> {
+      auto lo = state_value(db, "events_load_id");
+      if (!lo) return lo.error();
+      auto mx = db.prepare("SELECT coalesce(max(load_id), 0) FROM atomic_events");
+      if (!mx) return mx.error();
+      if ((*mx)->step() != SQLITE_ROW) return Error{"SQLite: " + db.last_error()};
+      const int64_t hi_all = (*mx)->i64(0);
+      if (hi_all <= *lo) return false;
+      // Chunk boundaries from the loader's batch sizes, so one transaction stays bounded.
+      auto b = db.prepare(
+          "SELECT load_id, events FROM load_batches WHERE load_id > ?1 AND load_id <= ?2 ORDER BY "
+          "load_id");
+      if (!b) return b.error();
+      int64_t hi = *lo, sum = 0;
+      bool cut = false;
+      {
+        Stmt& s = **b;
+        s.bind(1, *lo);
+        s.bind(2, hi_all);
+        while (s.step() == SQLITE_ROW) {
+          const int64_t n = s.i64(1);
+          if (hi > *lo && sum + n > chunk_events) {
+            cut = true;
+            break;
+          }
+          sum += n;
+          hi = s.i64(0);
+        }
+      }
+      if (!cut) hi = hi_all;
+      if (Status st = apply_events(db, *lo, hi); !st) return st.error();
+      if (Status st = set_state(db, "events_load_id", hi); !st) return st.error();
+      return cut;
+    };
+    auto more = run();
+    if (!more) {
+      (void)db.exec("ROLLBACK");
+      return more.error();
+    }
+    if (Status st = db.exec("COMMIT"); !st) {
+      (void)db.exec("ROLLBACK");
+      return st;
+    }
+    if (!*more) break;
+  }
+  return refresh_bad_rows(db, now_ms, chunk_events);
+}
+
+}  // namespace furrow::dashboard
