@@ -37,7 +37,7 @@ while read -r kind query; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "$PIPELINE_URL/i?$query")
   [[ $code == 200 ]] || fail "$kind: collector answered $code"
 done <"$TMP/queries"
-pipeline_events "$TMP/good.json" "$TMP/bad.json"
+pipeline_events "$TMP/good.json" "$TMP/bad.json" 2
 [[ ! -s $TMP/bad.json ]] || fail "bad rows: $(head -c 3000 "$TMP/bad.json")"
 [[ $(wc -l <"$TMP/good.json") == 2 ]] || fail "$(wc -l <"$TMP/good.json") good events, want 2"
 common='.app_id == "greenhouse" and .platform == "iot" and .name_tracker == "furrow-embedded"
@@ -55,4 +55,4 @@ jq -e -s "map(select(.event == \"unstruct\")) | length == 1 and (.[0] | ($common
   fail "sensor event: $(cat "$TMP/good.json")"
 # The event ids differ (each comes from the caller's random source).
 [[ $(jq -r .event_id "$TMP/good.json" | sort -u | wc -l) == 2 ]] || fail "event ids repeat"
-echo "ok: the embedded core's structured and sensor events arrived good, 0 bad rows"
+echo "ok ($PIPELINE_KIND): the embedded core's structured and sensor events arrived good, 0 bad rows"

@@ -21,7 +21,7 @@ for method in post get; do
     fail "furrow-track $method: $(cat "$TMP/track-$method.log")"
   [[ $(wc -l <"$TMP/ids-$method") == 5 ]] || fail "$method: ids $(cat "$TMP/ids-$method")"
 done
-pipeline_events "$TMP/good.json" "$TMP/bad.json"
+pipeline_events "$TMP/good.json" "$TMP/bad.json" 10
 
 [[ ! -s $TMP/bad.json ]] || fail "bad rows: $(head -c 3000 "$TMP/bad.json")"
 [[ $(wc -l <"$TMP/good.json") == 10 ]] || fail "$(wc -l <"$TMP/good.json") good events, want 10"
@@ -67,4 +67,4 @@ for method in post get; do
     and .unstruct_event_com_snowplowanalytics_snowplow_timing_1
         == {"category": "load", "variable": "level", "timing": 1234, "label": "level 7"}'
 done
-echo "ok: 10 events (5 types x POST/GET) arrived good with their fields, 0 bad rows"
+echo "ok ($PIPELINE_KIND): 10 events (5 types x POST/GET) arrived good with their fields, 0 bad rows"

@@ -54,7 +54,7 @@ grep -q "sent $N, pending 0," "$TMP/b.log" || fail "process B: $(cat "$TMP/b.log
 grep -Eq 'failed [1-9]' "$TMP/b.log" || fail "process B did not meet the collector down: $(cat "$TMP/b.log")"
 [[ $(sqlite3 "$TMP/outbox.db" 'SELECT COUNT(*) FROM furrow_outbox') == 0 ]] || fail "outbox not empty"
 
-pipeline_events "$TMP/good.json" "$TMP/bad.json"
+pipeline_events "$TMP/good.json" "$TMP/bad.json" "$N"
 [[ ! -s $TMP/bad.json ]] || fail "bad rows: $(head -c 2000 "$TMP/bad.json")"
 # Exactly once: the delivered ids, sorted with duplicates kept, equal the tracked ids.
 jq -r '.event_id' "$TMP/good.json" | sort >"$TMP/got"
@@ -64,4 +64,4 @@ diff -q "$TMP/want" "$TMP/got" >/dev/null ||
   fail "delivered ids differ: $(diff "$TMP/want" "$TMP/got" | head -5) (got $(wc -l <"$TMP/got"))"
 # And they are the events A tracked (labels 0..N-1, in order of tracking).
 [[ $(jq -r '.se_label' "$TMP/good.json" | sort -n | uniq | wc -l) == "$N" ]] || fail "labels"
-echo "ok: $N events tracked with the collector down survived the restart; all $N arrived exactly once, 0 bad"
+echo "ok ($PIPELINE_KIND): $N events tracked with the collector down survived the restart; all $N arrived exactly once, 0 bad"

@@ -46,7 +46,7 @@ for method in post get; do
     >"$TMP/ids-$method" 2>"$TMP/lua-$method.log" || fail "lua $method: $(cat "$TMP/lua-$method.log")"
   [[ $(wc -l <"$TMP/ids-$method") == 3 ]] || fail "$method ids: $(cat "$TMP/ids-$method")"
 done
-pipeline_events "$TMP/good.json" "$TMP/bad.json"
+pipeline_events "$TMP/good.json" "$TMP/bad.json" 6
 [[ ! -s $TMP/bad.json ]] || fail "bad rows: $(head -c 3000 "$TMP/bad.json")"
 [[ $(wc -l <"$TMP/good.json") == 6 ]] || fail "$(wc -l <"$TMP/good.json") good events, want 6"
 
@@ -75,4 +75,4 @@ for method in post get; do
     and .unstruct_event_com_snowplowanalytics_snowplow_link_click_1
         == {\"targetUrl\": \"https://lua.example/target\", \"elementClasses\": [\"x\", \"y\"]}"
 done
-echo "ok: 6 Lua events (3 types x POST/GET) arrived good with their fields, 0 bad rows"
+echo "ok ($PIPELINE_KIND): 6 Lua events (3 types x POST/GET) arrived good with their fields, 0 bad rows"

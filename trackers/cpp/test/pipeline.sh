@@ -1,15 +1,22 @@
 # Sourced by the tracker integration tests (test/integration/tracker_*_test.sh): a furrow pipeline
 # on 127.0.0.1 that trackers send to, and the good events and bad rows it produced.
 #
-# Until `furrow run` exists this is `furrow collector --sink rawlog:DIR` on an ephemeral port,
-# then `furrow enrich --input-format rawlog` with an Iglu resolver over $FURROW_SHARED/iglu-central
-# (so self-describing events and contexts are validated against their real schemas). Good events
-# are turned into JSON with Snowplow's analytics SDK (npm snowplow-analytics-sdk), one per line.
+# With `furrow run` in the binary: `furrow run` on an ephemeral port with an Iglu registry made of
+# $FURROW_SHARED/iglu-central plus the test's own schemas ($TMP/iglu/schemas, if any); events are
+# read back through the Snowplow-Micro-compatible API (/micro/wait, /micro/good, /micro/bad).
+# Otherwise: `furrow collector --sink rawlog:DIR`, then `furrow enrich --input-format rawlog` with
+# an Iglu resolver over the same schemas. Either way self-describing events and contexts are
+# validated against their real schemas, and good events come out as JSON lines in the shape of
+# Snowplow's analytics SDK (atomic fields by name, nulls left out, each entity type under
+# unstruct_event_<vendor>_<name>_<model> / contexts_<vendor>_<name>_<model>).
 #
 # Needs: BIN (furrow), SRC (source dir), SHARED, TMP (a fresh temp dir the caller removes).
-# Sets: PIPELINE_PORT, PIPELINE_URL. The caller's EXIT trap must call pipeline_cleanup.
+# Sets: PIPELINE_PORT, PIPELINE_URL, PIPELINE_KIND (run | collector). The caller's EXIT trap must
+# call pipeline_cleanup.
 
 PIPELINE_PID=""
+PIPELINE_KIND=collector
+if "$BIN" run --help 2>/dev/null | grep -q -- --data-dir; then PIPELINE_KIND=run; fi
 
 pipeline_cleanup() {
   if [[ -n $PIPELINE_PID ]]; then
@@ -23,26 +30,39 @@ pipeline_cleanup() {
 # listens (at most 20 s).
 pipeline_start() {
   local port=${1:-0}
-  mkdir -p "$TMP/raw"
-  local log="$TMP/collector-$RANDOM.log"
-  "$BIN" collector --host 127.0.0.1 --port "$port" --sink "rawlog:$TMP/raw" --durability fsync \
-    2>"$log" >/dev/null &
+  local log="$TMP/pipeline-$RANDOM.log"
+  if [[ $PIPELINE_KIND == run ]]; then
+    # One static registry: every Iglu Central vendor and the test's own vendors, as symlinks.
+    rm -rf "$TMP/run-iglu"
+    mkdir -p "$TMP/run-iglu/schemas" "$TMP/run"
+    local v
+    for v in "$SHARED/iglu-central/schemas/"* "$TMP/iglu/schemas/"*; do
+      [[ -d $v ]] && ln -sfn "$v" "$TMP/run-iglu/schemas/"
+    done
+    printf 'run:\n  iglu_registry: %s\n' "$TMP/run-iglu" >"$TMP/run/run.yaml"
+    "$BIN" run --config "$TMP/run/run.yaml" --host 127.0.0.1 --port "$port" \
+      --data-dir "$TMP/run/data-$RANDOM" 2>"$log" >/dev/null &
+  else
+    mkdir -p "$TMP/raw"
+    "$BIN" collector --host 127.0.0.1 --port "$port" --sink "rawlog:$TMP/raw" --durability fsync \
+      2>"$log" >/dev/null &
+  fi
   PIPELINE_PID=$!
   local i
   for ((i = 0; i < 400; i++)); do
     if grep -q 'listening on' "$log" 2>/dev/null; then
-      PIPELINE_PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) admin.*/\1/p' "$log")
+      PIPELINE_PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$log" | head -1)
       PIPELINE_URL="http://127.0.0.1:$PIPELINE_PORT"
       return 0
     fi
     if ! kill -0 "$PIPELINE_PID" 2>/dev/null; then
-      echo "FAIL: collector exited at start: $(cat "$log")" >&2
+      echo "FAIL: furrow $PIPELINE_KIND exited at start: $(cat "$log")" >&2
       PIPELINE_PID=""
       return 1
     fi
     sleep 0.05
   done
-  echo "FAIL: collector did not start: $(cat "$log")" >&2
+  echo "FAIL: furrow $PIPELINE_KIND did not start: $(cat "$log")" >&2
   return 1
 }
 
@@ -55,10 +75,40 @@ pipeline_stop() {
   fi
 }
 
-# pipeline_events GOOD BAD: stops the collector, enriches everything it recorded, writes the good
-# events as JSON lines (analytics SDK shape) to GOOD and the bad rows to BAD.
+# Micro JSON (the array /micro/good returns) → one analytics-SDK-shaped object per line.
+micro_to_sdk_lines() {
+  jq -c '
+    def entity_key(prefix):
+      (.schema | capture("^iglu:(?<v>[^/]+)/(?<n>[^/]+)/[^/]+/(?<m>[0-9]+)-")) as $k
+      | prefix + "_" + ($k.v | gsub("[.-]"; "_") | ascii_downcase) + "_"
+        + ($k.n | gsub("(?<a>[a-z0-9])(?<b>[A-Z])"; "\(.a)_\(.b)") | gsub("-"; "_")
+          | ascii_downcase) + "_" + $k.m;
+    .[] | .event as $e
+    | ($e | with_entries(select(.value != null))
+          | del(.unstruct_event, .contexts, .derived_contexts))
+      + (if $e.unstruct_event then
+           {($e.unstruct_event.data | entity_key("unstruct_event")): $e.unstruct_event.data.data}
+         else {} end)
+      + ([($e.contexts.data // [])[], ($e.derived_contexts.data // [])[]]
+         | group_by(entity_key("contexts"))
+         | map({key: (.[0] | entity_key("contexts")), value: map(.data)}) | from_entries)'
+}
+
+# pipeline_events GOOD BAD COUNT: waits (at most 30 s) until COUNT good events arrived, stops the
+# pipeline, writes the good events as JSON lines (analytics SDK shape) to GOOD and the bad rows
+# (one JSON per line) to BAD.
 pipeline_events() {
-  local good=$1 bad=$2
+  local good=$1 bad=$2 count=$3
+  if [[ $PIPELINE_KIND == run ]]; then
+    curl -s --max-time 35 "$PIPELINE_URL/micro/wait?count=$count&timeout=30000" >"$TMP/wait.json"
+    curl -sf "$PIPELINE_URL/micro/good" >"$TMP/micro-good.json" ||
+      { echo "FAIL: GET /micro/good" >&2; return 1; }
+    curl -sf "$PIPELINE_URL/micro/bad" | jq -c '.[]' >"$bad" ||
+      { echo "FAIL: GET /micro/bad" >&2; return 1; }
+    pipeline_stop
+    micro_to_sdk_lines <"$TMP/micro-good.json" >"$good"
+    return 0
+  fi
   pipeline_stop
   # A test's own schemas, if any, live in $TMP/iglu/schemas/<vendor>/<name>/jsonschema/<version>.
   local local_repo=""
