@@ -116,7 +116,10 @@ class Emitter::Impl {
       // at the collector's enrich and take the whole batch into one bad row.
       bool flat = !doc.HasParseError() && doc.IsObject();
       if (flat) {
-        for (const auto& m : doc.GetObject()) flat = flat && m.value.IsString();
+        // Index loop: rapidjson's member iterators trip clang's C++20 reversed-operator check.
+        for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+          flat = flat && (doc.MemberBegin() + i)->value.IsString();
+        }
       }
       if (!flat) {
         req->damaged.push_back(row.id);

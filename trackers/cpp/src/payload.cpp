@@ -47,7 +47,9 @@ bool query_from_json(std::string_view json,
     *out += '=';
     percent_encode(v, out);
   };
-  for (const auto& m : doc.GetObject()) {
+  // Index loop: rapidjson's member iterators trip clang's C++20 reversed-operator check.
+  for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+    const auto& m = *(doc.MemberBegin() + i);
     if (!m.value.IsString()) return false;
     append(std::string_view(m.name.GetString(), m.name.GetStringLength()),
            std::string_view(m.value.GetString(), m.value.GetStringLength()));

@@ -67,7 +67,8 @@ struct Harness {
                    "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4");
       for (const auto& e : doc["data"].GetArray()) {
         Params p;
-        for (const auto& m : e.GetObject()) {
+        for (rapidjson::SizeType i = 0; i < e.MemberCount(); ++i) {
+          const auto& m = *(e.MemberBegin() + i);
           EXPECT_TRUE(m.value.IsString()) << m.name.GetString() << " is not a string";
           EXPECT_TRUE(kPayloadDataKeys.count(m.name.GetString())) << m.name.GetString();
           p[m.name.GetString()] = m.value.GetString();
