@@ -19,14 +19,9 @@
 
 namespace furrow::dashboard {
 
-// What handle() produced. Same members as collector::AppResponse, which replaces it once the
-// collector's app router lands (this becomes an alias then).
-struct Response {
-  int status = 200;
-  std::string content_type;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
+// What handle() produces: the collector's app-router response (status, content type, body,
+// extra headers).
+using Response = collector::AppResponse;
 
 struct Options {
   // The SQLite database furrow run loads (WAL mode; atomic_events, bad_rows, ...). Created with the

@@ -25,14 +25,14 @@ export async function api(name, params = {}) {
   return res.json();
 }
 
-// POST /login with the password (JSON body). The server answers 2xx and sets a session cookie,
-// or 401/403.
+// POST /login with the password, form-encoded as furrow run's login form sends it (docs/api.md).
+// Success is a 303 to the dashboard (followed: a 2xx page); a wrong password is a 401.
 export async function login(password) {
   const res = await fetch('/login', {
     method: 'POST',
     credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ password }),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ password }).toString(),
   });
   return res.ok;
 }

@@ -29,6 +29,10 @@ const RANGES = [
   { id: 'custom', label: 'Custom…' },
 ];
 
+// Rows per table: ?limit=N in the page URL (1..1000), default 10.
+const TABLE_LIMIT = Math.min(1000, Math.max(1,
+  Number(new URLSearchParams(window.location.search).get('limit')) || 10));
+
 const state = {
   range: '7d',
   customFrom: '',
@@ -206,7 +210,7 @@ function timeseriesChart(ts) {
 }
 
 async function renderOverview(token) {
-  const p = params({ limit: 10 });
+  const p = params({ limit: TABLE_LIMIT });
   const [summary, ts, pages, entry, exit, refs, terms, camps, countries, browsers, os, devices,
          events] = await Promise.all([
     api('summary', p), api('timeseries', p), api('pages', p), api('entry-pages', p),
