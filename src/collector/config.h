@@ -105,9 +105,11 @@ struct CollectorConfig {
 
   SinkKind sink = SinkKind::kStdout;
   std::filesystem::path raw_log_dir;
-  bool fsync = true;                          // durability: fsync (default) | buffered
-  std::size_t max_pending_bytes = 64u << 20;  // memory bound of the sink queue
-  std::size_t segment_max_bytes = 64u << 20;
+  bool fsync = true;  // durability: fsync (default) | buffered
+  // Memory bound of the sink queue. With segment_max_bytes (a sealed segment is compressed in
+  // memory) it keeps the whole collector under 64 MB.
+  std::size_t max_pending_bytes = 16u << 20;
+  std::size_t segment_max_bytes = 16u << 20;
   int64_t segment_max_age_seconds = 300;
   bool compress_segments = true;
   int64_t flush_interval_ms = 200;           // buffered mode

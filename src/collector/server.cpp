@@ -399,15 +399,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     for (const auto& row : outcome_.bad_rows) write_bad_row(row);
     if (!outcome_.records.empty()) {
-      std::size_t count = outcome_.records.size();
-      auto self = shared_from_this();
-      sinks::SinkStatus st =
-          s_.sink.submit(std::move(outcome_.records), [self, count](sinks::SinkStatus result) {
-            net::post(self->socket_.get_executor(),
-                      [self, result, count] { self->on_stored(result, count); });
-          });
-      outcome_.records.clear();
-      if (st != sinks::SinkStatus::kOk) on_stored(st, 0);
+      submit_records();
       return;
     }
     send();
@@ -509,7 +501,43 @@ class Session : public std::enable_shared_from_this<Session> {
     write_out();
   }
 
-  void on_stored(sinks::SinkStatus st, std::size_t count) {
+  // Hands the records to the sink. The session stays alive through `hold_` until the answer is
+  // back on its I/O thread. The callback captures only a raw pointer (no allocation for the
+  // std::function); when the sink answers synchronously (buffered mode) on this very thread, the
+  // answer is taken directly instead of being posted back through the io_context.
+  void submit_records() {
+    stored_count_ = outcome_.records.size();
+    hold_ = shared_from_this();
+    Session* self = this;
+    tl_submitting = this;
+    sinks::SinkStatus st =
+        s_.sink.submit(std::move(outcome_.records), [self](sinks::SinkStatus result) {
+          if (tl_submitting == self) {
+            self->sync_result_ = result;
+            self->sync_done_ = true;
+            return;
+          }
+          // Another thread (fsync mode). The posted handler takes over `hold_`, so that a
+          // server stopped meanwhile destroys the session with its unrun handler. The I/O
+          // thread does not touch `hold_` until on_stored (the sink's queue orders the accesses).
+          net::post(self->socket_.get_executor(),
+                    [keep = std::move(self->hold_), result] { keep->on_stored(result); });
+        });
+    tl_submitting = nullptr;
+    outcome_.records.clear();
+    if (st != sinks::SinkStatus::kOk) {
+      stored_count_ = 0;
+      return on_stored(st);
+    }
+    if (sync_done_) {
+      sync_done_ = false;
+      on_stored(sync_result_);
+    }
+  }
+
+  void on_stored(sinks::SinkStatus st) {
+    auto keep = std::move(hold_);  // synchronous path: `this` lives until the end of this call
+    const std::size_t count = stored_count_;
     if (st == sinks::SinkStatus::kOk) {
       s_.metrics.count_stored(count);
     } else {
@@ -585,7 +613,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool head_ = false;
   bool inflight_ = false;
   bool awaiting_app_ = false;
-  uint64_t app_seq_ = 0;  // identifies the request an AppRespond belongs to
+  uint64_t app_seq_ = 0;           // identifies the request an AppRespond belongs to
+  std::shared_ptr<Session> hold_;  // set while the sink holds our records
+  std::size_t stored_count_ = 0;
+  bool sync_done_ = false;
+  sinks::SinkStatus sync_result_ = sinks::SinkStatus::kOk;
+
+  // The session submitting on this thread, to recognise a synchronous sink callback.
+  static inline thread_local Session* tl_submitting = nullptr;
 };
 
 // The admin listener: GET /metrics (Prometheus text) and /health; one request per connection.
