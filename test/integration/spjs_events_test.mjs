@@ -2,7 +2,8 @@
 // (tp2) and GET (/i, base64) transports, arrives at `furrow collector` and comes out of
 // `furrow enrich` (Iglu validation on) as a good event with the expected fields; no bad rows.
 // Also checks page-ping scroll offsets, the web_page context, global/per-event contexts,
-// setUserId, link-click and form tracking, and the _sp_id cookie layout.
+// setUserId, link-click and form tracking, and the _sp_id cookie layout. The page loads sp.js
+// from the collector (the copy embedded in the binary) with the asynchronous snippet.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { enrich, entities, launchBrowser, run, startCollector, startPages, tempDir, until } from
@@ -19,7 +20,7 @@ furrow('enableFormTracking');
 furrow('addGlobalContexts',[{schema:'iglu:com.example/experiment/jsonschema/1-0-0',data:{name:'exp1',variant:'b'}}]);
 furrow('trackPageView',{context:[{schema:'iglu:com.example/page_context/jsonschema/1-0-0',data:{section:'docs',tags:['x']}}]});
 </script>
-<script async src="/sp.js"></script></head>
+<script async src="${collector}/sp.js"></script></head>
 <body style="margin:0;width:4000px;height:4000px">
 <a id="docs" class="nav main" href="#docs">Read the <b>docs</b></a>
 <form id="signup" class="f1 f2" onsubmit="return false">

@@ -7,6 +7,8 @@
 import { uuid, now, hash4 } from './util.js';
 
 const doc = document;
+// Cookie state read by the first event of the current task, by _sp_id cookie name.
+const pending = {};
 
 export class Ids {
   constructor(cfg) {
@@ -48,18 +50,32 @@ export class Ids {
     return c && c[0];
   }
 
-  // Advances the cookies for one event and returns its identity parameters.
+  // Advances the identity for one event and returns its parameters. The cookies are read by the
+  // first event of a task and written once at its end (a microtask): in Chromium each read after
+  // a write is a round trip to the cookie store, which made bursts of events slow.
+  // Trackers using the same cookies share that state within the task.
   next(eid) {
     const t = now();
     const s = Math.floor(t / 1000);
-    const c = this.fields() || [uuid(), s, 0, s, '', '', '', '', '', 0];
-    if (!this.get(this.sesName)) {
+    let st = pending[this.idName];
+    if (!st) {
+      st = pending[this.idName] = { c: this.fields() || [uuid(), s, 0, s, '', '', '', '', '', 0] };
+      st.ses = this.get(this.sesName);
+      queueMicrotask(() => {
+        this.set(this.idName, st.c.join('.'), this.lifetime);
+        this.set(this.sesName, '*', this.timeout);
+        delete pending[this.idName];
+      });
+    }
+    const c = st.c;
+    if (!st.ses) {
       if (+c[2] > 0) c[4] = c[3];
       c[2] = +c[2] + 1;
       c[6] = c[5];
       c[5] = uuid();
       c[7] = c[8] = '';
       c[9] = 0;
+      st.ses = 1;
     }
     c[3] = s;
     c[9] = +c[9] + 1;
@@ -67,8 +83,6 @@ export class Ids {
       c[7] = eid;
       c[8] = t;
     }
-    this.set(this.idName, c.join('.'), this.lifetime);
-    this.set(this.sesName, '*', this.timeout);
     return { duid: c[0], sid: c[5], vid: c[2] };
   }
 }

@@ -14,6 +14,7 @@ const win = window;
 const doc = document;
 const nav = navigator;
 const trackers = {};
+let tz;
 
 function wxh(w, h) {
   return w + 'x' + h;
@@ -60,7 +61,7 @@ class Tracker {
       lang: nav.language,
       res: wxh(scr.width, scr.height),
       cd: scr.colorDepth,
-      tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      tz: (tz = tz || Intl.DateTimeFormat().resolvedOptions().timeZone),
       vp: wxh(win.innerWidth, win.innerHeight),
       ds: wxh(de.scrollWidth, de.scrollHeight),
       url: this.url || location.href,
