@@ -14,6 +14,11 @@
 # Sets: PIPELINE_PORT, PIPELINE_URL, PIPELINE_KIND (run | collector). The caller's EXIT trap must
 # call pipeline_cleanup.
 
+# Tools the tests need besides furrow (scripts/setup installs them).
+for tool in jq curl node sqlite3; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (see scripts/setup)" >&2; exit 1; }
+done
+
 PIPELINE_PID=""
 PIPELINE_KIND=collector
 if "$BIN" run --help 2>/dev/null | grep -q -- --data-dir; then PIPELINE_KIND=run; fi
