@@ -3,7 +3,8 @@
 # Process A tracks N events with nothing listening, retries, gives up and exits with every event in
 # its SQLite outbox. Process B opens the same outbox while the collector is still down, keeps
 # retrying with back-off; the collector comes up on the port the tracker was given; B delivers.
-# Every one of the N event ids then arrives exactly once as a good event, and no bad row appears.
+# A second process, A2, tracks more and is killed with SIGKILL. Every one of the tracked event ids
+# then arrives exactly once as a good event, and no bad row appears.
 set -euo pipefail
 BIN=${FURROW_BIN:?}
 SRC=${FURROW_SOURCE_DIR:?}
@@ -12,7 +13,8 @@ TRACK=${FURROW_BUILD_DIR:?}/trackers/cpp/furrow-track
 TMP=$(mktemp -d /tmp/furrow-tracker-restart-XXXXXX)
 source "$SRC/trackers/cpp/test/pipeline.sh"
 B_PID=""
-trap 'pipeline_cleanup; [[ -n $B_PID ]] && kill -KILL "$B_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+A2_PID=""
+trap 'pipeline_cleanup; for p in $B_PID $A2_PID; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [[ -x $TRACK ]] || fail "furrow-track not built: $TRACK"
 N=200
@@ -38,6 +40,18 @@ grep -Eq 'failed [1-9]' "$TMP/a.log" || fail "process A never tried: $(cat "$TMP
 [[ $(sqlite3 "$TMP/outbox.db" 'SELECT COUNT(*) FROM furrow_outbox') == "$N" ]] ||
   fail "outbox rows after A: $(sqlite3 "$TMP/outbox.db" 'SELECT COUNT(*) FROM furrow_outbox')"
 
+# Process A2: a crash instead of an exit. It tracks M more events into the same outbox and is
+# killed with SIGKILL while still retrying; what track() stored must survive that too.
+M=50
+"$TRACK" "${OPTS[@]}" --flush-timeout-ms 60000 structured "$M" >"$TMP/ids2" 2>/dev/null &
+A2_PID=$!
+for _ in $(seq 400); do [[ $(wc -l <"$TMP/ids2") == "$M" ]] && break; sleep 0.05; done
+[[ $(wc -l <"$TMP/ids2") == "$M" ]] || fail "process A2 tracked $(wc -l <"$TMP/ids2") of $M"
+kill -KILL "$A2_PID"
+wait "$A2_PID" 2>/dev/null || true
+cat "$TMP/ids2" >>"$TMP/ids"
+N=$((N + M))
+
 # Process B: starts while the collector is still down, then the collector comes up.
 "$TRACK" "${OPTS[@]}" --flush-timeout-ms 30000 drain >/dev/null 2>"$TMP/b.log" &
 B_PID=$!
@@ -62,6 +76,7 @@ awk '{print $2}' "$TMP/ids" | sort >"$TMP/want"
 [[ $(sort -u "$TMP/want" | wc -l) == "$N" ]] || fail "tracked ids are not unique"
 diff -q "$TMP/want" "$TMP/got" >/dev/null ||
   fail "delivered ids differ: $(diff "$TMP/want" "$TMP/got" | head -5) (got $(wc -l <"$TMP/got"))"
-# And they are the events A tracked (labels 0..N-1, in order of tracking).
-[[ $(jq -r '.se_label' "$TMP/good.json" | sort -n | uniq | wc -l) == "$N" ]] || fail "labels"
-echo "ok ($PIPELINE_KIND): $N events tracked with the collector down survived the restart; all $N arrived exactly once, 0 bad"
+# And they are the events A and A2 tracked (labels 0..199 and 0..49).
+cmp -s <(jq -r '.se_label' "$TMP/good.json" | sort -n) <({ seq 0 $((N - M - 1)); seq 0 $((M - 1)); } | sort -n) ||
+  fail "labels differ from the tracked ones"
+echo "ok ($PIPELINE_KIND): $N events tracked with the collector down survived an exit and a SIGKILL; all $N arrived exactly once, 0 bad"
