@@ -2,14 +2,20 @@
 // session timeout (set to 2 s here with sessionCookieTimeout) and not before; the _sp_id cookie
 // keeps Snowplow's ten-field layout through the rollover (visit count, previous session id,
 // first event id, event index) and survives a reload; the default timeout is 30 minutes. The
-// events arrive as good events carrying the same identifiers.
+// events arrive as good events carrying the same identifiers. sp.js is loaded with its integrity
+// hash.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
-import { enrich, launchBrowser, run, startCollector, startPages, tempDir, until } from
+import { enrich, launchBrowser, run, spJsPath, startCollector, startPages, tempDir, until } from
   '../../trackers/js/test/harness.mjs';
 
+// Loaded with its Subresource Integrity value (computed as furrow::assets::sp_js_integrity is):
+// Chromium runs it only if the value is right.
+const sri = 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(spJsPath)).digest('base64');
 const page = (collector, cfg) => `<!doctype html><html><head><title>Session</title>
-<script src="/sp.js"></script>
+<script src="/sp.js" integrity="${sri}"></script>
 <script>furrow.newTracker('sp', '${collector}', ${JSON.stringify(cfg)});</script></head><body></body></html>`;
 
 run('spjs_session', 55000, async () => {
