@@ -62,6 +62,7 @@ run('spjs_events', 55000, async () => {
   await tab.click('#go');
   await until(() => tab.evaluate(outboxEmpty), 15000, 'the outbox to empty');
   const cookies = await tab.context().cookies();
+  const duids = await tab.evaluate(() => [furrow('getDomainUserId:sp'), furrow.getDomainUserId()]);
   await collector.stop();
 
   const { good, bad } = enrich(work, [collector.dir]);
@@ -73,6 +74,7 @@ run('spjs_events', 55000, async () => {
     assert.deepEqual(kinds, ['button_press', 'change_form', 'change_form', 'event', 'link_click', 'page_view',
       'submit_form'], `${name}: event kinds ${kinds}`);
     check(name, evs, cookies);
+    assert.deepEqual(duids, [evs[0].domain_userid, evs[0].domain_userid], 'getDomainUserId');
   }
   assert.equal(new Set(good.map((e) => e.event_id)).size, good.length, 'event ids are unique');
 });

@@ -46,7 +46,8 @@ export class Ids {
   }
 
   duid() {
-    const c = this.fields();
+    const st = pending[this.idName];
+    const c = st ? st.c : this.fields();
     return c && c[0];
   }
 
