@@ -107,6 +107,9 @@ bool Outbox::peek(std::size_t max_rows, std::vector<Row>* rows, std::string* err
   }
   const bool ok = rc == SQLITE_DONE;
   if (!ok) *error = db_error("select");
+  // An empty answer means an empty table: keep the count honest so the sender cannot spin on a
+  // count that no longer matches the file.
+  if (ok && rows->empty() && max_rows > 0) size_ = 0;
   sqlite3_reset(select_);
   return ok;
 }

@@ -95,6 +95,10 @@ TrackResult Tracker::finish(Builder& b, const EventCommon& common) {
     result.error = b.error;
     return result;
   }
+  if (!emitter_) {
+    result.error = "the tracker has no emitter";
+    return result;
+  }
   for (const auto& c : common.contexts) {
     if (!c.valid()) {
       result.error = "invalid context: " + c.error();

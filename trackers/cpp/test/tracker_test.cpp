@@ -305,6 +305,14 @@ TEST(Tracker, InvalidInputIsRefusedAndNothingIsStored) {
   EXPECT_EQ(h.events().size(), 0u);
 }
 
+TEST(Tracker, WithoutAnEmitterEverythingIsRefused) {
+  ft::Tracker t(nullptr, {});
+  auto r = t.track(ft::PageView{.url = "https://a/"});
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error.find("no emitter"), std::string::npos) << r.error;
+  EXPECT_FALSE(t.flush(10ms));
+}
+
 TEST(SelfDescribingJson, IgluUris) {
   EXPECT_TRUE(ft::is_iglu_uri("iglu:com.acme-x/my_event/jsonschema/1-0-12"));
   EXPECT_FALSE(ft::is_iglu_uri("iglu:com.acme/ev/jsonschema/1-0"));

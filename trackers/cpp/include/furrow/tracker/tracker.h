@@ -35,6 +35,7 @@ struct TrackResult {
 
 class Tracker {
  public:
+  // `emitter` may be shared by several trackers; without one every track() is refused.
   Tracker(std::shared_ptr<Emitter> emitter, TrackerConfig config, Subject subject = {});
 
   void set_subject(Subject subject);
@@ -49,8 +50,8 @@ class Tracker {
   TrackResult track(const SelfDescribing& event);
   TrackResult track(const Timing& event);
 
-  bool flush(std::chrono::milliseconds timeout) { return emitter_->flush(timeout); }
-  Emitter& emitter() { return *emitter_; }
+  bool flush(std::chrono::milliseconds timeout) { return emitter_ && emitter_->flush(timeout); }
+  const std::shared_ptr<Emitter>& emitter() const { return emitter_; }
 
  private:
   class Builder;
