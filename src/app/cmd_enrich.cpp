@@ -17,6 +17,7 @@
 #include "enrich/pipeline.h"
 #include "enrich/runner.h"
 #include "iglu/resolver.h"
+#include "kafka/stages.h"
 #include "sources/input.h"
 #include "sources/line_reader.h"
 #include "sources/raw_log_reader.h"
@@ -37,6 +38,8 @@ struct EnrichOptions {
   unsigned threads = 0;
   bool quiet = false;
   bool no_progress = false;
+  std::string source = "file";  // file | kafka (src/kafka, docs/kafka.md)
+  kafka::StageOptions kafka;
 };
 
 // An output file with a large buffer; errors name the file.
@@ -163,6 +166,17 @@ int run_enrich(const EnrichOptions& o) {
   const enrich::Pipeline pipeline(std::move(pc));
   const sources::PayloadProcessor processor(pipeline,
                                             rawlog ? sources::InputFormat::kThriftBinary : format);
+  if (o.source == "kafka") {
+    // The raw topic holds Thrift bytes, as the collector's Kafka sink writes them.
+    const sources::PayloadProcessor raw(pipeline, sources::InputFormat::kThriftBinary);
+    kafka::StageOptions k = o.kafka;
+    k.quiet = o.quiet;
+    if (Status st = kafka::run_enrich_stage(k, raw); !st.ok()) {
+      std::fprintf(stderr, "furrow enrich: %s\n", st.message().c_str());
+      return kExitFailure;
+    }
+    return kExitOk;
+  }
 
   // Input: lines from a file or stdin, or the collector's raw log (a directory or segment).
   std::unique_ptr<sources::LineReader> lines;
@@ -301,6 +315,18 @@ void register_enrich(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", opts->quiet, "No summary line (errors are still printed)");
   cmd->add_flag("--no-progress", opts->no_progress, "No progress bar even on a terminal");
+  // Kafka (docs/kafka.md): a consumer group on the raw topic, results to the enriched/bad topics.
+  cmd->add_option("--source", opts->source,
+                  "file (--input) | kafka (consumer group, until SIGTERM)")
+      ->check(CLI::IsMember({"file", "kafka"}))
+      ->capture_default_str();
+  cmd->add_option("--kafka-config", opts->kafka.kafka_config, "YAML file with a 'kafka' section")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--brokers", opts->kafka.brokers, "Kafka bootstrap servers (over kafka.brokers)");
+  cmd->add_option("--group", opts->kafka.group, "Kafka consumer group (default furrow-enrich)");
+  cmd->add_option("--admin-port", opts->kafka.admin_port,
+                  "With --source kafka: Prometheus /metrics and /health on 127.0.0.1 (0 = off)")
+      ->check(CLI::Range(0, 65535));
   cmd->callback([opts] { exit_code() = run_enrich(*opts); });
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "kafka/stages.h"
 #include "sinks/loader.h"
 #include "sinks/loader_input.h"
 
@@ -24,6 +25,8 @@ struct LoadOptions {
   bool force = false;
   bool quiet = false;
   bool no_progress = false;
+  std::string source = "file";  // file | kafka (src/kafka, docs/kafka.md)
+  kafka::StageOptions kafka;
 };
 
 // A one-line progress display on stderr, redrawn at most 5 times a second, only on a terminal.
@@ -68,6 +71,19 @@ int run_load(const LoadOptions& o) {
   if (!target) {
     std::fprintf(stderr, "furrow load: %s\n", target.error().message.c_str());
     return kExitUsage;
+  }
+  if (o.source == "kafka") {
+    if (!o.files.empty() || !o.bad_files.empty()) {
+      std::fprintf(stderr, "furrow load: --source kafka takes no input files\n");
+      return kExitUsage;
+    }
+    kafka::StageOptions k = o.kafka;
+    k.quiet = o.quiet;
+    if (Status st = kafka::run_load_stage(k, *target, sinks::LoaderOptions{}); !st.ok()) {
+      std::fprintf(stderr, "furrow load: %s\n", st.message().c_str());
+      return kExitFailure;
+    }
+    return kExitOk;
   }
   sinks::LoaderOptions lo;
   lo.batch_size = o.batch_size;
@@ -184,6 +200,18 @@ void register_load(CLI::App& root) {
                 "Read files even when recorded as loaded (events stay deduplicated)");
   cmd->add_flag("--no-progress", o->no_progress, "No progress bar, even on a terminal");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
+  // Kafka (docs/kafka.md): a consumer group on the enriched and bad topics; offsets are committed
+  // after each database transaction.
+  cmd->add_option("--source", o->source, "file (files or stdin) | kafka (consumer group)")
+      ->check(CLI::IsMember({"file", "kafka"}))
+      ->capture_default_str();
+  cmd->add_option("--kafka-config", o->kafka.kafka_config, "YAML file with a 'kafka' section")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--brokers", o->kafka.brokers, "Kafka bootstrap servers (over kafka.brokers)");
+  cmd->add_option("--group", o->kafka.group, "Kafka consumer group (default furrow-load)");
+  cmd->add_option("--admin-port", o->kafka.admin_port,
+                  "With --source kafka: Prometheus /metrics and /health on 127.0.0.1 (0 = off)")
+      ->check(CLI::Range(0, 65535));
   cmd->callback([o] { exit_code() = run_load(*o); });
 }
 
