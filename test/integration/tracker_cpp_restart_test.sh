@@ -14,7 +14,7 @@ TMP=$(mktemp -d /tmp/furrow-tracker-restart-XXXXXX)
 source "$SRC/trackers/cpp/test/pipeline.sh"
 B_PID=""
 A2_PID=""
-trap 'pipeline_cleanup; for p in $B_PID $A2_PID; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+trap 'pipeline_cleanup; for p in $B_PID $A2_PID; do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [[ -x $TRACK ]] || fail "furrow-track not built: $TRACK"
 N=200
