@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace furrow::common {
@@ -71,6 +72,69 @@ TEST(Base64, TrackerContextRoundTrips) {
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
   EXPECT_EQ(dec(base64_encode(all)), all);
   EXPECT_EQ(dec(base64url_encode(all)), all);
+}
+
+// A straightforward one-character-at-a-time decoder with the documented rules (both alphabets,
+// whitespace skipped, '=' ends the data, a dangling sextet dropped), to check the grouped fast
+// loop against on inputs that switch between the fast and the general path at every offset.
+bool reference_decode(std::string_view in, std::string& out) {
+  static const std::string kStd =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  out.clear();
+  uint32_t acc = 0;
+  int n = 0;
+  bool padded = false;
+  for (char c : in) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') continue;
+    if (c == '=') {
+      padded = true;
+      continue;
+    }
+    int v = c == '-' ? 62 : c == '_' ? 63 : static_cast<int>(kStd.find(c));
+    if (v < 0 || v > 63 || padded) {
+      out.clear();
+      return false;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if (++n == 4) {
+      out.push_back(static_cast<char>((acc >> 16) & 0xFF));
+      out.push_back(static_cast<char>((acc >> 8) & 0xFF));
+      out.push_back(static_cast<char>(acc & 0xFF));
+      acc = 0;
+      n = 0;
+    }
+  }
+  if (n == 2) out.push_back(static_cast<char>((acc >> 4) & 0xFF));
+  if (n == 3) {
+    out.push_back(static_cast<char>((acc >> 10) & 0xFF));
+    out.push_back(static_cast<char>((acc >> 2) & 0xFF));
+  }
+  return true;
+}
+
+TEST(Base64, FastGroupsAgreeWithCharacterByCharacterDecoding) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+  const std::string odd = " \t\r\n=!%\x80";
+  std::mt19937 rng(7);
+  int failures_seen = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string in;
+    const int len = static_cast<int>(rng() % 40);
+    for (int i = 0; i < len; ++i) {
+      in.push_back(rng() % 12 == 0 ? odd[rng() % odd.size()] : alphabet[rng() % alphabet.size()]);
+    }
+    std::string fast, slow;
+    const bool ok_fast = base64_decode(in, fast);
+    const bool ok_slow = reference_decode(in, slow);
+    ASSERT_EQ(ok_fast, ok_slow) << in;
+    if (ok_fast) {
+      ASSERT_EQ(fast, slow) << in;
+    } else {
+      ++failures_seen;
+      EXPECT_TRUE(fast.empty());
+    }
+  }
+  EXPECT_GT(failures_seen, 100);  // the generator does reach the error paths
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace furrow::common {
 namespace {
@@ -95,6 +96,31 @@ bool is_blank(char c) {
 }
 
 }  // namespace
+
+bool is_valid_utf8(std::string_view in) {
+  std::size_t i = 0;
+  const std::size_t n = in.size();
+  while (i < n) {
+    // Eight ASCII bytes at a time; a word with any high bit falls through to the exact check.
+    if (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, in.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (static_cast<uint8_t>(in[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t maximal = 1;
+    const std::size_t len = utf8_sequence(in, i, maximal);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
 
 bool utf8_repair_append(std::string_view in, std::string& out) {
   bool valid = true;

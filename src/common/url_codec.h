@@ -18,6 +18,10 @@ namespace furrow::common {
 void url_decode_append(std::string_view in, std::string& out);
 std::string url_decode(std::string_view in);
 
+// True when `in` is valid UTF-8 by the same rules as utf8_repair_append (which would then copy it
+// unchanged); checks eight ASCII bytes at a time.
+bool is_valid_utf8(std::string_view in);
+
 // Appends `in` to `out`, replacing invalid UTF-8 sequences with U+FFFD (one per maximal invalid
 // subpart). Returns true when `in` was valid.
 bool utf8_repair_append(std::string_view in, std::string& out);

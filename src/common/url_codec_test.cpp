@@ -32,6 +32,31 @@ TEST(UrlCodec, Utf8RepairKeepsValidInput) {
             "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+TEST(UrlCodec, Utf8ValidityAgreesWithRepair) {
+  // Invalid sequences placed before, inside and after the eight-byte ASCII words.
+  const std::string_view bad[] = {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82",
+                                  "\xFF"};
+  const std::string_view good[] = {"\xC3\xA9", "\xF0\x9F\x98\x80", "\xE2\x82\xAC"};
+  for (std::size_t pad = 0; pad < 20; ++pad) {
+    const std::string ascii(pad, 'a');
+    for (auto b : bad) {
+      for (const std::string& s :
+           {ascii + std::string(b), std::string(b) + ascii, ascii + std::string(b) + ascii}) {
+        std::string out;
+        EXPECT_FALSE(is_valid_utf8(s)) << pad;
+        EXPECT_FALSE(utf8_repair_append(s, out));
+      }
+    }
+    for (auto g : good) {
+      const std::string s = ascii + std::string(g) + ascii + std::string(g);
+      std::string out;
+      EXPECT_TRUE(is_valid_utf8(s)) << pad;
+      EXPECT_TRUE(utf8_repair_append(s, out));
+    }
+  }
+  EXPECT_TRUE(is_valid_utf8(""));
+}
+
 TEST(UrlCodec, ParsesPairsWithAndWithoutValues) {
   QueryPairs pairs;
   parse_query_string("e=pv&flag&empty=&uid=alex+123&;&=orphan&tz=Europe%2FLondon;x=1&e=se", pairs);

@@ -29,6 +29,16 @@ bool tp2_adapter(const Request&, std::vector<event::Params>&, std::vector<std::s
 bool redirect_adapter(const Request&, std::vector<event::Params>&, std::vector<std::string>&);
 bool iglu_adapter(const Request&, std::vector<event::Params>&, std::vector<std::string>&);
 
+// A tp2 POST body (valid UTF-8) to one parameter map per event, `query` merged into each. Two
+// implementations of the same function: scan_payload_data is the fast path for the usual shape
+// and returns false, appending nothing, for anything it does not handle; parse_payload_data is
+// the general path (RapidJSON SAX and the payload_data schema rules) that also words the
+// failure messages. Whenever the fast path succeeds the general one gives the same events.
+bool scan_payload_data(std::string_view body, const event::Params& query,
+                       std::vector<event::Params>& events);
+bool parse_payload_data(std::string_view body, const event::Params& query,
+                        std::vector<event::Params>& events, std::vector<std::string>& messages);
+
 inline constexpr std::string_view kUnstructEventSchema =
     "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0";
 inline constexpr std::string_view kContextsSchema =

@@ -4,9 +4,11 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "common/base64.h"
@@ -42,10 +44,27 @@ constexpr std::array<std::string_view, 75> kPayloadKeys100 = {
     "st",     "sp",     "se_ca",   "se_ac",  "se_la", "se_pr", "se_va",   "ue_na",  "ue_pr",
     "ue_px",  "co",     "cx"};
 
+// Keys of at most eight bytes packed into an integer (little end first, zero padded), so that
+// a key lookup is a binary search over integers rather than string comparisons.
+constexpr uint64_t pack_key(std::string_view k) {
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < k.size(); ++i) v |= uint64_t{static_cast<uint8_t>(k[i])} << (8 * i);
+  return v;
+}
+
+constexpr std::array<uint64_t, kPayloadKeys100.size()> sorted_packed_keys() {
+  std::array<uint64_t, kPayloadKeys100.size()> a{};
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = pack_key(kPayloadKeys100[i]);
+  std::sort(a.begin(), a.end());
+  return a;
+}
+constexpr auto kPackedKeys100 = sorted_packed_keys();
+
 // The addition (1-0-<n>) that introduced `key`, or -1 when no payload_data version allows it.
 int key_since(std::string_view key) {
-  for (auto k : kPayloadKeys100) {
-    if (k == key) return 0;
+  if (!key.empty() && key.size() <= 8 && key.find('\0') == std::string_view::npos &&
+      std::binary_search(kPackedKeys100.begin(), kPackedKeys100.end(), pack_key(key))) {
+    return 0;
   }
   if (key == "ua") return 1;
   if (key == "tnuid") return 2;
@@ -291,11 +310,237 @@ std::string compact_or_raw(std::string_view body) {
   return std::string(body);
 }
 
-bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& events,
-              std::vector<std::string>& messages) {
-  // Java sees the body as a String: invalid UTF-8 has already become U+FFFD.
-  std::string repaired;
-  if (!common::utf8_repair_append(body, repaired)) body = repaired;
+// A scanner for the shape nearly every tracker sends:
+//   {"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-N",
+//    "data":[{"k":"v",...},...]}
+// with JSON whitespace anywhere, string values (escapes decoded) and nothing else. It builds the
+// events straight from the body, without a SAX handler, member copies or a second validation
+// pass. It accepts only bodies that the general path (RapidJSON + validate_payload_data) would
+// accept, with the same parameters in the same order; on anything else — another top-level key,
+// a non-string value, an escape in a key, a surrogate escape, an unknown key, a missing tv/p/e,
+// a syntax error — it returns false having appended nothing, and the general path decides and
+// words the error. `body` must be valid UTF-8.
+class PayloadScanner {
+ public:
+  explicit PayloadScanner(std::string_view body)
+      : p_(body.data()), end_(body.data() + body.size()) {}
+
+  bool scan(const Params& query, std::vector<Params>& events) {
+    const std::size_t first = events.size();
+    if (!scan_envelope(events)) {
+      events.resize(first);
+      return false;
+    }
+    SchemaKeyParts key;
+    if (parse_schema_uri(schema_, key) != nullptr ||
+        key.vendor != "com.snowplowanalytics.snowplow" || key.name != "payload_data" ||
+        key.format != "jsonschema" || key.model != 1 || key.revision != 0 || key.addition > 4 ||
+        events.size() == first) {
+      events.resize(first);
+      return false;
+    }
+    for (std::size_t e = first; e < events.size(); ++e) {
+      Params& p = events[e];
+      bool tv = false, pl = false, ev = false;
+      for (const auto& m : p.items()) {
+        const int since = key_since(m.name);
+        if (since < 0 || since > key.addition) {
+          events.resize(first);
+          return false;
+        }
+        const std::string_view name = m.name;
+        tv |= name == "tv";
+        pl |= name == "p";
+        ev |= name == "e";
+      }
+      if (!tv || !pl || !ev) {
+        events.resize(first);
+        return false;
+      }
+      // Query-string parameters are merged into every event and win on a clash.
+      for (const auto& q : query.items()) p.set(q.name, q.value);
+    }
+    return true;
+  }
+
+ private:
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool eat(char c) {
+    ws();
+    if (p_ >= end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  // Skips eight bytes at a time while none of them is '"', '\\' or a control character.
+  void skip_plain() {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    while (end_ - p_ >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p_, 8);
+      const uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+      // High bit set in a byte that is zero in q or b, or below 0x20 in w (ASCII bytes only;
+      // bytes >= 0x80 never flag, and a false flag only ends the fast skip early).
+      const uint64_t special = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w);
+      if ((special & kHigh) != 0) return;
+      p_ += 8;
+    }
+  }
+  // A string with no escapes, as a view into the body (keys, the schema URI).
+  bool plain_string(std::string_view& out) {
+    if (!eat('"')) return false;
+    const char* start = p_;
+    skip_plain();
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) return false;
+      ++p_;
+    }
+    return false;
+  }
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  // A string value with its escapes decoded into `out`, as RapidJSON decodes them.
+  bool string_value(std::string& out) {
+    if (!eat('"')) return false;
+    out.clear();
+    const char* run = p_;
+    skip_plain();
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out.append(run, static_cast<std::size_t>(p_ - run));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c != '\\') {
+        ++p_;
+        skip_plain();
+        continue;
+      }
+      out.append(run, static_cast<std::size_t>(p_ - run));
+      if (++p_ >= end_) return false;
+      switch (*p_++) {
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'u': {
+          if (end_ - p_ < 4) return false;
+          uint32_t cp = 0;
+          for (int i = 0; i < 4; ++i) {
+            const int h = hex(p_[i]);
+            if (h < 0) return false;
+            cp = cp * 16 + static_cast<uint32_t>(h);
+          }
+          p_ += 4;
+          if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // surrogates: the general path
+          if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+          } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          } else {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          }
+          break;
+        }
+        default:
+          return false;
+      }
+      run = p_;
+    }
+    return false;
+  }
+  bool scan_event(Params& params) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    std::string_view name;
+    std::string value;
+    do {
+      if (!plain_string(name) || !eat(':') || !string_value(value)) return false;
+      params.set(std::string(name), std::move(value));
+      value = std::string();
+    } while (eat(','));
+    return eat('}');
+  }
+  bool scan_data(std::vector<Params>& events) {
+    if (!eat('[')) return false;
+    if (eat(']')) return true;
+    do {
+      Params& params = events.emplace_back();
+      params.reserve(48);
+      if (!scan_event(params)) return false;
+    } while (eat(','));
+    return eat(']');
+  }
+  bool scan_envelope(std::vector<Params>& events) {
+    if (!eat('{')) return false;
+    bool have_schema = false, have_data = false;
+    std::string_view key;
+    do {
+      if (!plain_string(key) || !eat(':')) return false;
+      if (key == "schema" && !have_schema) {
+        if (!plain_string(schema_)) return false;
+        have_schema = true;
+      } else if (key == "data" && !have_data) {
+        if (!scan_data(events)) return false;
+        have_data = true;
+      } else {
+        return false;
+      }
+    } while (eat(','));
+    if (!eat('}')) return false;
+    ws();
+    return p_ == end_ && have_schema && have_data;
+  }
+
+  const char* p_;
+  const char* end_;
+  std::string_view schema_;
+};
+
+}  // namespace
+
+bool scan_payload_data(std::string_view body, const Params& query, std::vector<Params>& events) {
+  return PayloadScanner(body).scan(query, events);
+}
+
+bool parse_payload_data(std::string_view body, const Params& query, std::vector<Params>& events,
+                        std::vector<std::string>& messages) {
 
   PayloadHandler h;
   rapidjson::MemoryStream stream(body.data(), body.size());
@@ -345,12 +590,26 @@ bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& ev
   events.reserve(first + h.elements.size());
   for (auto& el : h.elements) {
     Params& p = events.emplace_back();
-    p.reserve(el.members.size() + req.query.size());
+    p.reserve(el.members.size() + query.size());
     for (auto& m : el.members) p.set(std::move(m.key), std::move(m.value));
     // Query-string parameters are merged into every event and win on a clash.
-    for (const auto& q : req.query.items()) p.set(q.name, q.value);
+    for (const auto& q : query.items()) p.set(q.name, q.value);
   }
   return true;
+}
+
+namespace {
+
+bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& events,
+              std::vector<std::string>& messages) {
+  // Java sees the body as a String: invalid UTF-8 has already become U+FFFD.
+  std::string repaired;
+  if (!common::is_valid_utf8(body)) {
+    common::utf8_repair_append(body, repaired);
+    body = repaired;
+  }
+  return scan_payload_data(body, req.query, events) ||
+         parse_payload_data(body, req.query, events, messages);
 }
 
 bool is_allowed_content_type(std::string_view ct) {

@@ -1,10 +1,12 @@
 // Fuzzes POST bodies: the tp2 payload_data adapter and the Iglu webhook adapter (JSON and form
-// bodies), plus the compact JSON re-serialiser (idempotent on its own output).
+// bodies), the tp2 fast path against the general one, plus the compact JSON re-serialiser
+// (idempotent on its own output).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "protocol/adapter.h"
+#include "protocol/adapters_internal.h"
 #include "protocol/json_util.h"
 
 namespace {
@@ -35,6 +37,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   run_adapter("/com.snowplowanalytics.iglu/v1", in, "application/json", nullptr);
   run_adapter("/com.snowplowanalytics.iglu/v1", in, "application/x-www-form-urlencoded",
               "schema=iglu%3Acom.acme%2Fe%2Fjsonschema%2F1-0-0");
+
+  // The tp2 fast path never disagrees with the general path when it accepts a body.
+  {
+    furrow::event::Params query;
+    query.set("aid", std::string("q"));
+    std::vector<furrow::event::Params> fast, general;
+    std::vector<std::string> messages;
+    if (detail::scan_payload_data(in, query, fast)) {
+      if (!detail::parse_payload_data(in, query, general, messages) || fast != general)
+        __builtin_trap();
+    } else if (!fast.empty()) {
+      __builtin_trap();
+    }
+  }
 
   CompactJson once, twice;
   std::string error;

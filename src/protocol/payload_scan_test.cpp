@@ -1,0 +1,106 @@
+// The tp2 POST fast path (scan_payload_data) against the general path (parse_payload_data): the
+// fast path may decline a body, but whenever it accepts one the events must be identical.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "protocol/adapters_internal.h"
+
+namespace furrow::protocol::detail {
+namespace {
+
+using event::Params;
+
+constexpr const char* kSchema4 =
+    "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4";
+
+std::string body(const std::string& events, const char* schema = kSchema4) {
+  return std::string("{\"schema\":\"") + schema + "\",\"data\":[" + events + "]}";
+}
+
+struct Both {
+  bool fast = false, general = false;
+  std::vector<Params> fast_events, general_events;
+  std::vector<std::string> messages;
+};
+
+Both run(std::string_view b, const Params& query = {}) {
+  Both r;
+  r.fast = scan_payload_data(b, query, r.fast_events);
+  r.general = parse_payload_data(b, query, r.general_events, r.messages);
+  if (!r.fast) {
+    EXPECT_TRUE(r.fast_events.empty()) << b;
+  }
+  if (r.fast) {
+    EXPECT_TRUE(r.general) << b;
+    EXPECT_EQ(r.fast_events, r.general_events) << b;
+  }
+  return r;
+}
+
+TEST(PayloadScan, AcceptsTheUsualShapeWithTheSameEvents) {
+  Params query;
+  query.set("aid", std::string("from-query"));
+  query.set("nuid", std::nullopt);
+  const std::string b =
+      body(R"({"e":"pv","p":"web","tv":"js-3.0","aid":"site","url":"https://a.example/x?y=1"},)"
+           R"({"e":"se","p":"web","tv":"js-3.0","se_ca":"c","se_ac":"a","e":"ue"})");
+  Both r = run(b, query);
+  ASSERT_TRUE(r.fast);
+  ASSERT_EQ(r.fast_events.size(), 2u);
+  EXPECT_EQ(*r.fast_events[0].get("aid"), "from-query");  // the query wins
+  EXPECT_EQ(*r.fast_events[1].get("e"), "ue");            // last duplicate wins, first position
+  EXPECT_EQ(r.fast_events[1].items().front().name, "e");
+  EXPECT_TRUE(r.fast_events[0].contains("nuid"));
+}
+
+TEST(PayloadScan, DecodesEscapesAsRapidJsonDoes) {
+  const std::string b = body(
+      R"({"e":"pv","p":"web","tv":"t","page":"a\"b\\c\/d\n\t\u00e9\u20ac\u0041 \b\f\r","refr":""})");
+  Both r = run(b);
+  ASSERT_TRUE(r.fast);
+  EXPECT_EQ(*r.fast_events[0].get("page"),
+            "a\"b\\c/d\n\t\xC3\xA9\xE2\x82\xAC"
+            "A \b\f\r");
+  EXPECT_EQ(*r.fast_events[0].get("refr"), "");
+}
+
+TEST(PayloadScan, WhitespaceEverywhere) {
+  const std::string b = std::string(" \n{ \"schema\" :\t\"") + kSchema4 +
+                        "\" , \"data\" : [ { \"e\" : \"pv\" ,\"p\":\"web\", \"tv\":\"t\" } ] }\r\n";
+  EXPECT_TRUE(run(b).fast);
+  // data before schema
+  EXPECT_TRUE(
+      run(std::string(R"({"data":[{"e":"pv","p":"web","tv":"t"}],"schema":")") + kSchema4 + "\"}")
+          .fast);
+}
+
+TEST(PayloadScan, DeclinesWhatItDoesNotHandle) {
+  const std::string ok = R"({"e":"pv","p":"web","tv":"t"})";
+  const std::vector<std::string> declined = {
+      body(R"({"e":"pv","p":"web","tv":"t","vid":1})"),  // number value
+      body(R"({"e":"pv","p":"web","tv":"t","x":"1"})"),  // unknown key
+      body(R"({"e":"pv","p":"web"})"),                   // tv missing
+      body(R"({"e":"pv","p":"web","tv":"t","ttm":"1"})",
+           "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-3"),  // ttm is 1-0-4
+      body(R"({"e":"pv","p":"web","tv":"t","\u0065":"x"})"),                      // escape in a key
+      body(R"({"e":"pv","p":"web","tv":"t","page":"\ud83d\ude00"})"),             // surrogate pair
+      body(ok, "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-5"),
+      body(ok, "iglu:com.acme/payload_data/jsonschema/1-0-0"),
+      body(""),                // minItems
+      body(ok) + "x",          // trailing garbage
+      body(ok).substr(0, 40),  // truncated
+      std::string(R"({"schema":")") + kSchema4 + R"(","data":[)" + ok + R"(],"extra":1})",
+      std::string(R"({"schema":")") + kSchema4 + R"(","schema":")" + kSchema4 + R"(","data":[)" +
+          ok + "]}",
+      body("[]"),
+      body(R"({"e":"pv","p":"web","tv":"t","page":"a)" + std::string(1, '\x01') + "\"}"),
+      "[]",
+      "",
+  };
+  for (const auto& b : declined) EXPECT_FALSE(run(b).fast) << b;
+}
+
+}  // namespace
+}  // namespace furrow::protocol::detail
