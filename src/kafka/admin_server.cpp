@@ -73,6 +73,7 @@ void AdminServer::answer(int fd) {
     if (n <= 0) return;
     req.append(buf, static_cast<std::size_t>(n));
   }
+  if (req.find("\r\n\r\n") == std::string::npos) return;  // too long: no answer
   std::string_view line(req);
   line = line.substr(0, line.find("\r\n"));
   int status = 404;
