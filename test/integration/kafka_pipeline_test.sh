@@ -5,6 +5,16 @@
 source "${FURROW_SOURCE_DIR:-$(dirname "$0")/../..}/test/kafka/pipeline_lib.sh"
 
 N=${KP_EVENTS:-2000}
+
+# Configuration errors are reported with the key, before anything starts.
+rc=0
+"$KP_BIN" collector --host 127.0.0.1 --port 0 --sink kafka 2>"$KP_TMP/err.log" || rc=$?
+[[ $rc == 2 ]] && grep -q 'no brokers' "$KP_TMP/err.log" || kp_die "collector without brokers: rc $rc"
+printf 'kafka:\n  brokers: 127.0.0.1:1\n  topix: {}\n' >"$KP_TMP/bad.yaml"
+rc=0
+"$KP_BIN" enrich --source kafka --kafka-config "$KP_TMP/bad.yaml" 2>"$KP_TMP/err.log" || rc=$?
+[[ $rc != 0 ]] && grep -q 'kafka.topix: unknown key' "$KP_TMP/err.log" ||
+  kp_die "enrich with a bad kafka section: rc $rc, $(cat "$KP_TMP/err.log")"
 kp_start_mock
 kp_start_collector
 for i in 1 2 3; do kp_start_enrich "$i"; done
