@@ -72,7 +72,7 @@ run('spjs_session', 55000, async () => {
 
   // Default timeout: 30 minutes.
   await tab.goto(site.url + '/default');
-  await tab.evaluate(() => furrow.trackPageView());
+  await tab.evaluate(() => furrow.trackPageView({ title: 'Own title' }));
   const dflt = (await context.cookies()).find((k) => k.name.startsWith('_dflt_ses.'));
   assert.ok(dflt, 'session cookie with the custom cookie name');
   const left = dflt.expires - Date.now() / 1000;
@@ -94,5 +94,6 @@ run('spjs_session', 55000, async () => {
     ['struct', 'new-session', 2, sid2],
   ]);
   assert.ok(ev.every((e) => e.domain_userid === duid));
-  assert.equal(good.filter((e) => e.app_id === 'spjs-default').length, 1);
+  assert.deepEqual(good.filter((e) => e.app_id === 'spjs-default').map((e) => e.page_title), ['Own title']);
+  assert.equal(ev[0].page_title, 'Session', 'the document title by default');
 });

@@ -9,7 +9,8 @@ const win = window;
 
 export function activity(tracker, opts) {
   const first = (opts.minimumVisitLength ?? 5) * 1000;
-  const every = (opts.heartbeatDelay ?? 10) * 1000;
+  // At least a second between checks, whatever the page asks (0 would be a busy loop).
+  const every = Math.max(opts.heartbeatDelay ?? 10, 1) * 1000;
   let active = false;
   let off = [0, 0, 0, 0];
   let timer = 0;

@@ -74,7 +74,7 @@ class Tracker {
       p.uid = this.uid;
       Object.assign(p, this.ids.next(p.eid));
     }
-    Object.assign(p, params);
+    for (const k in params) if (params[k] != null) p[k] = params[k];
     let entities = (context || []).concat(this.globalEntities(params));
     if (cfg.contexts?.webPage !== false) {
       entities.push(sdj(SCHEMA + 'web_page/jsonschema/1-0-0', { id: this.webPageId() }));
@@ -111,8 +111,7 @@ class Tracker {
   trackPageView(ev) {
     ev = ev || {};
     this.pageViewId = uuid();
-    if (ev.title) this.title = ev.title;
-    const eid = this.track({ e: 'pv' }, ev.context, 1, ev.timestamp);
+    const eid = this.track({ e: 'pv', page: ev.title }, ev.context, 1, ev.timestamp);
     this.viewed = [ev.context];
     if (this.act) this.act.pageView(ev.context);
     return eid;
