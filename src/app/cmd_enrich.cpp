@@ -171,6 +171,10 @@ int run_enrich(const EnrichOptions& o) {
     const sources::PayloadProcessor raw(pipeline, sources::InputFormat::kThriftBinary);
     kafka::StageOptions k = o.kafka;
     k.quiet = o.quiet;
+    if (auto c = kafka::stage_config(k); !c.ok()) {
+      std::fprintf(stderr, "furrow enrich: %s\n", c.error().message.c_str());
+      return kExitUsage;
+    }
     if (Status st = kafka::run_enrich_stage(k, raw); !st.ok()) {
       std::fprintf(stderr, "furrow enrich: %s\n", st.message().c_str());
       return kExitFailure;

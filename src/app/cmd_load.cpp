@@ -79,6 +79,10 @@ int run_load(const LoadOptions& o) {
     }
     kafka::StageOptions k = o.kafka;
     k.quiet = o.quiet;
+    if (auto c = kafka::stage_config(k); !c.ok()) {
+      std::fprintf(stderr, "furrow load: %s\n", c.error().message.c_str());
+      return kExitUsage;
+    }
     if (Status st = kafka::run_load_stage(k, *target, sinks::LoaderOptions{}); !st.ok()) {
       std::fprintf(stderr, "furrow load: %s\n", st.message().c_str());
       return kExitFailure;

@@ -13,7 +13,7 @@ rc=0
 printf 'kafka:\n  brokers: 127.0.0.1:1\n  topix: {}\n' >"$KP_TMP/bad.yaml"
 rc=0
 "$KP_BIN" enrich --source kafka --kafka-config "$KP_TMP/bad.yaml" 2>"$KP_TMP/err.log" || rc=$?
-[[ $rc != 0 ]] && grep -q 'kafka.topix: unknown key' "$KP_TMP/err.log" ||
+[[ $rc == 2 ]] && grep -q 'kafka.topix: unknown key' "$KP_TMP/err.log" ||
   kp_die "enrich with a bad kafka section: rc $rc, $(cat "$KP_TMP/err.log")"
 kp_start_mock
 kp_start_collector
