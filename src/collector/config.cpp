@@ -171,6 +171,8 @@ Result<CollectorConfig> parse_collector_config(const YAML::Node& node, const std
           return m.get_int(rk, rv, c.segment_max_age_seconds, 1, 86400 * 7);
         if (rk == "compress") return m.get(rk, rv, c.compress_segments);
         if (rk == "flush_interval_ms") return m.get_int(rk, rv, c.flush_interval_ms, 1, 60'000);
+        if (rk == "buffered_sync_interval_ms")
+          return m.get_int(rk, rv, c.buffered_sync_interval_ms, 0, 3'600'000);
         if (rk == "max_record_bytes") return m.get_size(rk, rv, c.max_record_bytes, 1024);
         if (rk == "stall_file") {
           std::string s;
