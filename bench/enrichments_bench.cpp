@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "enrich/enrichments/config.h"
+#include "enrich/enrichments/defaults.h"
 #include "enrich/enrichments/ip_lookups/ip_lookups.h"
 #include "enrich/enrichments/referer_parser/referer_parser.h"
 #include "enrich/enrichments/ua_parser_config/ua_rules.h"
+#include "event/enriched_event.h"
+#include "event/raw_event.h"
 
 namespace {
 
@@ -21,6 +24,12 @@ namespace fs = std::filesystem;
 fs::path shared() {
   const char* s = std::getenv("FURROW_SHARED");
   return s != nullptr ? fs::path(s) : fs::path("../shared");
+}
+
+// The repository's node_modules (default data of furrow run): FURROW_SOURCE_DIR, else the cwd.
+fs::path source() {
+  const char* s = std::getenv("FURROW_SOURCE_DIR");
+  return s != nullptr ? fs::path(s) : fs::path(".");
 }
 
 // Current desktop and mobile browser user agents (what real traffic mostly is).
@@ -126,6 +135,104 @@ void BM_GeoLookupCity(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_GeoLookupCity);
+
+// The real free City database furrow uses by default (DB-IP City Lite, ~63 MB, flat layout).
+void BM_GeoLookupDbipCity(benchmark::State& state) {
+  DefaultData d = find_default_data(source() / "build" / "x" / "furrow");
+  if (d.geo_city_v4.empty() || d.geo_city_v6.empty()) {
+    state.SkipWithError("DB-IP City files not found under FURROW_SOURCE_DIR/node_modules");
+    return;
+  }
+  auto v4 = GeoDatabase::open(d.geo_city_v4, GeoRole::kCity);
+  auto v6 = GeoDatabase::open(d.geo_city_v6, GeoRole::kCity);
+  if (!v4.ok() || !v6.ok()) std::abort();
+  IpLookupsEnrichment::Databases dbs;
+  dbs.geo = *v4;
+  dbs.geo_v6 = *v6;
+  IpLookupsEnrichment e(dbs);
+  const char* ips[] = {"2.125.160.216", "81.2.69.142",     "89.160.20.112", "216.160.83.56",
+                       "8.8.8.8",       "2001:4860::8888", "67.43.156.1",   "151.101.1.69"};
+  GeoResult r;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    e.lookup(ips[i++ % 8], r);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_GeoLookupDbipCity);
+
+// The enrichments' own cost per event in `furrow enrich --default-enrichments` (the per-event core
+// of the pipeline is measured by pipeline_bench): every default enrichment applied to a rotation
+// of 64 distinct page views (10 browsers, varied IPs, referrers and campaign URLs). Arg: the
+// user-agent cache size (0 = off). With the cache on, the 10 user agents are cached after the
+// first round, as in real traffic where a few hundred user agents make most events.
+void BM_DefaultEnrichmentChain(benchmark::State& state) {
+  DefaultData d = find_default_data(source() / "build" / "x" / "furrow");
+  LoadOptions options;
+  options.ua_cache_size = static_cast<std::size_t>(state.range(0));
+  auto set = load_default_enrichments(d, options);
+  if (!set.ok() || !set->warnings.empty()) {
+    state.SkipWithError("default data missing (FURROW_SOURCE_DIR/node_modules)");
+    return;
+  }
+  struct Input {
+    std::string ua, ip, referrer, query;
+  };
+  std::vector<Input> inputs;
+  const char* referrers[] = {"https://www.google.com/search?q=warm+socks&hl=en",
+                             "https://www.bing.com/search?q=furrow+analytics",
+                             "https://t.co/abc123", "https://news.example.org/article/42", ""};
+  const char* queries[] = {"utm_source=news&utm_medium=email&utm_campaign=winter", "gclid=abc123",
+                           "", "id=7&ref=home"};
+  for (int i = 0; i < 64; ++i) {
+    Input in;
+    in.ua = browser_uas()[static_cast<std::size_t>(i) % browser_uas().size()];
+    in.ip = (i % 8 == 7) ? "2001:4860:4860::" + std::to_string(8800 + i)
+                         : std::to_string(20 + i * 3) + "." + std::to_string(i * 7 % 256) + "." +
+                               std::to_string(i * 13 % 256) + ".1";
+    in.referrer = referrers[i % 5];
+    in.query = queries[i % 4];
+    inputs.push_back(std::move(in));
+  }
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const Input& in = inputs[i++ % inputs.size()];
+    furrow::event::EnrichedEvent ev;
+    furrow::event::RawEvent raw;
+    ev[furrow::event::Field::useragent] = in.ua;
+    ev[furrow::event::Field::user_ipaddress] = in.ip;
+    ev[furrow::event::Field::page_urlhost] = "shop.example.com";
+    ev[furrow::event::Field::page_urlquery] = in.query;
+    if (!in.referrer.empty()) ev[furrow::event::Field::page_referrer] = in.referrer;
+    raw.parameters.set("e", "pv");
+    raw.parameters.set("eid", "c6ef3124-b53a-4b13-a233-0088f79dcbcb");
+    raw.parameters.set("url", "https://shop.example.com/?" + in.query);
+    raw.parameters.set("tv", "js-3.17.0");
+    furrow::enrich::EventContext ctx(ev, raw);
+    for (const auto& e : set->enrichments) e->apply(ctx);
+    benchmark::DoNotOptimize(ctx.pending_contexts().data());
+  }
+}
+BENCHMARK(BM_DefaultEnrichmentChain)->Arg(10'000)->Arg(0);
+
+// The same loop with no enrichment: what building the event costs in the benchmark above.
+void BM_DefaultEnrichmentChainBaseline(benchmark::State& state) {
+  std::size_t i = 0;
+  for (auto _ : state) {
+    furrow::event::EnrichedEvent ev;
+    furrow::event::RawEvent raw;
+    ev[furrow::event::Field::useragent] = browser_uas()[i++ % browser_uas().size()];
+    ev[furrow::event::Field::user_ipaddress] = "81.2.69.142";
+    ev[furrow::event::Field::page_urlhost] = "shop.example.com";
+    raw.parameters.set("e", "pv");
+    raw.parameters.set("eid", "c6ef3124-b53a-4b13-a233-0088f79dcbcb");
+    raw.parameters.set("url", "https://shop.example.com/");
+    raw.parameters.set("tv", "js-3.17.0");
+    furrow::enrich::EventContext ctx(ev, raw);
+    benchmark::DoNotOptimize(ctx.pending_contexts().data());
+  }
+}
+BENCHMARK(BM_DefaultEnrichmentChainBaseline);
 
 void BM_RefererClassify(benchmark::State& state) {
   auto db = RefererDatabase::from_file(shared() / "data/referer-parser/referers.yml");

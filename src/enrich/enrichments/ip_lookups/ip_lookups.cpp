@@ -46,6 +46,20 @@ void get_coordinate(MMDB_entry_s* entry, const char* const* path, std::string& o
   if (ec == std::errc()) out.assign(buf, end);
 }
 
+// The map or array at `key` of `entry` as an entry of its own, so that several values below it
+// are read without walking the outer map again. False when absent or not a map or array.
+bool get_map(MMDB_entry_s* entry, const char* key, MMDB_entry_s& out) {
+  const char* p[] = {key, nullptr};
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(entry, &data, p) != MMDB_SUCCESS || !data.has_data ||
+      (data.type != MMDB_DATA_TYPE_MAP && data.type != MMDB_DATA_TYPE_ARRAY)) {
+    return false;
+  }
+  out.mmdb = entry->mmdb;
+  out.offset = data.offset;
+  return true;
+}
+
 bool get_uint(MMDB_entry_s* entry, const char* key, uint32_t& out) {
   const char* p[] = {key, nullptr};
   MMDB_entry_data_s data;
@@ -90,6 +104,10 @@ bool has_key(MMDB_entry_s* entry, const char* key) {
   const char* p[] = {key, nullptr};
   MMDB_entry_data_s data;
   return MMDB_aget_value(entry, &data, p) == MMDB_SUCCESS && data.has_data;
+}
+
+bool is_flat_city(MMDB_entry_s* entry) {
+  return has_key(entry, "country_code") && !has_key(entry, "country");
 }
 
 bool has_role_layout(MMDB_entry_s* entry, GeoRole role) {
@@ -138,6 +156,8 @@ Result<std::shared_ptr<const GeoDatabase>> GeoDatabase::open(const std::filesyst
   const uint32_t nodes = db->mmdb_.metadata.node_count;
   std::unordered_set<uint64_t> seen;
   bool layout_seen = false;
+  bool flat_seen = false;
+  bool nested_seen = false;
   for (uint32_t n = 0; n < nodes; ++n) {
     MMDB_search_node_s node;
     rc = MMDB_read_node(&db->mmdb_, n, &node);
@@ -165,12 +185,16 @@ Result<std::shared_ptr<const GeoDatabase>> GeoDatabase::open(const std::filesyst
                      "): " + MMDB_strerror(rc)};
       }
       if (!layout_seen) layout_seen = has_role_layout(&entries[side], role);
+      if (role == GeoRole::kCity && !(flat_seen && nested_seen)) {
+        (is_flat_city(&entries[side]) ? flat_seen : nested_seen) = true;
+      }
     }
   }
   if (!layout_seen) {
     return Error{path.string() + ": no record has the layout of a " + role_name(role) +
                  " database (wrong or corrupt file)"};
   }
+  db->flat_city_ = flat_seen && !nested_seen;
   return std::shared_ptr<const GeoDatabase>(std::move(db));
 }
 
@@ -196,8 +220,17 @@ MMDB_lookup_result_s GeoDatabase::lookup(const IpAddress& ip) const {
   return r;
 }
 
+void GeoResult::clear() {
+  for (std::string* s : {&country, &region, &city, &zipcode, &latitude, &longitude, &region_name,
+                         &timezone, &isp, &organization, &domain, &netspeed, &asn_organization}) {
+    s->clear();
+  }
+  has_asn = false;
+  asn = 0;
+}
+
 bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const {
-  out = GeoResult{};
+  out.clear();  // keeps the strings' capacity: no allocation per lookup once warm
   auto ip = parse_ip(ip_text);
   if (!ip) return false;
   const GeoDatabase* geo = ip->is_v6 && dbs_.geo_v6 ? dbs_.geo_v6.get() : dbs_.geo.get();
@@ -205,24 +238,28 @@ bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const
     auto r = geo->lookup(*ip);
     if (r.found_entry) {
       MMDB_entry_s* e = &r.entry;
-      get_string(e, {"country", "iso_code"}, out.country);
-      {
-        get_string(e, {"subdivisions", "0", "iso_code"}, out.region);
-        get_string(e, {"city", "names", "en"}, out.city);
-        get_string(e, {"postal", "code"}, out.zipcode);
-        static const char* const kLat[] = {"location", "latitude", nullptr};
-        static const char* const kLon[] = {"location", "longitude", nullptr};
-        get_coordinate(e, kLat, out.latitude);
-        get_coordinate(e, kLon, out.longitude);
-        get_string(e, {"subdivisions", "0", "names", "en"}, out.region_name);
-        get_string(e, {"location", "time_zone"}, out.timezone);
+      if (!geo->flat_city()) {
+        // MaxMind's layout: each nested map is found once, then read from directly.
+        MMDB_entry_s m;
+        if (get_map(e, "country", m)) get_string(&m, {"iso_code"}, out.country);
+        if (get_map(e, "subdivisions", m)) {
+          get_string(&m, {"0", "iso_code"}, out.region);
+          get_string(&m, {"0", "names", "en"}, out.region_name);
+        }
+        if (get_map(e, "city", m)) get_string(&m, {"names", "en"}, out.city);
+        if (get_map(e, "postal", m)) get_string(&m, {"code"}, out.zipcode);
+        if (get_map(e, "location", m)) {
+          static const char* const kLat[] = {"latitude", nullptr};
+          static const char* const kLon[] = {"longitude", nullptr};
+          get_coordinate(&m, kLat, out.latitude);
+          get_coordinate(&m, kLon, out.longitude);
+          get_string(&m, {"time_zone"}, out.timezone);
+        }
       }
       if (out.country.empty()) {
         // The flat layout of @ip-location-db (state1 is a name; no ISO subdivision code).
-        std::string flat_country;
-        get_string(e, {"country_code"}, flat_country);
-        if (!flat_country.empty()) {
-          out.country = std::move(flat_country);
+        get_string(e, {"country_code"}, out.country);
+        if (!out.country.empty()) {
           get_string(e, {"state1"}, out.region_name);
           get_string(e, {"city"}, out.city);
           get_string(e, {"postcode"}, out.zipcode);

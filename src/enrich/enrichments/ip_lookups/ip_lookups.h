@@ -38,11 +38,15 @@ class GeoDatabase {
   // The record for `ip`, or found = false.
   MMDB_lookup_result_s lookup(const IpAddress& ip) const;
   const std::string& type() const { return type_; }
+  // A City database in the flat layout of @ip-location-db (country_code, state1, city, ...)
+  // rather than MaxMind's nested one; decided from the records when the file is opened.
+  bool flat_city() const { return flat_city_; }
 
  private:
   GeoDatabase() = default;
   MMDB_s mmdb_{};
   bool open_ = false;
+  bool flat_city_ = false;
   std::string type_;
 };
 
@@ -52,6 +56,8 @@ struct GeoResult {
   bool has_asn = false;
   uint32_t asn = 0;
   std::string asn_organization;
+  // Empties every field, keeping the strings' buffers.
+  void clear();
 };
 
 class IpLookupsEnrichment final : public Enrichment {
