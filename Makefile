@@ -28,14 +28,10 @@ fuzz-build:
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j$(JOBS)
 
-# `furrow run` (collector, enrichment, SQLite and dashboard in one process) is not built yet; until
-# it is, `make run` starts the collector on port 8080 with a durable raw log in ./furrow-data/raw,
-# which `furrow enrich --input-format rawlog` reads.
+# `furrow run`: collector, enrichment, SQLite, data models, dashboard and the Micro API in one
+# process on http://127.0.0.1:8080, data in ./furrow-data (docs/run.md).
 run: setup release
-	@if build/release/furrow run --help >/dev/null 2>&1; then exec build/release/furrow run; fi; \
-	mkdir -p furrow-data/raw; \
-	echo "furrow: collector on http://127.0.0.1:8080 (raw log in furrow-data/raw)"; \
-	exec build/release/furrow collector --host 127.0.0.1 --port 8080 --sink rawlog:furrow-data/raw
+	@exec build/release/furrow run
 
 # Unit tests and fuzz-corpus replays under ASan+UBSan, then everything (unit, fuzz replays,
 # integration) on the release build. Ends with CTest's summary line.

@@ -27,6 +27,7 @@ void register_gen(CLI::App& root);
 void register_enrich(CLI::App& root);
 void register_collector(CLI::App& root);
 void register_schema(CLI::App& root);
+void register_run(CLI::App& root);
 void register_pixel(CLI::App& root);
 
 }  // namespace furrow::app

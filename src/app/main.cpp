@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   register_enrich(root);
   register_collector(root);
   register_schema(root);
+  register_run(root);
   register_pixel(root);
   try {
     root.parse(argc, argv);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Issue 7 acceptance 4: `furrow run` under a paced tp2 POST load (wrk + bench/run_load.lua) for
+# DURATION seconds. Prints: events/s that reached SQLite, 503s, event-to-queryable latency p50/p99
+# (probe events sent one at a time beside the load, each timed until its row is queryable in
+# SQLite), and peak RSS of the furrow process. Bounded: DURATION (default 60) + ~40 s.
+#   FURROW_BIN=build/release/furrow bench/run_load.sh            # defaults: 40000 events/s, 25/request
+#   RUN_BENCH_RATE=20000 DURATION=20 bench/run_load.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+bin=${FURROW_BIN:-$root/build/release/furrow}
+duration=${DURATION:-60}
+export RUN_BENCH_RATE=${RUN_BENCH_RATE:-40000}
+export RUN_BENCH_EVENTS=${RUN_BENCH_EVENTS:-25}
+export RUN_BENCH_CONNS=${RUN_BENCH_CONNS:-8}
+export RUN_BENCH_ID=$(printf '%08x' $((RANDOM * 32768 + RANDOM)))
+tmp=$(mktemp -d /tmp/furrow-run-bench.XXXXXX)
+pid=
+cleanup() {
+  [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$bin" run --port 0 --data-dir "$tmp/data" 2>"$tmp/run.log" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q "listening on" "$tmp/run.log" 2>/dev/null && break
+  sleep 0.1
+done
+base=$(grep -o 'listening on http://[0-9.:]*' "$tmp/run.log" | head -1 | sed 's/listening on //')
+[[ -n "$base" ]] || { cat "$tmp/run.log"; exit 1; }
+db="$tmp/data/furrow.db"
+
+# Peak RSS, sampled every 200 ms.
+( peak=0; while kill -0 "$pid" 2>/dev/null; do
+    r=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+    (( r > peak )) && peak=$r && echo "$peak" > "$tmp/peak_rss_kb"
+    sleep 0.2
+  done ) &
+sampler=$!
+
+# Latency probes: one event per request, timed from send until its row is in SQLite.
+python3 - "$base" "$db" "$duration" > "$tmp/latency.txt" <<'PY' &
+import json, sqlite3, sys, time, urllib.request, uuid
+base, db, duration = sys.argv[1], sys.argv[2], float(sys.argv[3])
+time.sleep(2)
+end = time.time() + duration - 4
+lat = []
+conn = None
+while time.time() < end:
+    eid = str(uuid.uuid4())
+    body = json.dumps({"schema": "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",
+                       "data": [{"e": "pv", "eid": eid, "p": "web", "tv": "probe", "aid": "probe",
+                                 "url": "https://probe.example/"}]}).encode()
+    t0 = time.time()
+    req = urllib.request.Request(base + "/com.snowplowanalytics.snowplow/tp2", data=body,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=10).read()
+    except Exception:
+        time.sleep(0.25)
+        continue
+    if conn is None:
+        conn = sqlite3.connect("file:" + db + "?mode=ro", uri=True, timeout=5)
+    while time.time() - t0 < 10:
+        try:
+            if conn.execute("select 1 from atomic_events where event_id = ?", (eid,)).fetchone():
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.01)
+    lat.append(time.time() - t0)
+    time.sleep(0.25)
+lat.sort()
+if lat:
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+    print(f"{len(lat)} {p(0.5)*1000:.0f} {p(0.99)*1000:.0f} {lat[-1]*1000:.0f}")
+else:
+    print("0 0 0 0")
+PY
+prober=$!
+
+count() { sqlite3 "file:$db?mode=ro" "select count(*) from atomic_events where app_id='bench'" 2>/dev/null || echo 0; }
+sleep 1
+start_count=$(count)
+start_t=$(date +%s.%N)
+wrk -t 2 -c "$RUN_BENCH_CONNS" -d "${duration}s" --latency -s "$here/run_load.lua" "$base" > "$tmp/wrk.txt" 2>&1 || true
+wrk_end=$(date +%s.%N)
+# Drain: what was accepted during the run must still arrive.
+for _ in $(seq 100); do
+  c1=$(count); sleep 0.2; c2=$(count)
+  [[ "$c1" == "$c2" ]] && break
+done
+end_count=$(count)
+wait "$prober" || true
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+pid=
+wait "$sampler" 2>/dev/null || true
+
+loaded=$((end_count - start_count))
+secs=$(echo "$wrk_end - $start_t" | bc -l)
+rate=$(echo "$loaded / $secs" | bc -l)
+non2xx=$(grep -o 'Non-2xx or 3xx responses: [0-9]*' "$tmp/wrk.txt" | grep -o '[0-9]*$' || echo 0)
+reqs=$(grep -o '^ *[0-9]* requests in' "$tmp/wrk.txt" | grep -o '[0-9]*' | head -1 || echo 0)
+read -r n p50 p99 pmax < "$tmp/latency.txt"
+peak=$(cat "$tmp/peak_rss_kb" 2>/dev/null || echo 0)
+printf 'run_load: %d events loaded in %.1f s = %.0f events/s into SQLite (offered %s/s, %s requests, %s non-2xx); event-to-queryable p50 %s ms p99 %s ms max %s ms (%s probes); peak RSS %d MB; load avg %s\n' \
+  "$loaded" "$secs" "$rate" "$RUN_BENCH_RATE" "${reqs:-0}" "${non2xx:-0}" "$p50" "$p99" "$pmax" "$n" \
+  $((peak / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
