@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "iglu/draft4_metaschema.h"
+#include "iglu/fast_schema.h"
 #include "iglu/valijson_glue.h"
 
 namespace furrow::iglu {
@@ -568,6 +569,9 @@ std::string lower_first(std::string s) {
 
 struct CompiledSchema::Impl {
   valijson::Schema schema;
+  // The allocation-free checker for schemas within its keyword subset (most Iglu schemas);
+  // nullptr otherwise. Reads doc_.
+  std::unique_ptr<const FastSchema> fast;
 };
 
 CompiledSchema::CompiledSchema() : impl_(std::make_unique<Impl>()) {}
@@ -598,6 +602,7 @@ Result<CompiledSchemaPtr> CompiledSchema::compile(const rapidjson::Value& schema
     if (!resolver.error().empty()) msg += " (" + resolver.error() + ")";
     return Error{"invalid JSON schema: " + msg};
   }
+  out->impl_->fast = FastSchema::compile(out->doc_);
   return CompiledSchemaPtr(std::move(out));
 }
 
@@ -614,6 +619,15 @@ Result<CompiledSchemaPtr> CompiledSchema::compile_text(std::string_view schema_j
 }
 
 bool CompiledSchema::is_valid(const rapidjson::Value& data) const {
+  if (impl_->fast) return json_depth_within(data, kMaxJsonDepth) && impl_->fast->is_valid(data);
+  return is_valid_general(data);
+}
+
+bool CompiledSchema::has_fast_path() const {
+  return impl_->fast != nullptr;
+}
+
+bool CompiledSchema::is_valid_general(const rapidjson::Value& data) const {
   if (!json_depth_within(data, kMaxJsonDepth)) return false;
   valijson::adapters::RapidJsonAdapter target(data);
   try {

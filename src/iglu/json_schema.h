@@ -52,6 +52,12 @@ class CompiledSchema {
   // Fast check: stops at the first failure, builds no reports, no allocation on success for
   // most schemas.
   bool is_valid(const rapidjson::Value& data) const;
+  // The fast check through valijson even when the schema has the allocation-free checker (for
+  // tests that compare the two, and benchmarks).
+  bool is_valid_general(const rapidjson::Value& data) const;
+  // Whether is_valid uses furrow's allocation-free checker (the schema stays within its keyword
+  // subset, see fast_schema.h) rather than valijson.
+  bool has_fast_path() const;
   // Full check: every failure as a DataReport; empty means valid.
   std::vector<DataReport> validate(const rapidjson::Value& data) const;
 
