@@ -35,6 +35,10 @@ const Handler& handler(int which) {
     c.paths["/com.acme/r"] = "/r/tp2";
     c.limits.max_payload_bytes = 4096;
     c.limits.max_events_per_post = 4;
+    c.cookie_bounce.enabled = true;
+    c.cookie_bounce.forwarded_protocol_header = "X-Forwarded-Proto";
+    c.root_response = {true, 302, {{"Location", "https://acme.com/"}}, "moved"};
+    c.assets.push_back({"/sp.js", "text/javascript", "var x;", "public, max-age=3600"});
     return Handler(c, "rawlog", 2048);
   }();
   return which == 0 ? plain : strict;
@@ -77,7 +81,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     handler(which).handle(req, 1'700'000'000'000, out);
     const auto& r = out.response;
     if (!clean(r.set_cookie) || !clean(r.location) || !clean(r.allow_origin)) std::abort();
-    if (r.status == 302 && r.location.empty()) std::abort();
+    if (r.status == 302 && r.location.empty() && out.route != furrow::collector::Route::kRoot)
+      std::abort();
+    for (char c : r.location) {
+      auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u >= 0x7f) std::abort();  // Location is printable ASCII only
+    }
+    if (r.status == 304 && !r.body.empty()) std::abort();
     for (const auto& rec : out.records) {
       auto p = furrow::event::decode_thrift(rec);
       if (!p.ok() || !p->path || p->path->empty() || !p->network_user_id) std::abort();
