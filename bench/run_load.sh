@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" run --port 0 --data-dir "$tmp/data" 2>"$tmp/run.log" &
+"$bin" run ${RUN_BENCH_CONFIG:+--config "$RUN_BENCH_CONFIG"} --port 0 --data-dir "$tmp/data" 2>"$tmp/run.log" &
 pid=$!
 for _ in $(seq 100); do
   grep -q "listening on" "$tmp/run.log" 2>/dev/null && break
