@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/time_format.h"
+#include "common/url_codec.h"
 #include "dashboard/api.h"
 #include "dashboard/rollup.h"
 #include "sinks/loader.h"
@@ -553,6 +554,47 @@ TEST_F(DashboardTest, AgreesWithTheSampleSiteKnownAnswers) {
     landing[page.substr(page.find('/'))] += r["count"].GetInt64();
   }
   EXPECT_EQ(landing, s.landing_pages);
+}
+
+TEST_F(DashboardTest, HostileAndInvalidUtf8ValuesComeBackAsJsonStrings) {
+  auto d = open_dashboard();
+  ASSERT_NE(d, nullptr);
+  const std::string hostile = "</script ><script>alert(\"x\")</script>\\\n\t\x01";
+  const std::string invalid = "caf\xc3(\xff";
+  load({{.app = hostile,
+         .ts = "2024-03-10 10:00:00.000",
+         .duid = "u",
+         .sid = "s",
+         .path = "/" + hostile,
+         .country = invalid,
+         .se_category = hostile},
+        {.app = hostile,
+         .ts = "2024-03-10 10:01:00.000",
+         .event = "struct",
+         .duid = "u",
+         .sid = "s",
+         .se_category = hostile,
+         .se_action = invalid}});
+  {
+    Status rs = d->refresh();
+    ASSERT_TRUE(rs.ok()) << rs.message();
+  }
+  const std::string q = std::string("?") + kDay;
+  auto pages = json(*d, "/api/pages" + q);
+  EXPECT_EQ(std::string(pages["rows"][0]["page"].GetString()), "example.com/" + hostile);
+  auto ev = json(*d, "/api/events" + q);
+  EXPECT_EQ(std::string(ev["structured"][0]["category"].GetString()), hostile);
+  EXPECT_EQ(std::string(ev["structured"][0]["action"].GetString()), "caf\xEF\xBF\xBD(\xEF\xBF\xBD");
+  auto countries = json(*d, "/api/countries" + q);
+  EXPECT_EQ(std::string(countries["rows"][0]["country"].GetString()),
+            "caf\xEF\xBF\xBD(\xEF\xBF\xBD");
+  // The app filter takes the value as data, too.
+  auto app = json(*d, "/api/summary?app_id=" + common::url_encode(hostile) + "&" + kDay);
+  EXPECT_EQ(app["current"]["events"].GetInt64(), 2);
+  EXPECT_EQ(std::string(json(*d, "/api/apps")["apps"][0]["app_id"].GetString()), hostile);
+  // The raw body never contains the markup unescaped in a way that ends a string early.
+  rapidjson::Document whole;
+  EXPECT_FALSE(whole.Parse(get(*d, "/api/pages" + q).body.c_str()).HasParseError());
 }
 
 TEST_F(DashboardTest, ServesTheAppWithStrictHeadersAndLeavesOtherPathsAlone) {

@@ -186,7 +186,12 @@ function timeseriesChart(ts) {
       : d.toISOString().slice(0, 10);
   });
   if (state.chart) state.chart.destroy();
-  state.chart = new Chart(canvas, {
+  state.chart = null;
+  const section = el('section', { class: 'panel chart', 'data-testid': 'timeseries' },
+    el('h2', {}, `Visitors and page views (per ${ts.interval}, UTC)`),
+    el('div', { class: 'chart-box' }, canvas));
+  // Chart.js measures its canvas: create the chart once the section is in the document.
+  const draw = () => { state.chart = new Chart(canvas, {
     type: 'line',
     data: {
       labels,
@@ -203,10 +208,8 @@ function timeseriesChart(ts) {
       interaction: { mode: 'index', intersect: false },
       scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
     },
-  });
-  return el('section', { class: 'panel chart', 'data-testid': 'timeseries' },
-    el('h2', {}, `Visitors and page views (per ${ts.interval}, UTC)`),
-    el('div', { class: 'chart-box' }, canvas));
+  }); };
+  return { section, draw };
 }
 
 async function renderOverview(token) {
@@ -219,7 +222,9 @@ async function renderOverview(token) {
   if (token !== renderToken) return;
   clear(main);
   main.appendChild(cards(summary));
-  main.appendChild(timeseriesChart(ts));
+  const chart = timeseriesChart(ts);
+  main.appendChild(chart.section);
+  chart.draw();
   const page = [{ key: 'page', label: 'Page' }];
   main.appendChild(el('div', { class: 'grid' },
     table('Top pages', 'top-pages', page, pages.rows, 'Page views'),
