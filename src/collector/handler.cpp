@@ -667,6 +667,9 @@ void Handler::handle(const HttpRequest& req, int64_t now_ms, Outcome& out) const
     out.route = Route::kAsset;
     if (!get_like) return text(405, "method not allowed");
     resp.cache_control = a.cache_control;
+    // Public files: any site may load them with Subresource Integrity, which for a cross-origin
+    // script needs a CORS grant (no credentials).
+    resp.allow_origin = "*";
     resp.etag = asset_etags_[i];
     std::string_view inm = header(req, "If-None-Match");
     if (!inm.empty() && none_match(inm, asset_etags_[i])) {

@@ -383,6 +383,7 @@ TEST(Handler, StaticAssetWithStrongEtagAnd304) {
   EXPECT_EQ(o.response.content_type, "text/javascript");
   EXPECT_EQ(o.response.body, "console.log(1);");
   EXPECT_EQ(o.response.cache_control, "public, max-age=3600");
+  EXPECT_EQ(o.response.allow_origin, "*");  // SRI from other sites needs a CORS grant
   EXPECT_TRUE(o.records.empty());
   const std::string etag(o.response.etag);
   // Strong: quoted, no W/ prefix, 128 bits of hex; different bodies get different tags.

@@ -212,6 +212,12 @@ Status RawLogBackend::open_segment() {
   m.path = options_.dir / rawlog::segment_name(m.seq, false);
   m.fd = ::open(m.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
   if (m.fd < 0) return sys_error("cannot create segment", m.path);
+  // Reserve the segment's blocks up front (the visible size stays as written): each group-commit
+  // fdatasync then has no block allocation to journal, which halved its time on ext4 here.
+  // Best effort: file systems without fallocate just allocate as they go.
+  (void)::fallocate(
+      m.fd, FALLOC_FL_KEEP_SIZE, 0,
+      static_cast<off_t>(std::min<std::size_t>(options_.segment_max_bytes, 256u << 20)));
   Status st = write_all(m.fd, rawlog::kMagic.data(), rawlog::kMagic.size(), m.path);
   if (st.ok() && ::fdatasync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
   if (st.ok()) st = fsync_dir(options_.dir);
@@ -231,6 +237,8 @@ Status RawLogBackend::seal_segment() {
   Impl& m = *impl_;
   if (m.fd < 0) return {};
   Status st;
+  // Give back the blocks reserved past the end (open_segment's fallocate).
+  if (::ftruncate(m.fd, static_cast<off_t>(m.size)) != 0) st = sys_error("cannot truncate", m.path);
   if (::fsync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
   ::close(m.fd);
   m.fd = -1;

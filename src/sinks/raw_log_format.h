@@ -13,6 +13,7 @@
 #include <boost/crc.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -25,11 +26,42 @@ inline constexpr uint32_t kMaxRecordBytes = 256u * 1024u * 1024u;
 inline constexpr std::string_view kSegmentSuffix = ".seg";
 inline constexpr std::string_view kCompressedSuffix = ".seg.zst";
 
-inline uint32_t crc32c(std::string_view bytes) {
-  // Castagnoli polynomial, reflected, as iSCSI / RFC 3720 define it.
+// CRC32C (Castagnoli polynomial, reflected, as iSCSI / RFC 3720 define it). Portable version:
+// Boost's table-driven CRC, one byte at a time.
+inline uint32_t crc32c_portable(std::string_view bytes) {
   boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
   crc.process_bytes(bytes.data(), bytes.size());
   return crc.checksum();
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The SSE4.2 crc32 instruction computes exactly this CRC, 8 bytes per instruction: the writer
+// thread checksums every record, and the table version cost ~10k instructions per 800-byte record.
+__attribute__((target("sse4.2"))) inline uint32_t crc32c_sse42(std::string_view bytes) {
+  uint64_t crc = 0xFFFFFFFFu;
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    crc = __builtin_ia32_crc32di(crc, word);
+  }
+  auto c = static_cast<uint32_t>(crc);
+  for (; n > 0; ++p, --n) c = __builtin_ia32_crc32qi(c, static_cast<unsigned char>(*p));
+  return c ^ 0xFFFFFFFFu;
+}
+
+inline bool crc32c_has_sse42() {
+  static const bool has = __builtin_cpu_supports("sse4.2");
+  return has;
+}
+#endif
+
+inline uint32_t crc32c(std::string_view bytes) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (crc32c_has_sse42()) return crc32c_sse42(bytes);
+#endif
+  return crc32c_portable(bytes);
 }
 
 inline void put_u32(std::string& out, uint32_t v) {

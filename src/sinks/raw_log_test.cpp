@@ -52,6 +52,19 @@ TEST(RawLogFormat, Crc32cMatchesKnownVector) {
   // RFC 3720 B.4: 32 bytes of zeros → 0x8A9136AA; "123456789" → 0xE3069283.
   EXPECT_EQ(rawlog::crc32c(std::string(32, '\0')), 0x8A9136AAu);
   EXPECT_EQ(rawlog::crc32c("123456789"), 0xE3069283u);
+  // The hardware path (when present) agrees with the portable one at every length and alignment.
+  std::string buf;
+  uint32_t x = 12345;
+  for (int i = 0; i < 300; ++i) {
+    x = x * 1103515245u + 12345u;
+    buf.push_back(static_cast<char>(x >> 16));
+  }
+  for (std::size_t off = 0; off < 9; ++off) {
+    for (std::size_t len = 0; off + len <= buf.size(); len += 7) {
+      std::string_view v(buf.data() + off, len);
+      ASSERT_EQ(rawlog::crc32c(v), rawlog::crc32c_portable(v)) << off << " " << len;
+    }
+  }
 }
 
 TEST(RawLogFormat, DetectsTornAndCorruptFrames) {
