@@ -28,6 +28,21 @@ constexpr std::array<uint8_t, 256> make_table() {
 
 constexpr std::array<uint8_t, 256> kTable = make_table();
 
+// For the fast loop: the sextet already shifted to its place in a 24-bit group, one table per
+// position, and bit 31 set for every byte that is not an alphabet character.
+constexpr uint32_t kNotSextet = 0x80000000u;
+constexpr std::array<uint32_t, 256> make_shifted(int shift) {
+  std::array<uint32_t, 256> t{};
+  for (std::size_t c = 0; c < 256; ++c) {
+    t[c] = kTable[c] < 64 ? uint32_t{kTable[c]} << shift : kNotSextet;
+  }
+  return t;
+}
+constexpr std::array<uint32_t, 256> kShift18 = make_shifted(18);
+constexpr std::array<uint32_t, 256> kShift12 = make_shifted(12);
+constexpr std::array<uint32_t, 256> kShift6 = make_shifted(6);
+constexpr std::array<uint32_t, 256> kShift0 = make_shifted(0);
+
 std::string encode(std::string_view in, const char* alphabet, bool pad) {
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
@@ -71,10 +86,9 @@ bool base64_decode(std::string_view in, std::string& out) {
   // so the general loop below continues from exactly the state it would have reached itself.
   const auto* src = reinterpret_cast<const uint8_t*>(in.data());
   for (; i + 4 <= in.size(); i += 4) {
-    const uint32_t a = kTable[src[i]], b = kTable[src[i + 1]], c = kTable[src[i + 2]],
-                   d = kTable[src[i + 3]];
-    if (((a | b | c | d) & 0xC0) != 0) break;  // a sentinel (>= 64) among the four
-    const uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    const uint32_t v =
+        kShift18[src[i]] | kShift12[src[i + 1]] | kShift6[src[i + 2]] | kShift0[src[i + 3]];
+    if ((v & kNotSextet) != 0) break;  // not four alphabet characters
     dst[0] = static_cast<char>(v >> 16);
     dst[1] = static_cast<char>((v >> 8) & 0xFF);
     dst[2] = static_cast<char>(v & 0xFF);

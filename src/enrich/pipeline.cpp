@@ -669,8 +669,22 @@ void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view col
     return;
   }
 
-  s.line.clear();
-  event::write_tsv(s.ev, s.line);
+  if (out.good_text != nullptr) {
+    // Straight into the caller's buffer; an over-long line is taken back out again.
+    std::string& dst = *out.good_text;
+    const std::size_t mark = dst.size();
+    event::write_tsv(s.ev, dst);
+    if (dst.size() - mark <= run.config.max_record_bytes) {
+      dst.push_back('\n');
+      ++out.good_appended;
+      return;
+    }
+    s.line.assign(dst, mark, std::string::npos);
+    dst.resize(mark);
+  } else {
+    s.line.clear();
+    event::write_tsv(s.ev, s.line);
+  }
   if (s.line.size() > run.config.max_record_bytes) {
     emit_bad(
         run,

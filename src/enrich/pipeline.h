@@ -39,9 +39,15 @@ struct PipelineConfig {
 struct Output {
   std::vector<std::string> good;  // enriched TSV lines, no '\n'
   std::vector<std::string> bad;   // bad-row JSON documents, no '\n'
+  // When set (by the streaming runner), good lines are instead appended to this buffer, each
+  // followed by '\n', and counted in `good_appended`: no per-line string is built or copied.
+  std::string* good_text = nullptr;
+  std::size_t good_appended = 0;
+  std::size_t good_count() const { return good.size() + good_appended; }
   void clear() {
     good.clear();
     bad.clear();
+    good_appended = 0;
   }
 };
 

@@ -767,6 +767,50 @@ TEST(Pipeline, OversizedRecordsBecomeSizeViolations) {
   EXPECT_EQ(std::string(d["data"]["payload"].GetString()).size(), 60u);
 }
 
+TEST(Pipeline, GoodLinesAppendedToABufferMatchTheVectorOutput) {
+  // The streaming runner's mode (Output::good_text): same line plus '\n', counted, nothing in
+  // `good`; the buffer's earlier content is kept, also when a line is too long and becomes a
+  // size_violation instead.
+  const auto payload = get("e=pv&page=Hello&aid=site");
+  Pipeline p(base_config());
+  Output vec;
+  p.process_payload(payload, "thrift", vec);
+  ASSERT_EQ(vec.good.size(), 1u);
+  std::string buffer = "earlier\n";
+  Output direct;
+  direct.good_text = &buffer;
+  p.process_payload(payload, "thrift", direct);
+  EXPECT_TRUE(direct.good.empty());
+  EXPECT_EQ(direct.good_appended, 1u);
+  EXPECT_EQ(direct.good_count(), 1u);
+  // event_id (column 7) is random per event: compare everything else.
+  auto without_id = [](std::string line) {
+    const std::size_t a = line.find(
+        '\t',
+        line.find(
+            '\t',
+            line.find('\t', line.find('\t', line.find('\t', line.find('\t') + 1) + 1) + 1) + 1) +
+            1);
+    const std::size_t b = line.find('\t', a + 1);
+    return line.erase(a, b - a);
+  };
+  ASSERT_EQ(buffer.substr(0, 8), "earlier\n");
+  ASSERT_EQ(buffer.back(), '\n');
+  EXPECT_EQ(without_id(buffer.substr(8, buffer.size() - 9)), without_id(vec.good[0]));
+
+  PipelineConfig small = base_config();
+  small.max_record_bytes = 600;
+  Pipeline limited(std::move(small));
+  std::string kept = "earlier\n";
+  Output over;
+  over.good_text = &kept;
+  limited.process_payload(get("e=pv&page=" + std::string(700, 'x')), "thrift", over);
+  EXPECT_EQ(kept, "earlier\n");
+  EXPECT_EQ(over.good_count(), 0u);
+  ASSERT_EQ(over.bad.size(), 1u);
+  EXPECT_NE(over.bad[0].find("size_violation"), std::string::npos);
+}
+
 // ---- Whole-payload bad rows ------------------------------------------------------------------
 
 TEST(Pipeline, UndecodableThriftIsACollectorPayloadFormatViolation) {

@@ -115,6 +115,8 @@ class Engine {
   void process_batch(RecordBatch& batch, Output& out) {
     batch.clear_output();
     RunCounts& c = batch.counts;
+    // Good lines go straight into the batch's output buffer (Output::good_text).
+    out.good_text = &batch.good;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       out.clear();
       ++c.records;
@@ -131,7 +133,7 @@ class Engine {
         batch.bad.append(b);
         batch.bad.push_back('\n');
       }
-      c.good += out.good.size();
+      c.good += out.good_count();
       c.bad += out.bad.size();
     }
   }

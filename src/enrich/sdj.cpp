@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/url_codec.h"
 #include "event/bad_row.h"
 
 namespace furrow::enrich {
@@ -221,7 +222,300 @@ const rapidjson::Value* open_envelope(std::string_view json, std::string_view fi
   return &doc["data"];
 }
 
+// Copies one JSON text compactly, as parse_json_limited + append_json would write it, without a
+// DOM: whitespace dropped, strings without escapes copied verbatim (after the same UTF-8 check),
+// integers of up to 18 digits copied, other numbers checked to come back identical through
+// RapidJSON's own reader and writer. It declines (returns false) everything else — escapes, "-0",
+// syntax errors, nesting near the depth limit, duplicate or missing envelope members — and the
+// caller then takes the DOM path, which also words any error. So an accepted input always gives
+// exactly the DOM path's output.
+class CompactCopier {
+ public:
+  CompactCopier(std::string_view text, int max_depth)
+      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+
+  // The self-describing envelope {"schema":S,"data":D} (other members checked, then ignored):
+  // S must start with `prefix` and D be copied to `data`.
+  bool envelope(std::string_view prefix, std::string_view& schema, std::string& data) {
+    if (!sdj_object(schema, data, 1)) return false;
+    ws();
+    if (p_ != end_ || schema.substr(0, prefix.size()) != prefix) return false;
+    IgluUri uri;
+    const char* code = nullptr;
+    return parse_iglu_uri(schema, uri, code);
+  }
+
+  // An entity {"schema":S,"data":D} read from `text`; appends {"schema":"S","data":D} to `out`.
+  static bool entity(std::string_view text, int max_depth, std::string& out,
+                     std::string_view* schema_out) {
+    CompactCopier c(text, max_depth);
+    std::string_view schema;
+    thread_local std::string data;
+    data.clear();
+    if (!c.sdj_object(schema, data, 1)) return false;
+    c.ws();
+    if (c.p_ != c.end_) return false;
+    IgluUri uri;
+    const char* code = nullptr;
+    if (!parse_iglu_uri(schema, uri, code)) return false;
+    out += "{\"schema\":\"";
+    out += schema;
+    out += "\",\"data\":";
+    out += data;
+    out += '}';
+    if (schema_out != nullptr) *schema_out = schema;
+    return true;
+  }
+
+  // Splits the compact array `array` (as copied by this class) into its elements.
+  template <class Fn>
+  static bool for_each_element(std::string_view array, Fn&& fn) {
+    if (array.size() < 2 || array.front() != '[') return false;
+    std::size_t depth = 0, start = 1;
+    bool in_string = false;
+    for (std::size_t i = 1; i + 1 < array.size(); ++i) {
+      const char c = array[i];
+      if (in_string) {
+        in_string = c != '"';  // no escapes in copied strings
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        if (!fn(array.substr(start, i - start))) return false;
+        start = i + 1;
+      }
+    }
+    if (array.size() > 2 && !fn(array.substr(start, array.size() - 1 - start))) return false;
+    return true;
+  }
+
+ private:
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool eat(char c) {
+    ws();
+    if (p_ >= end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  // A string without escapes; `view` gets its content.
+  bool string(std::string_view& view) {
+    if (!eat('"')) return false;
+    const char* start = p_;
+    bool ascii = true;
+    for (; p_ < end_; ++p_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') break;
+      if (c == '\\' || c < 0x20) return false;
+      ascii &= c < 0x80;
+    }
+    if (p_ >= end_) return false;
+    view = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    ++p_;
+    return ascii || common::is_valid_utf8(view);
+  }
+  bool number(std::string& out) {
+    const char* start = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ >= end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else {
+      return false;
+    }
+    bool integral = true;
+    if (p_ < end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      const char* digits = p_;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == digits) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* digits = p_;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == digits) return false;
+    }
+    const std::string_view text(start, static_cast<std::size_t>(p_ - start));
+    if (integral) {
+      // Up to 18 digits always fits an int64_t, which RapidJSON writes back unchanged; "-0"
+      // becomes 0.
+      if (text.size() > (text[0] == '-' ? 19u : 18u) || text == "-0") return false;
+      out += text;
+      return true;
+    }
+    // A fraction or exponent: RapidJSON reads it as a double and writes the shortest form back.
+    // Accept the number only if that gives the same text.
+    struct DoubleHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DoubleHandler> {
+      double value = 0;
+      bool is_double = false;
+      bool Double(double d) {
+        value = d;
+        is_double = true;
+        return true;
+      }
+    } handler;
+    rapidjson::Reader reader;
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    if (reader.Parse(ms, handler).IsError() || !handler.is_double) return false;
+    thread_local rapidjson::StringBuffer sb;
+    sb.Clear();
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    if (!w.Double(handler.value)) return false;
+    if (std::string_view(sb.GetString(), sb.GetSize()) != text) return false;
+    out += text;
+    return true;
+  }
+  bool literal(std::string_view word, std::string& out) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::string_view(p_, word.size()) != word)
+      return false;
+    p_ += word.size();
+    out += word;
+    return true;
+  }
+  // Any JSON value at container depth `depth` (the root container is depth 1).
+  bool value(std::string& out, int depth) {
+    ws();
+    if (p_ >= end_) return false;
+    switch (*p_) {
+      case '{': {
+        if (depth >= max_depth_) return false;  // let the DOM path judge the depth limit
+        ++p_;
+        out += '{';
+        if (eat('}')) {
+          out += '}';
+          return true;
+        }
+        std::string_view key;
+        do {
+          if (!string(key) || !eat(':')) return false;
+          out += '"';
+          out += key;
+          out += "\":";
+          if (!value(out, depth + 1)) return false;
+          out += ',';
+        } while (eat(','));
+        out.back() = '}';
+        return eat('}');
+      }
+      case '[': {
+        if (depth >= max_depth_) return false;
+        ++p_;
+        out += '[';
+        if (eat(']')) {
+          out += ']';
+          return true;
+        }
+        do {
+          if (!value(out, depth + 1)) return false;
+          out += ',';
+        } while (eat(','));
+        out.back() = ']';
+        return eat(']');
+      }
+      case '"': {
+        std::string_view v;
+        if (!string(v)) return false;
+        out += '"';
+        out += v;
+        out += '"';
+        return true;
+      }
+      case 't':
+        return literal("true", out);
+      case 'f':
+        return literal("false", out);
+      case 'n':
+        return literal("null", out);
+      default:
+        return number(out);
+    }
+  }
+  // An object at `depth` with a string "schema" and a "data" member, each exactly once; the
+  // compact data goes to `data`, other members are checked and dropped.
+  bool sdj_object(std::string_view& schema, std::string& data, int depth) {
+    if (!eat('{') || depth >= max_depth_) return false;
+    bool have_schema = false, have_data = false;
+    std::string_view key;
+    thread_local std::string skipped;
+    do {
+      if (!string(key) || !eat(':')) return false;
+      if (key == "schema") {
+        if (have_schema || !string(schema)) return false;
+        have_schema = true;
+      } else if (key == "data") {
+        if (have_data || !value(data, depth + 1)) return false;
+        have_data = true;
+      } else {
+        skipped.clear();
+        if (!value(skipped, depth + 1)) return false;
+      }
+    } while (eat(','));
+    return eat('}') && have_schema && have_data;
+  }
+
+  const char* p_;
+  const char* end_;
+  int max_depth_;
+};
+
 }  // namespace
+
+bool fast_contexts_column(std::string_view json, int max_depth, std::string& column) {
+  CompactCopier c(json, max_depth);
+  std::string_view schema;
+  thread_local std::string data;
+  data.clear();
+  if (!c.envelope(kContextsPrefix, schema, data)) return false;
+  thread_local std::string entities;
+  entities.clear();
+  const bool ok = CompactCopier::for_each_element(data, [&](std::string_view element) {
+    if (!entities.empty()) entities += ',';
+    return CompactCopier::entity(element, max_depth, entities, nullptr);
+  });
+  if (!ok) return false;
+  column.clear();
+  if (entities.empty()) return true;  // no entity: the column stays null
+  column += "{\"schema\":\"";
+  column += kContextsSchema;
+  column += "\",\"data\":[";
+  column += entities;
+  column += "]}";
+  return true;
+}
+
+bool fast_unstruct_column(std::string_view json, int max_depth, std::string& column,
+                          std::string& event_schema) {
+  CompactCopier c(json, max_depth);
+  std::string_view schema;
+  thread_local std::string data;
+  data.clear();
+  if (!c.envelope(kUnstructPrefix, schema, data)) return false;
+  thread_local std::string inner;
+  inner.clear();
+  std::string_view inner_schema;
+  if (!CompactCopier::entity(data, max_depth, inner, &inner_schema)) return false;
+  event_schema.assign(inner_schema);
+  column.clear();
+  column += "{\"schema\":\"";
+  column += kUnstructSchema;
+  column += "\",\"data\":";
+  column += inner;
+  column += '}';
+  return true;
+}
 
 bool parse_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
   code = "INVALID_IGLUURI";
@@ -308,7 +602,11 @@ void append_json(const rapidjson::Value& v, std::string& out) {
 }
 
 void process_contexts(std::string_view json, const ValidationSettings& vs, int max_depth,
-                      SdjResult& result) {
+                      SdjResult& result, bool allow_fast) {
+  // Without a validator the column is the input re-serialised; the copier does that directly.
+  if (allow_fast && vs.validator == nullptr && fast_contexts_column(json, max_depth, result.column))
+    return;
+  result.column.clear();
   rapidjson::Document doc;
   const rapidjson::Value* data = open_envelope(json, "contexts", kContextsPrefix,
                                                kContextsCriterion, vs, max_depth, doc, result);
@@ -340,7 +638,12 @@ void process_contexts(std::string_view json, const ValidationSettings& vs, int m
 }
 
 void process_unstruct(std::string_view json, const ValidationSettings& vs, int max_depth,
-                      SdjResult& result) {
+                      SdjResult& result, bool allow_fast) {
+  if (allow_fast && vs.validator == nullptr &&
+      fast_unstruct_column(json, max_depth, result.column, result.event_schema))
+    return;
+  result.column.clear();
+  result.event_schema.clear();
   rapidjson::Document doc;
   const rapidjson::Value* data = open_envelope(json, "unstruct", kUnstructPrefix,
                                                kUnstructCriterion, vs, max_depth, doc, result);

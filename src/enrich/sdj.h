@@ -70,12 +70,22 @@ struct SdjResult {
   }
 };
 
-// `json` is the decoded text of co/cx. `field` names the input in NotJson messages.
+// `json` is the decoded text of co/cx. Without a validator, well-formed input takes a copying
+// fast path (fast_contexts_column) with the same result; `allow_fast` = false forces the DOM path
+// (for tests that compare the two).
 void process_contexts(std::string_view json, const ValidationSettings& vs, int max_depth,
-                      SdjResult& result);
+                      SdjResult& result, bool allow_fast = true);
 // `json` is the decoded text of ue_pr/ue_px.
 void process_unstruct(std::string_view json, const ValidationSettings& vs, int max_depth,
-                      SdjResult& result);
+                      SdjResult& result, bool allow_fast = true);
+
+// The no-validator fast paths: the contexts / unstruct_event column written straight from the
+// input text, without a DOM. They return false (the caller then takes the DOM path) for anything
+// they do not handle, including every input that would give a message; when they return true the
+// column (and event_schema) equal what the DOM path gives.
+bool fast_contexts_column(std::string_view json, int max_depth, std::string& column);
+bool fast_unstruct_column(std::string_view json, int max_depth, std::string& column,
+                          std::string& event_schema);
 
 // Checks one derived context (an SDJ produced by an enrichment). Returns true when it is kept;
 // otherwise appends a schema_violations message. May rewrite `entity` to a superseding version
