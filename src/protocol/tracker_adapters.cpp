@@ -541,7 +541,6 @@ bool scan_payload_data(std::string_view body, const Params& query, std::vector<P
 
 bool parse_payload_data(std::string_view body, const Params& query, std::vector<Params>& events,
                         std::vector<std::string>& messages) {
-
   PayloadHandler h;
   rapidjson::MemoryStream stream(body.data(), body.size());
   rapidjson::Reader reader;
