@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "assets/assets.h"
 #include "collector/bad_output.h"
 #include "collector/handler.h"
 #include "collector/metrics.h"
@@ -145,6 +146,9 @@ int serve(RunConfig cfg) {
   cc.sink = collector::SinkKind::kRawLog;
   cc.raw_log_dir = raw_dir;
   if (cc.bad_output.empty()) cc.bad_output = (cfg.data_dir / "collector-bad-rows.jsonl").string();
+  // The browser tracker, as `furrow collector` serves it, so pages can load it from furrow run.
+  cc.assets.push_back({"/sp.js", "text/javascript; charset=utf-8", std::string(assets::sp_js()),
+                       "public, max-age=3600"});
   if (Status st = collector::validate(cc); !st.ok()) {
     say(st.message());
     return kExitUsage;

@@ -1,12 +1,13 @@
 // Issue #8 acceptance 1 for sp.js: every event type, sent by headless Chromium through the POST
-// (tp2) and GET (/i, base64) transports, arrives at `furrow collector` and comes out of
-// `furrow enrich` (Iglu validation on) as a good event with the expected fields; no bad rows.
+// (tp2) and GET (/i, base64) transports, arrives as a good event with the expected fields and no
+// bad rows, twice: at `furrow run`, read back through its Micro API (/micro/wait, /micro/good,
+// /micro/bad), and at `furrow collector`, then through `furrow enrich` (Iglu validation on both).
 // Also checks page-ping scroll offsets, the web_page context, global/per-event contexts,
 // setUserId, link-click and form tracking, and the _sp_id cookie layout. The page loads sp.js
 // from the collector (the copy embedded in the binary) with the asynchronous snippet.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { enrich, entities, launchBrowser, run, startCollector, startPages, tempDir, until } from
+import { enrich, entities, launchBrowser, run, startCollector, startPages, startRun, tempDir, until } from
   '../../trackers/js/test/harness.mjs';
 
 const page = (collector) => `<!doctype html><html><head><meta charset="utf-8"><title>Events – Grüße</title>
@@ -32,12 +33,12 @@ furrow('trackPageView',{context:[{schema:'iglu:com.example/page_context/jsonsche
 const outboxEmpty = () =>
   ['sp', 'get'].every((n) => (localStorage.getItem('furrow_outbox_' + n) || '[]') === '[]');
 
-run('spjs_events', 55000, async () => {
-  const work = tempDir('furrow-spjs-events-');
-  const collector = await startCollector(path.join(work, 'raw'));
-  const site = await startPages({ '/': page(collector.url) });
-  const browser = await launchBrowser();
-  const tab = await browser.newPage();
+// Drives the page against the collector at `collectorUrl`; returns the cookies and the domain
+// user ids the tracker reports once its outboxes are empty (everything acknowledged).
+async function drive(browser, collectorUrl) {
+  const site = await startPages({ '/': page(collectorUrl) });
+  const context = await browser.newContext();
+  const tab = await context.newPage();
   await tab.goto(site.url + '/');
   await tab.waitForFunction(() => window.furrow && window.furrow.version);
 
@@ -61,11 +62,13 @@ run('spjs_events', 55000, async () => {
   await tab.selectOption('#plan', 'pro');
   await tab.click('#go');
   await until(() => tab.evaluate(outboxEmpty), 15000, 'the outbox to empty');
-  const cookies = await tab.context().cookies();
+  const cookies = await context.cookies();
   const duids = await tab.evaluate(() => [furrow('getDomainUserId:sp'), furrow.getDomainUserId()]);
-  await collector.stop();
+  await context.close();
+  return { cookies, duids };
+}
 
-  const { good, bad } = enrich(work, [collector.dir]);
+function verify(good, bad, cookies, duids) {
   assert.deepEqual(bad, [], 'no bad rows');
   for (const name of ['sp', 'get']) {
     const evs = good.filter((e) => e.name_tracker === name);
@@ -77,6 +80,25 @@ run('spjs_events', 55000, async () => {
     assert.deepEqual(duids, [evs[0].domain_userid, evs[0].domain_userid], 'getDomainUserId');
   }
   assert.equal(new Set(good.map((e) => e.event_id)).size, good.length, 'event ids are unique');
+}
+
+run('spjs_events', 58000, async () => {
+  const work = tempDir('furrow-spjs-events-');
+  const browser = await launchBrowser();
+
+  // furrow run: sp.js served by it, events read back through the Micro API.
+  const furrow = await startRun(work);
+  const viaRun = await drive(browser, furrow.url);
+  const micro = await furrow.events(18); // 2 trackers × (7 events + at least 2 pings)
+  await furrow.stop();
+  verify(micro.good, micro.bad, viaRun.cookies, viaRun.duids);
+
+  // furrow collector, then furrow enrich over its raw log.
+  const collector = await startCollector(path.join(work, 'raw'));
+  const viaCollector = await drive(browser, collector.url);
+  await collector.stop();
+  const { good, bad } = enrich(work, [collector.dir]);
+  verify(good, bad, viaCollector.cookies, viaCollector.duids);
 });
 
 function check(name, evs, cookies) {

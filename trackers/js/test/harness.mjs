@@ -184,3 +184,89 @@ export function run(name, limitMs, body) {
     },
   );
 }
+
+// `furrow run` on 127.0.0.1 (ephemeral port) with a temporary data directory and one static Iglu
+// registry made of Iglu Central and the captures' com.example schemas (symlinked vendors).
+export async function startRun(work) {
+  const registry = path.join(work, 'run-iglu');
+  fs.mkdirSync(path.join(registry, 'schemas'), { recursive: true });
+  for (const root of [path.join(shared, 'iglu-central/schemas'), path.join(shared, 'captures/schemas')]) {
+    for (const vendor of fs.readdirSync(root)) {
+      const link = path.join(registry, 'schemas', vendor);
+      if (!fs.existsSync(link)) fs.symlinkSync(path.join(root, vendor), link);
+    }
+  }
+  const config = path.join(work, 'run.yaml');
+  fs.writeFileSync(config, `run:\n  iglu_registry: ${registry}\n`);
+  const child = spawn(bin, ['run', '--config', config, '--host', '127.0.0.1', '--port', '0', '--data-dir',
+    path.join(work, 'run-data')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  cleanups.push(kill);
+  let err = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('furrow run did not start: ' + err)), 20000);
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = err.match(/listening on (?:http:\/\/)?127\.0\.0\.1:(\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`furrow run exited ${code}: ${err}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const get = async (p) => {
+    const r = await fetch(url + p);
+    assert.equal(r.status, 200, `GET ${p}`);
+    return r.json();
+  };
+  return {
+    port,
+    url,
+    // Good events (analytics-SDK shape) and bad rows from the Micro API, once at least `atLeast`
+    // good events arrived and the counts have stopped changing for a second.
+    async events(atLeast, timeoutMs = 20000) {
+      await get(`/micro/wait?count=${atLeast}&timeout=${timeoutMs}`);
+      let last = '';
+      let same = 0;
+      const deadline = Date.now() + timeoutMs;
+      while (same < 4 && Date.now() < deadline) {
+        const counts = JSON.stringify(await get('/micro/all'));
+        same = counts === last ? same + 1 : 0;
+        last = counts;
+        await sleep(250);
+      }
+      const good = (await get('/micro/good')).map((g) => microToSdk(g.event));
+      const bad = await get('/micro/bad');
+      return { good, bad };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10000)]);
+      kill();
+    },
+  };
+}
+
+// A Micro good event's `event` (self-describing columns as JSON) → the analytics SDK's flat shape
+// (`contexts_<vendor>_<name>_<model>` arrays, `unstruct_event_<vendor>_<name>_<model>` objects).
+function entityKey(prefix, schema) {
+  const m = /^iglu:([^/]+)\/([^/]+)\/[^/]+\/(\d+)-/.exec(schema);
+  const snake = (s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[.-]/g, '_').toLowerCase();
+  return `${prefix}_${snake(m[1])}_${snake(m[2])}_${m[3]}`;
+}
+export function microToSdk(e) {
+  const out = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (v !== null && k !== 'unstruct_event' && k !== 'contexts' && k !== 'derived_contexts') out[k] = v;
+  }
+  if (e.unstruct_event) out[entityKey('unstruct_event', e.unstruct_event.data.schema)] = e.unstruct_event.data.data;
+  for (const c of [...(e.contexts?.data ?? []), ...(e.derived_contexts?.data ?? [])]) {
+    const k = entityKey('contexts', c.schema);
+    (out[k] ??= []).push(c.data);
+  }
+  return out;
+}
