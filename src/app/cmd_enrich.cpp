@@ -18,6 +18,7 @@
 #include "enrich/runner.h"
 #include "iglu/resolver.h"
 #include "kafka/stages.h"
+#include "sinks/loader.h"
 #include "sources/input.h"
 #include "sources/line_reader.h"
 #include "sources/raw_log_reader.h"
@@ -31,6 +32,7 @@ struct EnrichOptions {
   std::string input_format = "thrift";
   std::string output = "-";
   std::string bad;
+  std::string load;  // sqlite:PATH or postgres://...: also load good events and bad rows there
   std::string resolver;
   std::string enrichments;
   bool default_enrichments = false;
@@ -221,6 +223,37 @@ int run_enrich(const EnrichOptions& o) {
     read = [&lines](enrich::RecordBatch& b, bool& eof) { return lines->fill(b, eof); };
   }
 
+  // --load: the loader as a sink, fed the same lines as the outputs (one transaction per batch,
+  // idempotent, so re-running over the same input adds nothing).
+  std::unique_ptr<sinks::Loader> loader;
+  if (!o.load.empty()) {
+    auto target = sinks::parse_db_target(o.load);
+    if (!target.ok()) {
+      std::fprintf(stderr, "furrow enrich: --load: %s\n", target.error().message.c_str());
+      return kExitUsage;
+    }
+    sinks::LoaderOptions lo;
+    lo.source = o.input;
+    auto opened = sinks::open_loader(*target, lo);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "furrow enrich: --load: %s\n", opened.error().message.c_str());
+      return kExitFailure;
+    }
+    loader = std::move(*opened);
+  }
+  const auto load_lines = [&loader](const std::string& text, sinks::LineKind kind) -> Status {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      if (Status s = loader->add(std::string_view(text).substr(pos, end - pos), kind); !s.ok()) {
+        return s;
+      }
+      pos = end + 1;
+    }
+    return Status::Ok();
+  };
+
   OutFile good, bad;
   if (Status s = good.open(o.output, stdout, "<stdout>"); !s.ok()) {
     std::fprintf(stderr, "furrow enrich: %s\n", s.message().c_str());
@@ -239,6 +272,10 @@ int run_enrich(const EnrichOptions& o) {
   const auto write = [&](const enrich::RecordBatch& b) -> Status {
     if (Status s = good.write(b.good); !s.ok()) return s;
     if (Status s = bad.write(b.bad); !s.ok()) return s;
+    if (loader) {
+      if (Status s = load_lines(b.good, sinks::LineKind::kEnriched); !s.ok()) return s;
+      if (Status s = load_lines(b.bad, sinks::LineKind::kBadRow); !s.ok()) return s;
+    }
     running.add(b.counts);
     progress.update(b.input_offset, running);
     return Status::Ok();
@@ -249,6 +286,7 @@ int run_enrich(const EnrichOptions& o) {
   enrich::RunCounts totals;
   const auto start = std::chrono::steady_clock::now();
   Status st = enrich::run_stream(rc, processor, read, write, totals);
+  if (st.ok() && loader) st = loader->flush();
   Status closed_good = good.close();
   Status closed_bad = bad.close();
   progress.finish();
@@ -268,6 +306,14 @@ int run_enrich(const EnrichOptions& o) {
                    static_cast<unsigned long long>(totals.skipped));
     }
     std::fprintf(stderr, " in %.2f s\n", secs);
+    if (loader) {
+      const sinks::LoadStats& ls = loader->stats();
+      std::fprintf(stderr,
+                   "furrow enrich: loaded %llu events (%llu duplicates skipped), %llu bad rows\n",
+                   static_cast<unsigned long long>(ls.inserted),
+                   static_cast<unsigned long long>(ls.duplicates),
+                   static_cast<unsigned long long>(ls.bad_rows));
+    }
   }
   if (segments) {
     for (const auto& e : segments->errors()) std::fprintf(stderr, "furrow enrich: %s\n", e.c_str());
@@ -300,6 +346,9 @@ void register_enrich(CLI::App& root) {
   cmd->add_option("-o,--output", opts->output, "Enriched TSV output; - is standard output")
       ->capture_default_str();
   cmd->add_option("-b,--bad", opts->bad, "Bad-row output (JSON lines); default standard error");
+  cmd->add_option("--load", opts->load,
+                  "Also load good events and bad rows into sqlite:PATH or postgres://... "
+                  "(idempotent; as furrow load)");
   cmd->add_option("-t,--threads", opts->threads, "Worker threads; 0 = one per core")
       ->check(CLI::Range(0u, 1024u))
       ->capture_default_str();

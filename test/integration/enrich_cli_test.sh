@@ -91,4 +91,28 @@ for f in "$SRC"/test/corpus/malformed/*.thrift; do cat "$f"; n=$((n + 1)); done 
 grep -q "read $n payloads carrying $n events: 0 good, $n bad" "$TMP/corpus_err" \
   || fail "corpus: $(cat "$TMP/corpus_err")"
 [[ $(wc -l <"$TMP/corpus.json") == "$n" ]] || fail "corpus bad rows"
+
+# --load: the loader as a sink of enrich. Every good event and bad row lands in SQLite, the same
+# lines go to the outputs, and a second run over the same input adds nothing (idempotent).
+"$BIN" enrich --input "$TMP/a.b64" --output "$TMP/load.tsv" --bad "$TMP/load.json" \
+  --load "sqlite:$TMP/load.db" 2>"$TMP/load_err"
+good=$(wc -l <"$TMP/load.tsv")
+bad=$(wc -l <"$TMP/load.json")
+((good > 0 && bad > 0)) || fail "--load: expected good and bad lines: $good $bad"
+grep -q "loaded $good events (0 duplicates skipped), $bad bad rows" "$TMP/load_err" \
+  || fail "--load summary: $(cat "$TMP/load_err")"
+[[ $(sqlite3 "$TMP/load.db" 'select count(*) from atomic_events') == "$good" ]] \
+  || fail "--load: atomic_events count"
+[[ $(sqlite3 "$TMP/load.db" 'select count(*) from bad_rows') == "$bad" ]] || fail "--load: bad_rows count"
+cut -f7 "$TMP/load.tsv" | sort >"$TMP/tsv_ids"
+sqlite3 "$TMP/load.db" 'select event_id from atomic_events' | sort >"$TMP/db_ids"
+cmp -s "$TMP/tsv_ids" "$TMP/db_ids" || fail "--load: event ids differ from the TSV output"
+"$BIN" enrich --input "$TMP/a.b64" --output /dev/null --bad /dev/null --load "sqlite:$TMP/load.db" \
+  2>"$TMP/load_err2"
+[[ $(sqlite3 "$TMP/load.db" 'select count(*) from atomic_events') == "$good" ]] \
+  || fail "--load twice: atomic_events count changed"
+set +e
+"$BIN" enrich --input "$TMP/a.b64" --output /dev/null --load "mysql://x" 2>"$TMP/err"; code=$?
+set -e
+[[ $code == 2 ]] || fail "--load with an unknown database: exit $code, want 2"
 echo "ok"
