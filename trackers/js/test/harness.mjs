@@ -61,38 +61,41 @@ export async function until(fn, ms, what) {
   }
 }
 
-// A furrow collector on 127.0.0.1 (port 0 = ephemeral) storing a raw log under `dir`.
-export async function startCollector(dir, port = 0) {
-  fs.mkdirSync(dir, { recursive: true });
-  const child = spawn(bin, ['collector', '--host', '127.0.0.1', '--port', String(port), '--sink', `rawlog:${dir}`,
-    '--durability', 'buffered'], { stdio: ['ignore', 'ignore', 'pipe'] });
+// Starts `furrow <args>` and waits (at most `limitMs`) for its "listening on 127.0.0.1:PORT" line
+// on stderr; returns the port and a stop() that sends SIGTERM, then SIGKILL after 10 s.
+async function startListening(args, what, limitMs) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const kill = () => child.exitCode === null && child.kill('SIGKILL');
   cleanups.push(kill);
   let err = '';
-  const listening = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('collector did not start: ' + err)), 15000);
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${err}`)), limitMs);
     child.stderr.on('data', (d) => {
       err += d;
-      const m = err.match(/listening on 127\.0\.0\.1:(\d+)/);
+      const m = err.match(/listening on (?:http:\/\/)?127\.0\.0\.1:(\d+)/);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
     });
-    child.on('exit', (code) => reject(new Error(`collector exited ${code}: ${err}`)));
+    child.on('exit', (code) => reject(new Error(`${what} exited ${code}: ${err}`)));
   });
-  return {
-    port: listening,
-    url: `http://127.0.0.1:${listening}`,
-    dir,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.on('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10000)]);
-      kill();
-    },
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10000)]);
+    kill();
   };
+  return { port, stop };
+}
+
+// A furrow collector on 127.0.0.1 (port 0 = ephemeral) storing a raw log under `dir`.
+export async function startCollector(dir, port = 0) {
+  fs.mkdirSync(dir, { recursive: true });
+  const c = await startListening(['collector', '--host', '127.0.0.1', '--port', String(port), '--sink',
+    `rawlog:${dir}`, '--durability', 'buffered'], 'collector', 15000);
+  return { port: c.port, url: `http://127.0.0.1:${c.port}`, dir, stop: c.stop };
 }
 
 // Iglu resolver for enrich: iglu-central plus the captures' com.example schemas.
@@ -198,23 +201,8 @@ export async function startRun(work) {
   }
   const config = path.join(work, 'run.yaml');
   fs.writeFileSync(config, `run:\n  iglu_registry: ${registry}\n`);
-  const child = spawn(bin, ['run', '--config', config, '--host', '127.0.0.1', '--port', '0', '--data-dir',
-    path.join(work, 'run-data')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const kill = () => child.exitCode === null && child.kill('SIGKILL');
-  cleanups.push(kill);
-  let err = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('furrow run did not start: ' + err)), 20000);
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = err.match(/listening on (?:http:\/\/)?127\.0\.0\.1:(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`furrow run exited ${code}: ${err}`)));
-  });
+  const { port, stop } = await startListening(['run', '--config', config, '--host', '127.0.0.1', '--port', '0',
+    '--data-dir', path.join(work, 'run-data')], 'furrow run', 20000);
   const url = `http://127.0.0.1:${port}`;
   const get = async (p) => {
     const r = await fetch(url + p);
@@ -241,13 +229,7 @@ export async function startRun(work) {
       const bad = await get('/micro/bad');
       return { good, bad };
     },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.on('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10000)]);
-      kill();
-    },
+    stop,
   };
 }
 
