@@ -95,15 +95,15 @@ export async function getJson(url) {
   return { status: r.status, headers: r.headers, json: await r.json() };
 }
 
-// Until furrow run wires the dashboard in (src/run/service.cpp: Dashboard::open, handle through its
-// app router, refresh after its commits), its root is not the dashboard: say so and stop, passing.
+// furrow run serves the dashboard and its API on its port: fail at once, naming the status, when
+// it does not (the tests below would otherwise time out on a page that is not the dashboard).
 export async function skipUnlessDashboard(base) {
   const r = await fetch(`${base}/api/apps`);
   const body = await r.text();
   if (r.status !== 200 || !body.includes('furrow_version')) {
-    console.log(`SKIP: furrow run does not serve the dashboard yet (/api/apps: ${r.status})`);
+    console.error(`FAIL: furrow run does not serve the dashboard (/api/apps: ${r.status})`);
     await cleanup();
-    process.exit(0);
+    process.exit(1);
   }
   return true;
 }
