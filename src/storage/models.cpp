@@ -65,61 +65,64 @@ std::string touched_sessions(const std::string& lo, const std::string& hi) {
 
 std::string page_views_sql(const Sql& q, const std::string& touched, int heartbeat) {
   const std::string h = std::to_string(heartbeat);
+  // One pass of window functions over the page views and pings of the touched sessions, instead
+  // of joining a per-page-view ping aggregate: SQLite plans such a LEFT JOIN between two CTEs as
+  // a full scan of one per row of the other (no automatic index), which made every model run
+  // quadratic in the new events (42 s for 50k events, ~0.2 s now). `win` is a ping's heartbeat
+  // window; `new_win` marks the first ping of each window, so their sum counts distinct windows.
   return "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM "
          "atomic_events_entities e WHERE e.domain_sessionid IN " +
          touched +
-         " AND e.page_view_id IS NOT NULL), "
-         "pv AS (SELECT * FROM (SELECT ev.*, ROW_NUMBER() OVER (PARTITION BY page_view_id ORDER BY "
-         "ts, event_id) AS rn FROM ev WHERE event = 'page_view') x WHERE rn = 1), "
-         "pings AS (SELECT page_view_id, max(ts) AS last_ping, count(*) AS pings, count(DISTINCT " +
+         " AND e.page_view_id IS NOT NULL AND e.event IN ('page_view', 'page_ping')), "
+         "ev2 AS (SELECT ev.*, CASE WHEN event = 'page_ping' THEN " +
          q.epoch("ts") + " / " + h +
-         ") AS windows, max(pp_yoffset_max) AS max_y FROM ev WHERE event = 'page_ping' GROUP BY "
-         "page_view_id) "
+         " END AS win FROM ev), "
+         "ev3 AS (SELECT ev2.*, CASE WHEN event = 'page_ping' AND ROW_NUMBER() OVER (PARTITION BY "
+         "page_view_id, win ORDER BY ts, event_id) = 1 THEN 1 ELSE 0 END AS new_win FROM ev2), "
+         "pv AS (SELECT * FROM (SELECT ev3.*, ROW_NUMBER() OVER (PARTITION BY page_view_id ORDER "
+         "BY CASE WHEN event = 'page_view' THEN 0 ELSE 1 END, ts, event_id) AS rn, max(CASE WHEN "
+         "event = 'page_ping' THEN ts END) OVER pw AS last_ping, sum(CASE WHEN event = "
+         "'page_ping' THEN 1 ELSE 0 END) OVER pw AS pings, sum(new_win) OVER pw AS windows, "
+         "max(CASE WHEN event = 'page_ping' THEN pp_yoffset_max END) OVER pw AS max_y FROM ev3 "
+         "WINDOW pw AS (PARTITION BY page_view_id)) x WHERE rn = 1 AND event = 'page_view') "
          "INSERT INTO page_views SELECT pv.page_view_id, pv.event_id, pv.app_id, pv.domain_userid, "
          "pv.user_id, pv.domain_sessionid, pv.domain_sessionidx, ROW_NUMBER() OVER (PARTITION BY "
-         "pv.domain_sessionid ORDER BY pv.ts, pv.event_id), pv.ts, coalesce(pings.last_ping, "
+         "pv.domain_sessionid ORDER BY pv.ts, pv.event_id), pv.ts, coalesce(pv.last_ping, "
          "pv.ts), "
          "pv.page_url, pv.page_urlhost, pv.page_urlpath, pv.page_title, pv.page_referrer, "
          "pv.refr_medium, pv.refr_source, pv.refr_term, pv.mkt_medium, pv.mkt_source, "
-         "pv.mkt_campaign, pv.mkt_term, pv.mkt_content, coalesce(pings.pings, 0), "
-         "coalesce(pings.windows, 0) * " +
+         "pv.mkt_campaign, pv.mkt_term, pv.mkt_content, coalesce(pv.pings, 0), "
+         "coalesce(pv.windows, 0) * " +
          h +
-         ", pings.max_y, CASE WHEN pv.doc_height > 0 AND pings.max_y IS NOT NULL THEN CASE WHEN "
-         "(pings.max_y + coalesce(pv.br_viewheight, 0)) * 100 / pv.doc_height > 100 THEN 100 ELSE "
-         "(pings.max_y + coalesce(pv.br_viewheight, 0)) * 100 / pv.doc_height END END, "
+         ", pv.max_y, CASE WHEN pv.doc_height > 0 AND pv.max_y IS NOT NULL THEN CASE WHEN "
+         "(pv.max_y + coalesce(pv.br_viewheight, 0)) * 100 / pv.doc_height > 100 THEN 100 ELSE "
+         "(pv.max_y + coalesce(pv.br_viewheight, 0)) * 100 / pv.doc_height END END, "
          "pv.geo_country, pv.geo_city, coalesce(pv.ua_family, pv.br_family), "
-         "coalesce(pv.ua_os_family, pv.os_family), pv.ua_device_family FROM pv LEFT JOIN pings ON "
-         "pings.page_view_id = pv.page_view_id";
+         "coalesce(pv.ua_os_family, pv.os_family), pv.ua_device_family FROM pv";
 }
 
 std::string sessions_sql(const Sql& q, const std::string& touched) {
+  // Per-session figures from window functions over the session's events (not a join of two
+  // CTEs, which SQLite runs as a nested full scan), and the landing and exit page views looked up
+  // in page_views through its domain_sessionid index.
   return "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM "
          "atomic_events_entities e WHERE e.domain_sessionid IN " +
          touched +
          "), "
          "first_ev AS (SELECT * FROM (SELECT ev.*, ROW_NUMBER() OVER (PARTITION BY "
-         "domain_sessionid "
-         "ORDER BY ts, event_id) AS rn FROM ev) x WHERE rn = 1), "
-         "agg AS (SELECT domain_sessionid, max(user_id) AS user_id, min(ts) AS start_tstamp, "
-         "max(ts) AS end_tstamp, count(*) AS events FROM ev GROUP BY domain_sessionid), "
-         "pvs AS (SELECT domain_sessionid, count(*) AS page_views, sum(engaged_time_in_s) AS "
-         "engaged FROM page_views WHERE domain_sessionid IN " +
-         touched +
-         " GROUP BY domain_sessionid), "
-         "landing AS (SELECT * FROM page_views WHERE page_view_in_session_index = 1 AND "
-         "domain_sessionid IN " +
-         touched +
-         "), "
-         "exits AS (SELECT * FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY domain_sessionid "
-         "ORDER BY page_view_in_session_index DESC) AS rn FROM page_views p WHERE domain_sessionid "
-         "IN " +
-         touched +
-         ") x WHERE rn = 1) "
-         "INSERT INTO sessions SELECT f.domain_sessionid, f.domain_userid, agg.user_id, "
-         "f.domain_sessionidx, agg.start_tstamp, agg.end_tstamp, " +
-         q.epoch("agg.end_tstamp") + " - " + q.epoch("agg.start_tstamp") +
-         ", agg.events, coalesce(pvs.page_views, 0), coalesce(pvs.engaged, 0), CASE WHEN "
-         "coalesce(pvs.page_views, 0) = 1 AND coalesce(pvs.engaged, 0) = 0 THEN 1 ELSE 0 END, "
+         "domain_sessionid ORDER BY ts, event_id) AS rn, max(user_id) OVER sw AS s_user_id, "
+         "min(ts) OVER sw AS s_start, max(ts) OVER sw AS s_end, count(*) OVER sw AS s_events "
+         "FROM ev WINDOW sw AS (PARTITION BY domain_sessionid)) x WHERE rn = 1), "
+         "f AS (SELECT first_ev.*, (SELECT count(*) FROM page_views p WHERE p.domain_sessionid = "
+         "first_ev.domain_sessionid) AS pvc, coalesce((SELECT sum(engaged_time_in_s) FROM "
+         "page_views p WHERE p.domain_sessionid = first_ev.domain_sessionid), 0) AS eng, (SELECT "
+         "max(page_view_in_session_index) FROM page_views p WHERE p.domain_sessionid = "
+         "first_ev.domain_sessionid) AS pv_last FROM first_ev) "
+         "INSERT INTO sessions SELECT f.domain_sessionid, f.domain_userid, f.s_user_id, "
+         "f.domain_sessionidx, f.s_start, f.s_end, " +
+         q.epoch("f.s_end") + " - " + q.epoch("f.s_start") +
+         ", f.s_events, f.pvc, f.eng, CASE WHEN "
+         "f.pvc = 1 AND f.eng = 0 THEN 1 ELSE 0 END, "
          "l.page_url, l.page_urlpath, l.page_title, x.page_url, x.page_urlpath, "
          "coalesce(l.page_referrer, f.page_referrer), f.refr_urlhost, coalesce(l.refr_medium, "
          "f.refr_medium), coalesce(l.refr_source, f.refr_source), coalesce(l.refr_term, "
@@ -128,10 +131,10 @@ std::string sessions_sql(const Sql& q, const std::string& touched) {
          "f.mkt_term), coalesce(l.mkt_content, f.mkt_content), coalesce(f.ua_family, f.br_family), "
          "coalesce(f.ua_os_family, f.os_family), f.ua_device_family, CASE WHEN f.dvce_ismobile "
          "THEN 1 WHEN NOT f.dvce_ismobile THEN 0 END, f.geo_country, f.geo_region, f.geo_city, "
-         "f.geo_timezone FROM first_ev f JOIN agg ON agg.domain_sessionid = f.domain_sessionid "
-         "LEFT JOIN pvs ON pvs.domain_sessionid = f.domain_sessionid LEFT JOIN landing l ON "
-         "l.domain_sessionid = f.domain_sessionid LEFT JOIN exits x ON x.domain_sessionid = "
-         "f.domain_sessionid";
+         "f.geo_timezone FROM f LEFT JOIN page_views l ON l.domain_sessionid = f.domain_sessionid "
+         "AND "
+         "l.page_view_in_session_index = 1 LEFT JOIN page_views x ON x.domain_sessionid = "
+         "f.domain_sessionid AND x.page_view_in_session_index = f.pv_last";
 }
 
 std::string touched_users(const std::string& lo, const std::string& hi) {
@@ -141,17 +144,17 @@ std::string touched_users(const std::string& lo, const std::string& hi) {
 }
 
 std::string users_sql(const std::string& users) {
+  // Window functions over the users' sessions, first session by start (no join of two CTEs).
   return "WITH s AS (SELECT * FROM sessions WHERE domain_userid IN " + users +
          "), "
-         "firsts AS (SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY domain_userid "
-         "ORDER BY start_tstamp, domain_sessionid) AS rn FROM s) x WHERE rn = 1), "
-         "agg AS (SELECT domain_userid, max(user_id) AS user_id, min(start_tstamp) AS first_seen, "
-         "max(end_tstamp) AS last_seen, count(*) AS sessions, sum(page_views) AS page_views, "
-         "sum(engaged_time_in_s) AS engaged FROM s GROUP BY domain_userid) "
-         "INSERT INTO users SELECT agg.domain_userid, agg.user_id, agg.first_seen, agg.last_seen, "
-         "agg.sessions, agg.page_views, agg.engaged, f.landing_page_url, f.page_referrer, "
-         "f.refr_medium, f.refr_source, f.mkt_medium, f.mkt_source, f.mkt_campaign FROM agg JOIN "
-         "firsts f ON f.domain_userid = agg.domain_userid";
+         "x AS (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY domain_userid ORDER BY start_tstamp, "
+         "domain_sessionid) AS rn, max(user_id) OVER uw AS u_user_id, min(start_tstamp) OVER uw "
+         "AS u_first_seen, max(end_tstamp) OVER uw AS u_last_seen, count(*) OVER uw AS "
+         "u_sessions, sum(page_views) OVER uw AS u_page_views, sum(engaged_time_in_s) OVER uw AS "
+         "u_engaged FROM s WINDOW uw AS (PARTITION BY domain_userid)) "
+         "INSERT INTO users SELECT domain_userid, u_user_id, u_first_seen, u_last_seen, "
+         "u_sessions, u_page_views, u_engaged, landing_page_url, page_referrer, refr_medium, "
+         "refr_source, mkt_medium, mkt_source, mkt_campaign FROM x WHERE rn = 1";
 }
 
 int64_t to_int(const std::string& s) {
