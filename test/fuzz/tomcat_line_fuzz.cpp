@@ -1,29 +1,11 @@
 // Fuzzes Clojure-collector (Tomcat) log line parsing and the adapter run on its payloads.
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
-#include "protocol/adapter.h"
-#include "protocol/log_lines.h"
+#include "log_line_fuzz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace furrow;
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  event::CollectorPayload c;
-  std::string error;
-  switch (protocol::parse_tomcat_line(in, c, error)) {
-    case protocol::LineResult::kInvalid:
-      if (error.empty()) __builtin_trap();
-      return 0;
-    case protocol::LineResult::kSkip:
-      return 0;
-    case protocol::LineResult::kPayload:
-      break;
-  }
-  if (c.collector != "clj-tomcat" || !c.path || !c.timestamp) __builtin_trap();
-  if (c.body && !c.content_type) __builtin_trap();
-  std::vector<event::RawEvent> out;
-  protocol::AdapterError ae;
-  if (!protocol::adapt(c, "clj-tomcat", out, ae) && ae.messages_json.empty()) __builtin_trap();
+  // A Tomcat line with a body always names its content type.
+  furrow::fuzz::fuzz_log_line(data, size, furrow::protocol::parse_tomcat_line, "clj-tomcat",
+                              [](const furrow::event::CollectorPayload& c) {
+                                if (c.body && !c.content_type) __builtin_trap();
+                              });
   return 0;
 }
