@@ -582,11 +582,26 @@ Status apply_events(Conn& db, int64_t lo, int64_t hi) {
   return Status::Ok();
 }
 
+// Runs `chunk` between BEGIN IMMEDIATE and COMMIT, rolling back on any error; passes on the
+// chunk's answer to "is there more to do?".
+Result<bool> in_write_transaction(Conn& db, const std::function<Result<bool>()>& chunk) {
+  if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st.error();
+  auto more = chunk();
+  if (!more) {
+    (void)db.exec("ROLLBACK");
+    return more.error();
+  }
+  if (Status st = db.exec("COMMIT"); !st) {
+    (void)db.exec("ROLLBACK");
+    return st.error();
+  }
+  return *more;
+}
+
 // Bad rows with rowid above the watermark, in one transaction per chunk.
 Status refresh_bad_rows(Conn& db, const std::function<int64_t()>& now_ms, int64_t chunk) {
   for (;;) {
-    if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st;
-    auto run = [&]() -> Result<bool> {
+    auto more = in_write_transaction(db, [&]() -> Result<bool> {
       auto lo = state_value(db, "bad_rowid");
       if (!lo) return lo.error();
       auto sel = db.prepare(
@@ -626,16 +641,8 @@ Status refresh_bad_rows(Conn& db, const std::function<int64_t()>& now_ms, int64_
       }
       if (Status st = set_state(db, "bad_rowid", last); !st) return st.error();
       return rows == chunk;
-    };
-    auto more = run();
-    if (!more) {
-      (void)db.exec("ROLLBACK");
-      return more.error();
-    }
-    if (Status st = db.exec("COMMIT"); !st) {
-      (void)db.exec("ROLLBACK");
-      return st;
-    }
+    });
+    if (!more) return more.error();
     if (!*more) return Status::Ok();
   }
 }
@@ -678,8 +685,7 @@ Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms, int64_t
     if ((*t)->step() != SQLITE_ROW || (*t)->i64(0) != 3) return Status::Ok();
   }
   for (;;) {
-    if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st;
-    auto run = [&]() -> Result<bool> {
+    auto more = in_write_transaction(db, [&]() -> Result<bool> {
       auto lo = state_value(db, "events_load_id");
       if (!lo) return lo.error();
       auto mx = db.prepare("SELECT coalesce(max(load_id), 0) FROM atomic_events");
@@ -712,16 +718,8 @@ Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms, int64_t
       if (Status st = apply_events(db, *lo, hi); !st) return st.error();
       if (Status st = set_state(db, "events_load_id", hi); !st) return st.error();
       return cut;
-    };
-    auto more = run();
-    if (!more) {
-      (void)db.exec("ROLLBACK");
-      return more.error();
-    }
-    if (Status st = db.exec("COMMIT"); !st) {
-      (void)db.exec("ROLLBACK");
-      return st;
-    }
+    });
+    if (!more) return more.error();
     if (!*more) break;
   }
   return refresh_bad_rows(db, now_ms, chunk_events);
