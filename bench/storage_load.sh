@@ -4,6 +4,9 @@
 #               table with the same indexes, synchronous=NORMAL like the loader;
 #   PostgreSQL: psql \copy (COPY text format) into the same table on the same server.
 # The ratio is baseline time / furrow time (1.0 = as fast as the database's own bulk load).
+# For PostgreSQL it also prints CPU time per row, which is far less noisy than wall time on a
+# shared machine: the client process's (user + system) and the server's (every PostgreSQL process,
+# backends counted when they exit), each the lowest of the rounds.
 #
 #   bench/storage_load.sh [EVENTS] [ROUNDS]      (defaults 50000 and 3; best time of the rounds)
 # Env: FURROW_BIN (default build/release/furrow).
@@ -62,6 +65,19 @@ awk '{ print $0 "\t1" }' "$work/events.tsv" >"$work/events_with_load_id.tsv"
 bytes=$(stat -c %s "$work/events.tsv")
 
 now() { date +%s.%N; }
+clk_tck=$(getconf CLK_TCK)
+# `timed cmd...` runs the command (output discarded; a failure stops the script) and sets `wall`
+# (seconds) and `cpu` (CPU seconds of its process tree, user + system).
+timed() {
+  local c0 c1 t0 t1
+  c0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
+  t0=$(now)
+  "$@" >/dev/null
+  t1=$(now)
+  c1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
+  wall=$(elapsed "$t0" "$t1")
+  cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$clk_tck" 'BEGIN { printf "%.3f", (b - a) / hz }')
+}
 best() { sort -g | head -1; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
@@ -90,23 +106,39 @@ sb=$(printf '%s\n' "${sqlite_base[@]}" | best)
 # --- PostgreSQL ----------------------------------------------------------------------------
 url=$(scripts/pg-test-server start "$pg_dir" | tail -1)
 "$bin" load --to "$url" -q /dev/null   # create the schema
-pg_ours=() pg_base=()
+postmaster=$(head -1 "$pg_dir/data/postmaster.pid")
+# CPU seconds used so far by the server: live processes plus exited ones (the postmaster's
+# children times).
+server_cpu() {
+  local p total
+  total=$(awk '{ print $16 + $17 }' /proc/$postmaster/stat)
+  for p in $postmaster $(pgrep -P "$postmaster"); do
+    total=$((total + $(awk '{ print $14 + $15 }' /proc/$p/stat 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+pg_ours=() pg_base=() cpu_ours=() cpu_base=() srv_ours=() srv_base=()
 reset_pg() { "$psql_bin" -X -q "$url" -c "TRUNCATE atomic_events, bad_rows, loaded_files, load_batches" -c "VACUUM ANALYZE atomic_events" >/dev/null 2>&1; }
+per_row() { awk -v a="$1" -v b="$2" -v hz="$3" -v n="$events" 'BEGIN { printf "%.2f", (b - a) / hz / n * 1e6 }'; }
 for r in $(seq "$rounds"); do
   reset_pg
-  t0=$(now); "$bin" load --to "$url" -q "$work/events.tsv"; t1=$(now)
-  pg_ours+=("$(elapsed "$t0" "$t1")")
+  s0=$(server_cpu)
+  timed "$bin" load --to "$url" -q "$work/events.tsv"
+  sleep 0.2; s1=$(server_cpu)
+  pg_ours+=("$wall") cpu_ours+=("$(per_row 0 "$cpu" 1)") srv_ours+=("$(per_row "$s0" "$s1" "$clk_tck")")
   a=$("$psql_bin" -X -qAt "$url" -c "SELECT count(*) FROM atomic_events")
   reset_pg
-  t0=$(now)
-  "$psql_bin" -X -q "$url" -c "\\copy atomic_events FROM '$work/events_with_load_id.tsv' WITH (FORMAT text, NULL '')" >/dev/null
-  t1=$(now)
-  pg_base+=("$(elapsed "$t0" "$t1")")
+  s0=$(server_cpu)
+  timed "$psql_bin" -X -q "$url" -c "\\copy atomic_events FROM '$work/events_with_load_id.tsv' WITH (FORMAT text, NULL '')"
+  sleep 0.2; s1=$(server_cpu)
+  pg_base+=("$wall") cpu_base+=("$(per_row 0 "$cpu" 1)") srv_base+=("$(per_row "$s0" "$s1" "$clk_tck")")
   b=$("$psql_bin" -X -qAt "$url" -c "SELECT count(*) FROM atomic_events")
   [[ $a == "$events" && $b == "$events" ]] || { echo "row counts differ: furrow $a, psql $b" >&2; exit 1; }
 done
 po=$(printf '%s\n' "${pg_ours[@]}" | best)
 pb=$(printf '%s\n' "${pg_base[@]}" | best)
+co=$(printf '%s\n' "${cpu_ours[@]}" | best) cb=$(printf '%s\n' "${cpu_base[@]}" | best)
+so_=$(printf '%s\n' "${srv_ours[@]}" | best) sb_=$(printf '%s\n' "${srv_base[@]}" | best)
 
 report() {  # name ours base
   awk -v name="$1" -v n="$events" -v ours="$2" -v base="$3" 'BEGIN {
@@ -117,3 +149,9 @@ echo "| database | events | furrow load | database bulk load | ratio (bulk / fur
 echo "|---|---|---|---|---|"
 report "SQLite (vs sqlite3 .import)" "$so" "$sb"
 report "PostgreSQL 15 (vs psql \\copy)" "$po" "$pb"
+echo
+echo "PostgreSQL CPU per row (lowest of $rounds rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "| loader | client CPU us/row | server CPU us/row | total us/row |"
+echo "|---|---|---|---|"
+awk -v c="$co" -v s="$so_" 'BEGIN { printf "| furrow load | %.1f | %.1f | %.1f |\n", c, s, c + s }'
+awk -v c="$cb" -v s="$sb_" 'BEGIN { printf "| psql \\copy | %.1f | %.1f | %.1f |\n", c, s, c + s }'

@@ -190,20 +190,23 @@ Status Loader::add_event(const event::EnrichedEvent& event) {
 }
 
 Status Loader::add_enriched(std::string_view line) {
-  if (events_.size() <= n_events_) events_.resize(n_events_ + 1);
-  event::EnrichedEvent& ev = events_[n_events_];
-  std::size_t tabs = 0;
-  for (char c : line) tabs += c == '\t';
-  if (tabs + 1 != event::kFieldCount) {
-    reject(line, tabs == 0 ? "NotTSV" : "FieldNumberMismatch", {}, tabs + 1);
-    return Status::Ok();
-  }
+  const bool encodes = encodes_events();
+  if (!encodes && events_.size() <= n_events_) events_.resize(n_events_ + 1);
+  event::EnrichedEvent& ev = encodes ? parsed_ : events_[n_events_];
+  // read_tsv checks the field count too; only when it fails is the line scanned again to tell a
+  // wrong field count (reported as such) from a bad value.
   if (!event::read_tsv(line, ev, error_)) {
-    reject(line, "RowDecodingError", error_, 0);
+    std::size_t tabs = 0;
+    for (char c : line) tabs += c == '\t';
+    if (tabs + 1 != event::kFieldCount) {
+      reject(line, tabs == 0 ? "NotTSV" : "FieldNumberMismatch", {}, tabs + 1);
+    } else {
+      reject(line, "RowDecodingError", error_, 0);
+    }
     return Status::Ok();
   }
   for (std::size_t i = 0; i < event::kFieldCount; ++i) {
-    if (!storable_value(i, ev.values[i], error_)) {
+    if (!ev.values[i].empty() && !storable_value(i, ev.values[i], error_)) {
       std::string msg = "field ";
       msg += std::to_string(i + 1);
       msg += " (";
@@ -216,7 +219,7 @@ Status Loader::add_enriched(std::string_view line) {
   }
   ++n_events_;
   ++stats_.events;
-  return event_added(n_events_ - 1);
+  return encodes ? event_parsed(line, ev) : event_added(n_events_ - 1);
 }
 
 void Loader::reject(std::string_view line, std::string_view failure_type, std::string_view message,

@@ -117,6 +117,17 @@ class Loader {
     (void)index;
     return Status::Ok();
   }
+  // A backend that encodes each event as it arrives returns true: the Loader then keeps no copy
+  // of the batch's events (pending_event() must not be called; pending_events() still counts
+  // them) and calls event_parsed() instead of event_added(), with the accepted line and the
+  // event parsed from it (both valid only during the call). Such a backend keeps what it needs to
+  // write the whole batch again after an error.
+  virtual bool encodes_events() const { return false; }
+  virtual Status event_parsed(std::string_view line, const event::EnrichedEvent& event) {
+    (void)line;
+    (void)event;
+    return Status::Ok();
+  }
 
   const LoaderOptions& options() const { return options_; }
   std::size_t pending_events() const { return n_events_; }
@@ -135,6 +146,7 @@ class Loader {
   LoaderOptions options_;
   LoadStats stats_;
   std::vector<event::EnrichedEvent> events_;  // reused: only the first n_events_ are pending
+  event::EnrichedEvent parsed_;               // scratch for backends that encode_events()
   std::size_t n_events_ = 0;
   std::vector<BadRow> bad_;
   std::string error_;  // scratch

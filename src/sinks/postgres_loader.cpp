@@ -2,7 +2,11 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
+
+#include "event/tsv.h"
+#include "sinks/pg_copy.h"
 
 namespace furrow::sinks {
 namespace {
@@ -91,39 +95,6 @@ Status migrate(PGconn* c) {
   return pg_exec(c, "COMMIT");
 }
 
-// Appends a value in COPY text format: backslash, tab, newline and CR escaped; null as \N.
-void append_copy_value(std::string& out, const std::string& v) {
-  if (v.empty()) {
-    out += "\\N";
-    return;
-  }
-  // Usually there is nothing to escape. No early exit, so the compiler can vectorise the scan.
-  bool special = false;
-  for (char c : v) special |= (c == '\\') | (static_cast<unsigned char>(c) < 0x20);
-  if (!special) {
-    out += v;
-    return;
-  }
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 class PostgresLoader final : public Loader {
  public:
   PostgresLoader(PGconn* conn, const LoaderOptions& options)
@@ -141,9 +112,15 @@ class PostgresLoader final : public Loader {
   }
 
  protected:
+  bool encodes_events() const override { return true; }
+
   // Streams each event into an open COPY as soon as it is parsed, so the server works while the
-  // rest of the batch is read.
-  Status event_added(std::size_t index) override {
+  // rest of the batch is read; the line is kept to write the batch again if need be. The COPY is
+  // binary until an event declines the binary encoding; then it starts over in text format for
+  // the rest of the batch (pg_copy.h).
+  Status event_parsed(std::string_view line, const event::EnrichedEvent& ev) override {
+    lines_.append(line);
+    line_ends_.push_back(lines_.size());
     if (broken_) return Status::Ok();  // write_batch starts over
     Status st;
     if (!copy_open_) {
@@ -154,12 +131,16 @@ class PostgresLoader final : public Loader {
         return st;
       }
     }
-    append_row(pending_event(index));
-    ++streamed_;
-    if (copy_.size() >= kSendChunk) {
+    if (!append_row(ev)) {
+      st = restart_as_text(line_ends_.size());
+    } else if (copy_.size() >= kSendChunk) {
       st = send_copy();
-      if (!st) broken_ = true;
     }
+    if (!st) {
+      broken_ = true;
+      return st;
+    }
+    ++streamed_;
     return st;
   }
 
@@ -169,6 +150,10 @@ class PostgresLoader final : public Loader {
     if (!st) {
       abort_batch();
       result = {};
+    } else {
+      // The batch is committed: its lines are no longer needed.
+      lines_.clear();
+      line_ends_.clear();
     }
     reset();
     return st;
@@ -179,16 +164,22 @@ class PostgresLoader final : public Loader {
 
   void reset() {
     in_txn_ = copy_open_ = broken_ = false;
+    binary_ = true;
     streamed_ = 0;
     copy_.clear();
   }
 
+  // Ends an open COPY with an error, so the server discards what it received.
+  void abandon_copy() {
+    if (!copy_open_) return;
+    copy_open_ = false;
+    PQputCopyEnd(conn_, "batch abandoned");
+    while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+  }
+
   // Leaves whatever is open (COPY, transaction) without committing anything.
   void abort_batch() {
-    if (copy_open_) {
-      PQputCopyEnd(conn_, "batch abandoned");
-      while (PGresult* r = PQgetResult(conn_)) PQclear(r);
-    }
+    abandon_copy();
     if (in_txn_) PQclear(PQexec(conn_, "ROLLBACK"));
     reset();
   }
@@ -205,17 +196,36 @@ class PostgresLoader final : public Loader {
     if (!st) return st;
     load_id_.assign(PQgetvalue(raw, 0, 0));
     PQclear(raw);
+    load_id_num_ = std::strtoll(load_id_.c_str(), nullptr, 10);
     return pg_exec(conn_, "SAVEPOINT furrow_copy");
   }
 
+  // Starts COPY into `table` in the batch's format (binary_); copy_ must be empty.
   Status start_copy(const char* table) {
     std::string sql = "COPY ";
     sql += table;
     sql += " (" + atomic_column_list() + ") FROM STDIN";
+    if (binary_) sql += " (FORMAT binary)";
     Res start(PQexec(conn_, sql.c_str()));
     if (PQresultStatus(start.r) != PGRES_COPY_IN) return pg_error(conn_, "start COPY", start.r);
     copy_open_ = true;
+    if (binary_) copy_ += pg_binary_copy_header();
     return Status::Ok();
+  }
+
+  // The streamed binary COPY into atomic_events met an event the binary encoding declines: drop
+  // it (back to the savepoint) and COPY events [0, upto) again in text format.
+  Status restart_as_text(std::size_t upto) {
+    abandon_copy();
+    copy_.clear();
+    binary_ = false;
+    Status st = pg_exec(conn_, "ROLLBACK TO SAVEPOINT furrow_copy");
+    if (st) st = start_copy("atomic_events");
+    for (std::size_t r = 0; st && r < upto; ++r) {
+      append_row(stored_event(r));
+      if (copy_.size() >= kSendChunk) st = send_copy();
+    }
+    return st;
   }
 
   Status send_copy() {
@@ -228,6 +238,7 @@ class PostgresLoader final : public Loader {
 
   // Sends the rest and ends the COPY; `sqlstate` receives the error's SQLSTATE.
   Status end_copy(std::string& sqlstate) {
+    if (binary_) copy_ += pg_binary_copy_trailer();
     Status st = send_copy();
     if (!st) return st;
     copy_open_ = false;
@@ -243,21 +254,37 @@ class PostgresLoader final : public Loader {
     return st;
   }
 
-  void append_row(const event::EnrichedEvent& ev) {
-    for (std::size_t i = 0; i < event::kFieldCount; ++i) {
-      append_copy_value(copy_, ev.values[i]);
-      copy_ += '\t';
-    }
-    copy_ += load_id_;
-    copy_ += '\n';
+  // Pending event `r` parsed again from its stored line (which was accepted once, so it parses).
+  const event::EnrichedEvent& stored_event(std::size_t r) {
+    const std::size_t begin = r == 0 ? 0 : line_ends_[r - 1];
+    const std::string_view line(lines_.data() + begin, line_ends_[r] - begin);
+    if (!event::read_tsv(line, reparsed_, reparse_error_)) reparsed_.clear();
+    return reparsed_;
   }
 
-  // COPYs every pending event into `table` (COPY must not be open).
+  // Appends `ev` to copy_ in the batch's format; false when the binary encoding declines it.
+  bool append_row(const event::EnrichedEvent& ev) {
+    if (binary_) return append_pg_binary_row(copy_, ev, load_id_num_);
+    append_pg_text_row(copy_, ev, load_id_);
+    return true;
+  }
+
+  // COPYs every pending event into `table` (COPY must not be open). The format is chosen before
+  // the COPY starts: binary unless some event declines it.
   Status copy_all(const char* table, std::string& sqlstate) {
+    copy_.clear();
+    const std::size_t n = pending_events();
+    if (binary_) {
+      std::string probe;
+      for (std::size_t r = 0; r < n && binary_; ++r) {
+        probe.clear();
+        binary_ = append_pg_binary_row(probe, stored_event(r), load_id_num_);
+      }
+    }
     Status st = start_copy(table);
     if (!st) return st;
-    for (std::size_t r = 0; r < pending_events(); ++r) {
-      append_row(pending_event(r));
+    for (std::size_t r = 0; r < n; ++r) {
+      append_row(stored_event(r));
       if (copy_.size() >= kSendChunk) {
         st = send_copy();
         if (!st) return st;
@@ -337,10 +364,17 @@ class PostgresLoader final : public Loader {
   bool in_txn_ = false;     // BEGIN sent, batch row inserted, savepoint set
   bool copy_open_ = false;  // COPY atomic_events in progress
   bool broken_ = false;     // streaming failed; write_batch redoes the batch from scratch
+  bool binary_ = true;      // this batch's COPYs use the binary format
   std::size_t streamed_ = 0;
   std::string load_id_;
+  int64_t load_id_num_ = 0;
   PGconn* conn_;
   std::string copy_;  // COPY text not yet sent, reused
+  // The pending batch's accepted lines, back to back; line_ends_[r] is where line r ends.
+  std::string lines_;
+  std::vector<std::size_t> line_ends_;
+  event::EnrichedEvent reparsed_;
+  std::string reparse_error_;
 };
 
 }  // namespace
