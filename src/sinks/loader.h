@@ -25,6 +25,7 @@
 #include "common/result.h"
 #include "event/enriched_event.h"
 #include "sinks/loader_schema.h"
+#include "sinks/pg_fields.h"
 
 namespace furrow::sinks {
 
@@ -119,13 +120,13 @@ class Loader {
   }
   // A backend that encodes each event as it arrives returns true: the Loader then keeps no copy
   // of the batch's events (pending_event() must not be called; pending_events() still counts
-  // them) and calls event_parsed() instead of event_added(), with the accepted line and the
-  // event parsed from it (both valid only during the call). Such a backend keeps what it needs to
+  // them) and calls event_parsed() instead of event_added(), with the accepted line and its
+  // fields (views into the line, valid only during the call). Such a backend keeps what it needs to
   // write the whole batch again after an error.
   virtual bool encodes_events() const { return false; }
-  virtual Status event_parsed(std::string_view line, const event::EnrichedEvent& event) {
+  virtual Status event_parsed(std::string_view line, const EventFields& fields) {
     (void)line;
-    (void)event;
+    (void)fields;
     return Status::Ok();
   }
 
@@ -147,6 +148,7 @@ class Loader {
   LoadStats stats_;
   std::vector<event::EnrichedEvent> events_;  // reused: only the first n_events_ are pending
   event::EnrichedEvent parsed_;               // scratch for backends that encode_events()
+  EventFields fields_;                        // the accepted line's fields, for those backends
   std::size_t n_events_ = 0;
   std::vector<BadRow> bad_;
   std::string error_;  // scratch

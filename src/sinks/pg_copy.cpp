@@ -38,9 +38,13 @@ bool leap_year(int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-// std::from_chars takes no leading '+'; PostgreSQL's parsers do, and read_tsv allows it.
+// std::from_chars takes no leading '+'; PostgreSQL's parsers take one (not "+-"), and read_tsv
+// allows it. An empty result means "decline".
 std::string_view strip_plus(std::string_view v) {
-  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  if (!v.empty() && v.front() == '+') {
+    v.remove_prefix(1);
+    if (!v.empty() && v.front() == '-') return {};
+  }
   return v;
 }
 
@@ -93,11 +97,11 @@ bool pg_timestamp_micros(std::string_view s, int64_t& micros) {
   return true;
 }
 
-bool append_pg_binary_row(std::string& out, const event::EnrichedEvent& event, int64_t load_id) {
+bool append_pg_binary_row(std::string& out, const EventFields& values, int64_t load_id) {
   const auto& infos = event::field_infos();
   // Worst case: every field a 4-byte length plus max(value + 1, 8) bytes.
   std::size_t bound = 2 + 4 + 8;
-  for (const auto& v : event.values) bound += 4 + 8 + v.size() + 1;
+  for (const std::string_view v : values) bound += 4 + 8 + v.size() + 1;
   const std::size_t at = out.size();
   out.resize(at + bound);
   char* const start = out.data() + at;
@@ -105,7 +109,7 @@ bool append_pg_binary_row(std::string& out, const event::EnrichedEvent& event, i
   *p++ = 0;
   *p++ = static_cast<char>(event::kFieldCount + 1);  // 132 columns, big-endian int16
   for (std::size_t i = 0; i < event::kFieldCount; ++i) {
-    const std::string& v = event.values[i];
+    const std::string_view v = values[i];
     if (v.empty()) {
       p = put_be32(p, 0xFFFFFFFFu);  // NULL
       continue;
@@ -169,9 +173,8 @@ bool append_pg_binary_row(std::string& out, const event::EnrichedEvent& event, i
   return true;
 }
 
-void append_pg_text_row(std::string& out, const event::EnrichedEvent& event,
-                        std::string_view load_id) {
-  for (const std::string& v : event.values) {
+void append_pg_text_row(std::string& out, const EventFields& values, std::string_view load_id) {
+  for (const std::string_view v : values) {
     if (v.empty()) {
       out += "\\N\t";
       continue;

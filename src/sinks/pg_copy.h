@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "event/enriched_event.h"
+#include "sinks/pg_fields.h"
 
 namespace furrow::sinks {
 
@@ -23,12 +23,11 @@ std::string_view pg_binary_copy_trailer();
 // Appends one row (the 131 values, empty = NULL, then load_id) in COPY binary format. Returns false
 // and leaves `out` as it was when a value is not in a form the binary encoder converts exactly
 // (see above); values are otherwise assumed to be checked already (storable_value).
-bool append_pg_binary_row(std::string& out, const event::EnrichedEvent& event, int64_t load_id);
+bool append_pg_binary_row(std::string& out, const EventFields& values, int64_t load_id);
 
 // Appends one row in COPY text format: backslash, tab, newline and CR escaped, empty as \N,
 // `load_id` as given. Never fails.
-void append_pg_text_row(std::string& out, const event::EnrichedEvent& event,
-                        std::string_view load_id);
+void append_pg_text_row(std::string& out, const EventFields& values, std::string_view load_id);
 
 // A TSV timestamp as PostgreSQL `timestamp` binary: microseconds since 2000-01-01 00:00:00.
 // False for anything but `yyyy-MM-dd HH:mm:ss[.f{1,6}]` with a valid date and time, year 1..9999.

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "event/tsv.h"
 #include "sinks/pg_copy.h"
 
 namespace furrow::sinks {
@@ -118,7 +117,7 @@ class PostgresLoader final : public Loader {
   // rest of the batch is read; the line is kept to write the batch again if need be. The COPY is
   // binary until an event declines the binary encoding; then it starts over in text format for
   // the rest of the batch (pg_copy.h).
-  Status event_parsed(std::string_view line, const event::EnrichedEvent& ev) override {
+  Status event_parsed(std::string_view line, const EventFields& ev) override {
     lines_.append(line);
     line_ends_.push_back(lines_.size());
     if (broken_) return Status::Ok();  // write_batch starts over
@@ -254,16 +253,15 @@ class PostgresLoader final : public Loader {
     return st;
   }
 
-  // Pending event `r` parsed again from its stored line (which was accepted once, so it parses).
-  const event::EnrichedEvent& stored_event(std::size_t r) {
+  // The fields of pending event `r`, from its stored line.
+  const EventFields& stored_event(std::size_t r) {
     const std::size_t begin = r == 0 ? 0 : line_ends_[r - 1];
-    const std::string_view line(lines_.data() + begin, line_ends_[r] - begin);
-    if (!event::read_tsv(line, reparsed_, reparse_error_)) reparsed_.clear();
-    return reparsed_;
+    split_enriched(std::string_view(lines_.data() + begin, line_ends_[r] - begin), stored_);
+    return stored_;
   }
 
   // Appends `ev` to copy_ in the batch's format; false when the binary encoding declines it.
-  bool append_row(const event::EnrichedEvent& ev) {
+  bool append_row(const EventFields& ev) {
     if (binary_) return append_pg_binary_row(copy_, ev, load_id_num_);
     append_pg_text_row(copy_, ev, load_id_);
     return true;
@@ -373,8 +371,7 @@ class PostgresLoader final : public Loader {
   // The pending batch's accepted lines, back to back; line_ends_[r] is where line r ends.
   std::string lines_;
   std::vector<std::size_t> line_ends_;
-  event::EnrichedEvent reparsed_;
-  std::string reparse_error_;
+  EventFields stored_;
 };
 
 }  // namespace

@@ -1,0 +1,197 @@
+#include "sinks/pg_fields.h"
+
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "common/time_format.h"
+#include "common/uuid.h"
+#include "sinks/loader.h"
+#include "sinks/loader_schema.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace furrow::sinks {
+namespace {
+
+using event::Field;
+using event::FieldKind;
+
+// The value checks below accept exactly what event::read_tsv's do (tsv.cpp); the equivalence test
+// in loader_pg_fields_test.cpp holds them to it.
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool valid_int(std::string_view s) {
+  int32_t v = 0;
+  const char* b = s.data();
+  const char* e = b + s.size();
+  if (b != e && *b == '+') ++b;
+  auto [p, ec] = std::from_chars(b, e, v);
+  return ec == std::errc() && p == e && b != e;
+}
+
+bool valid_decimal(std::string_view s) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  std::size_t int_digits = 0, frac_digits = 0;
+  while (i < s.size() && is_digit(s[i])) ++i, ++int_digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && is_digit(s[i])) ++i, ++frac_digits;
+  }
+  if (int_digits + frac_digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    std::size_t exp_digits = 0;
+    while (i < s.size() && is_digit(s[i])) ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+bool valid_float(std::string_view s) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
+}
+
+bool valid_json(std::string_view s) {
+  rapidjson::MemoryStream ms(s.data(), s.size());
+  rapidjson::BaseReaderHandler<> handler;
+  rapidjson::Reader reader;
+  auto r = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
+      ms, handler);
+  if (r.IsError()) return false;
+  for (std::size_t i = ms.Tell(); i < s.size(); ++i) {
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return false;
+  }
+  return true;
+}
+
+// Finds the tabs of `line`: true when there are exactly kFieldCount - 1 of them and no other byte
+// below 0x20; `non_ascii` tells whether any byte has the high bit set.
+bool find_tabs(std::string_view line, std::array<uint32_t, event::kFieldCount - 1>& tabs,
+               bool& non_ascii) {
+  constexpr std::size_t kMaxTabs = event::kFieldCount - 1;
+  const char* p = line.data();
+  const std::size_t n = line.size();
+  std::size_t count = 0;
+  std::size_t i = 0;
+  bool high = false;
+#if defined(__SSE2__)
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const unsigned hi = static_cast<unsigned>(_mm_movemask_epi8(v));
+    unsigned t = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab)));
+    // Signed compare: bytes >= 0x80 are negative, so they are masked out with `hi`.
+    const unsigned low = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, space)));
+    if ((low & ~hi & ~t) != 0) return false;
+    high |= hi != 0;
+    while (t != 0) {
+      if (count == kMaxTabs) return false;
+      tabs[count++] = static_cast<uint32_t>(i + static_cast<std::size_t>(__builtin_ctz(t)));
+      t &= t - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c == '\t') {
+      if (count == kMaxTabs) return false;
+      tabs[count++] = static_cast<uint32_t>(i);
+    } else if (c < 0x20) {
+      return false;
+    }
+    high |= c >= 0x80;
+  }
+  non_ascii = high;
+  return count == kMaxTabs;
+}
+
+}  // namespace
+
+bool quick_accept_enriched(std::string_view line, EventFields& f) {
+  if (line.size() > UINT32_MAX) return false;
+  std::array<uint32_t, event::kFieldCount - 1> tabs;
+  bool non_ascii = false;
+  if (!find_tabs(line, tabs, non_ascii)) return false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i + 1 < event::kFieldCount; ++i) {
+    f[i] = line.substr(start, tabs[i] - start);
+    start = tabs[i] + 1;
+  }
+  f[event::kFieldCount - 1] = line.substr(start);
+
+  const auto& infos = event::field_infos();
+  std::string why;
+  for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+    const std::string_view v = f[i];
+    if (v.empty()) continue;
+    switch (infos[i].kind) {
+      case FieldKind::kString:
+        break;
+      case FieldKind::kTimestamp: {
+        int64_t ms = 0;
+        if (!parse_tsv_tstamp(v, ms) || v.starts_with("0000")) return false;
+        break;
+      }
+      case FieldKind::kInt:
+        if (!valid_int(v)) return false;
+        break;
+      case FieldKind::kDecimal:
+        if (!valid_decimal(v)) return false;
+        break;
+      case FieldKind::kFloat:
+        if (!valid_float(v)) return false;
+        break;
+      case FieldKind::kBool01:
+        if (v != "0" && v != "1") return false;
+        break;
+      case FieldKind::kJson:
+        if (!valid_json(v)) return false;
+        break;
+    }
+    if (non_ascii) {
+      // UTF-8 and lengths in characters: the exact check.
+      if (!storable_value(i, v, why)) return false;
+    } else if (infos[i].kind == FieldKind::kString) {
+      // ASCII: one byte per character.
+      const std::size_t max = column_max_chars(i);
+      if (max != 0 && v.size() > max) return false;
+    } else if (infos[i].kind == FieldKind::kJson && v.find('\\') != std::string_view::npos) {
+      if (!storable_value(i, v, why)) return false;  // may hold \u0000
+    }
+  }
+  return !f[static_cast<std::size_t>(Field::collector_tstamp)].empty() &&
+         is_uuid(f[static_cast<std::size_t>(Field::event_id)]) &&
+         !f[static_cast<std::size_t>(Field::v_collector)].empty() &&
+         !f[static_cast<std::size_t>(Field::v_etl)].empty();
+}
+
+void split_enriched(std::string_view line, EventFields& f) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+    std::size_t end = line.find('\t', start);
+    if (end == std::string_view::npos || i + 1 == event::kFieldCount) end = line.size();
+    f[i] = line.substr(std::min(start, line.size()), end - std::min(start, line.size()));
+    start = end + 1;
+  }
+}
+
+void fields_of(const event::EnrichedEvent& event, EventFields& f) {
+  for (std::size_t i = 0; i < event::kFieldCount; ++i) f[i] = event.values[i];
+}
+
+}  // namespace furrow::sinks
