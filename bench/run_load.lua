@@ -5,8 +5,10 @@ local rate = tonumber(os.getenv("RUN_BENCH_RATE") or "40000")
 local conns = tonumber(os.getenv("RUN_BENCH_CONNS") or "8")
 local run_id = os.getenv("RUN_BENCH_ID") or "00000000"
 local counter = 0
-local tid = 0
 local next_tid = 0
+-- `tid` is a global that setup() gives each wrk thread (thread:set), so the threads' event ids
+-- differ; a local here would shadow it and make both threads send the same ids (half the events
+-- would then be dropped as duplicates).
 
 function setup(thread)
   next_tid = next_tid + 1
@@ -14,7 +16,7 @@ function setup(thread)
 end
 
 function init(args)
-  math.randomseed(os.time() + tid)
+  math.randomseed(os.time() + (tid or 0))
 end
 
 -- Each connection sends one request every conns * events / rate seconds (minus its latency,

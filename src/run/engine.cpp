@@ -1,11 +1,15 @@
 #include "run/engine.h"
 
+#include <pthread.h>
+
+#include <condition_variable>
 #include <cstdio>
 #include <vector>
 
 #include "enrich/runner.h"
 #include "run/checkpoint.h"
 #include "sinks/loader.h"
+#include "sinks/sqlite_loader.h"
 #include "sources/input.h"
 #include "storage/models.h"
 #include "storage/query_store.h"
@@ -14,6 +18,8 @@ namespace furrow::run {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+// A model run (plus the hook) taking longer is logged.
+constexpr std::chrono::seconds kSlowModels{1};
 
 void log_line(const std::string& msg) {
   std::fprintf(stderr, "furrow run: %s\n", msg.c_str());
@@ -31,6 +37,23 @@ void for_each_line(const std::string& text, F&& f) {
     start = nl + 1;
   }
 }
+// The payload processor on named worker threads ("furrow-enrich"), for per-stage CPU figures.
+class NamingProcessor final : public enrich::RecordProcessor {
+ public:
+  explicit NamingProcessor(const enrich::RecordProcessor& inner) : inner_(inner) {}
+  bool process(std::string_view record, uint64_t line, bool oversized,
+               enrich::Output& out) const override {
+    thread_local bool named = false;
+    if (!named) {
+      pthread_setname_np(pthread_self(), "furrow-enrich");
+      named = true;
+    }
+    return inner_.process(record, line, oversized, out);
+  }
+
+ private:
+  const enrich::RecordProcessor& inner_;
+};
 }  // namespace
 
 struct Engine::Impl {
@@ -42,10 +65,21 @@ struct Engine::Impl {
 
   std::unique_ptr<RawLogTailer> tailer;
   std::unique_ptr<sinks::Loader> loader;
-  std::unique_ptr<storage::QueryStore> models_store;
+  std::unique_ptr<storage::QueryStore> models_store;  // models thread only
   std::thread thread;
+  std::thread models_thread;
+  std::thread checkpoint_thread;
   std::atomic<bool> stopping{false};
   Status result;
+
+  // Loader → models thread: events committed and not yet modelled.
+  std::mutex models_mu;
+  std::condition_variable models_cv;
+  std::condition_variable checkpoint_cv;   // same mutex; only for stopping
+  uint64_t models_waiting = 0;             // guarded by models_mu
+  Clock::time_point models_first_waiting;  // when models_waiting became non-zero
+  Clock::time_point models_last_commit;    // the loader's last commit with events
+  bool models_stop = false;
 
   // Positions of the batches read, in read order (the runner writes in read order).
   struct BatchEnd {
@@ -55,13 +89,14 @@ struct Engine::Impl {
   std::mutex fifo_mu;
   std::deque<BatchEnd> fifo;
 
+  bool reader_named = false;  // reader thread only
+
   // Loader-thread state.
   LogPosition pending_pos;
   bool have_pending = false;
   std::vector<std::string> pending_good, pending_bad;
   uint64_t pending_lines = 0;
   Clock::time_point last_commit = Clock::now();
-  Clock::time_point last_models = Clock::now();
   uint64_t removed_before = 0;
 
   mutable std::mutex stats_mu;
@@ -73,6 +108,11 @@ struct Engine::Impl {
       : opt(std::move(o)), pipeline(p), micro(m), lag(l), after_models(std::move(hook)) {}
 
   Status read(enrich::RecordBatch& b, bool& eof) {
+    if (!reader_named) {
+      // Thread names make per-stage CPU visible in top -H, perf and /proc (at most 15 chars).
+      pthread_setname_np(pthread_self(), "furrow-tailer");
+      reader_named = true;
+    }
     eof = false;
     std::string_view rec;
     for (;;) {
@@ -173,11 +213,10 @@ struct Engine::Impl {
       stats.commits = ls.batches;
     }
     have_pending = false;
+    const uint64_t committed_lines = pending_lines;
     pending_lines = 0;
     if (micro != nullptr) {
-      std::vector<std::string_view> g(pending_good.begin(), pending_good.end());
-      std::vector<std::string_view> bd(pending_bad.begin(), pending_bad.end());
-      micro->add(g, bd);
+      micro->add_moved(std::move(pending_good), std::move(pending_bad));
       pending_good.clear();
       pending_bad.clear();
     }
@@ -185,22 +224,46 @@ struct Engine::Impl {
       RawLogTailer::remove_segments_before(opt.raw_dir, pending_pos.segment);
       removed_before = pending_pos.segment;
     }
-    if (!final) maybe_models(last_commit);
+    if (committed_lines > 0 && models_thread.joinable()) {
+      {
+        std::lock_guard lock(models_mu);
+        if (models_waiting == 0) models_first_waiting = last_commit;
+        models_waiting += committed_lines;
+        models_last_commit = last_commit;
+      }
+      models_cv.notify_one();
+    }
     return Status::Ok();
   }
 
-  void maybe_models(Clock::time_point now) {
-    if (opt.models_interval.count() <= 0 || now - last_models < opt.models_interval) return;
-    last_models = now;
+  // One model run plus the hook; false when it failed (logged and counted).
+  bool run_models_once() {
+    const auto t0 = Clock::now();
     if (!models_store) {
       auto s = storage::QueryStore::open("sqlite:" + opt.db_file.string());
       if (!s.ok()) {
         log_line("data models: " + s.error().message);
-        return;
+        std::lock_guard lock(stats_mu);
+        ++stats.errors;
+        return false;
       }
       models_store = std::move(*s);
     }
     auto r = storage::run_models(*models_store, storage::ModelOptions{});
+    const auto t1 = Clock::now();
+    if (r.ok() && after_models) after_models();
+    const auto t2 = Clock::now();
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(t2 - t0);
+    if (took >= kSlowModels) {
+      using std::chrono::duration_cast;
+      using std::chrono::milliseconds;
+      log_line("slow model run: models " +
+               std::to_string(duration_cast<milliseconds>(t1 - t0).count()) + " ms, then " +
+               std::to_string(duration_cast<milliseconds>(t2 - t1).count()) + " ms (load ids " +
+               (r.ok() ? std::to_string(r->from_load_id) + ".." + std::to_string(r->to_load_id)
+                       : std::string("-")) +
+               ")");
+    }
     {
       std::lock_guard lock(stats_mu);
       if (r.ok()) {
@@ -208,16 +271,85 @@ struct Engine::Impl {
       } else {
         ++stats.errors;
       }
+      stats.models_time += took;
+      stats.models_longest = std::max(stats.models_longest, took);
     }
-    if (!r.ok()) {
-      log_line("data models: " + r.error().message);
+    if (!r.ok()) log_line("data models: " + r.error().message);
+    return r.ok();
+  }
+
+  // The checkpoint thread: a PASSIVE checkpoint every checkpoint_interval.
+  void checkpoint_loop() {
+    pthread_setname_np(pthread_self(), "furrow-ckpt");
+    auto db = sinks::open_sqlite_database(opt.db_file.string());
+    if (!db.ok()) {
+      log_line("checkpoints: " + db.error().message);
       return;
     }
-    if (after_models) after_models();
+    std::unique_lock lock(models_mu);
+    while (!models_stop) {
+      checkpoint_cv.wait_for(lock, opt.checkpoint_interval);
+      if (models_stop) break;
+      lock.unlock();
+      int wal = 0, copied = 0;
+      Status st = sinks::sqlite_checkpoint(*db, wal, copied);
+      if (!st.ok()) log_line(st.message());
+      if (st.ok() && wal > 0) {
+        std::lock_guard sl(stats_mu);
+        ++stats.checkpoints;
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    sinks::close_sqlite_database(*db);
+  }
+
+  // The models thread: waits until a run is due (see engine.h), runs it, repeats; on stop, one
+  // last run when events are waiting.
+  void models_loop() {
+    pthread_setname_np(pthread_self(), "furrow-models");
+    Clock::time_point last_end = Clock::now() - opt.models_interval;
+    Clock::duration cooldown = opt.models_interval;
+    std::unique_lock lock(models_mu);
+    for (;;) {
+      if (models_stop) break;
+      const auto now = Clock::now();
+      Clock::time_point due = Clock::time_point::max();
+      if (models_waiting > 0) {
+        const Clock::time_point ready = last_end + cooldown;
+        Clock::time_point trigger = models_waiting >= opt.models_batch_events
+                                        ? now
+                                        : std::min(models_last_commit + opt.models_idle,
+                                                   models_first_waiting + opt.models_max_delay);
+        due = std::max(ready, trigger);
+      }
+      if (due > now) {
+        if (due == Clock::time_point::max()) {
+          models_cv.wait(lock);
+        } else {
+          models_cv.wait_until(lock, due);
+        }
+        continue;
+      }
+      models_waiting = 0;
+      lock.unlock();
+      const auto t0 = Clock::now();
+      run_models_once();
+      last_end = Clock::now();
+      cooldown =
+          std::max<Clock::duration>(opt.models_interval, (last_end - t0) * opt.models_cost_factor);
+      lock.lock();
+    }
+    const bool waiting = models_waiting > 0;
+    models_waiting = 0;
+    lock.unlock();
+    if (waiting) run_models_once();
   }
 
   void run() {
-    const sources::PayloadProcessor processor(pipeline, sources::InputFormat::kThriftBinary);
+    pthread_setname_np(pthread_self(), "furrow-loader");
+    const sources::PayloadProcessor payloads(pipeline, sources::InputFormat::kThriftBinary);
+    const NamingProcessor processor(payloads);
     enrich::RunnerConfig rc;
     rc.threads = opt.workers == 0 ? 1 : opt.workers;
     rc.ring_batches = rc.threads * 4 + 2;
@@ -254,10 +386,14 @@ Status Engine::start() {
   sinks::LoaderOptions lo;
   lo.batch_size = 1'000'000;  // commits follow the engine's policy, not the loader's batch size
   lo.source = "furrow run";
-  auto loader =
-      sinks::open_loader(sinks::DbTarget{sinks::Dialect::kSqlite, m.opt.db_file.string()}, lo);
+  sinks::SqliteTuning tuning;
+  tuning.cache_kib = m.opt.loader_cache_kib;
+  tuning.wal_autocheckpoint_pages = m.opt.loader_checkpoint_pages;
+  auto loader = sinks::open_sqlite_loader(m.opt.db_file.string(), lo, tuning);
   if (!loader.ok()) return loader.error();
   m.loader = std::move(*loader);
+  if (m.opt.models_interval.count() > 0) m.models_thread = std::thread([&m] { m.models_loop(); });
+  m.checkpoint_thread = std::thread([&m] { m.checkpoint_loop(); });
   m.thread = std::thread([&m] { m.run(); });
   return Status::Ok();
 }
@@ -266,6 +402,14 @@ Status Engine::stop() {
   Impl& m = *impl_;
   m.stopping.store(true);
   if (m.thread.joinable()) m.thread.join();
+  {
+    std::lock_guard lock(m.models_mu);
+    m.models_stop = true;
+  }
+  m.models_cv.notify_all();
+  m.checkpoint_cv.notify_all();
+  if (m.models_thread.joinable()) m.models_thread.join();
+  if (m.checkpoint_thread.joinable()) m.checkpoint_thread.join();
   return m.result;
 }
 

@@ -1,8 +1,20 @@
 // The enrich-and-load half of `furrow run`: tails the raw log, enriches on worker threads
 // (enrich::run_stream), loads good events and bad rows into SQLite in large transactions, then —
 // only after each commit — writes the checkpoint, publishes the events to the Micro store,
-// removes fully consumed raw-log segments and, at most once per models_interval, runs the data
-// models and the after-models hook (the dashboard's refresh).
+// removes fully consumed raw-log segments and tells the models thread that new events are in.
+//
+// The data models and the after-models hook (the dashboard's refresh) run on their own thread
+// with their own SQLite connection, never on the loader's: a model run reads in a snapshot and
+// writes its results in one short transaction (storage::run_models), so the loader is at most
+// briefly blocked and an event is queryable in atomic_events as soon as its batch commits,
+// however far behind the models are. A model run starts when there are new events and
+//   - at least models_interval has passed since the last run ended, and at least
+//     models_cost_factor times the last run's duration (so the models take a bounded share of
+//     the CPU however large a run gets), and
+//   - models_batch_events new events are waiting, or the loader has committed nothing for
+//     models_idle (the trailing events of a burst), or models_max_delay has passed since the
+//     first waiting event.
+// Stopping the engine runs the models once more when events are waiting.
 //
 // Commit policy: a transaction is committed when the reader has caught up with the log (so at low
 // rates an event is queryable within milliseconds), or every `commit_interval`, or at
@@ -41,9 +53,20 @@ struct EngineOptions {
   std::filesystem::path db_file;
   unsigned workers = 1;
   std::chrono::milliseconds commit_interval{250};
-  std::size_t commit_events = 20'000;
-  // 0: never run the models automatically.
+  // Also bounds the loader's memory: the pending events are held parsed until the commit.
+  std::size_t commit_events = 5'000;
+  // The loader connection's page cache (KiB). WAL checkpoints run on a thread of their own
+  // ("furrow-ckpt", PASSIVE, every checkpoint_interval), so a commit does not wait for one; the
+  // loader checkpoints itself only as a fallback when the WAL reaches loader_checkpoint_pages.
+  int loader_cache_kib = 16 * 1024;
+  std::chrono::milliseconds checkpoint_interval{100};
+  int loader_checkpoint_pages = 50'000;
+  // 0: never run the models (nor the after-models hook) automatically.
   std::chrono::milliseconds models_interval{1000};
+  std::size_t models_batch_events = 100'000;
+  std::chrono::milliseconds models_idle{500};
+  std::chrono::milliseconds models_max_delay{10'000};
+  unsigned models_cost_factor = 3;
   // How long the reader sleeps when the log has nothing new.
   std::chrono::milliseconds idle_poll{5};
 };
@@ -56,13 +79,17 @@ struct EngineStats {
   uint64_t duplicates = 0;
   uint64_t commits = 0;
   uint64_t model_runs = 0;
-  uint64_t errors = 0;  // raw-log problems, failed commits (retried), failed model runs
+  uint64_t errors = 0;       // raw-log problems, failed commits (retried), failed model runs
+  uint64_t checkpoints = 0;  // WAL checkpoints run by the checkpoint thread
+  // Time spent (wall clock) in model runs plus the after-models hook, and the longest one.
+  std::chrono::microseconds models_time{0};
+  std::chrono::microseconds models_longest{0};
 };
 
 class Engine {
  public:
   // `lag` (may be null) is told how much of the log was consumed; `after_models` (may be empty)
-  // runs on the loader thread after each model run.
+  // runs on the models thread after each model run.
   Engine(EngineOptions options, const enrich::Pipeline& pipeline, MicroStore* micro,
          LagLimitedSink* lag, std::function<void()> after_models);
   ~Engine();

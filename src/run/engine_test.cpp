@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <thread>
 
@@ -125,6 +126,38 @@ TEST_F(EngineTest, LoadsGoodAndBadThenResumesFromTheCheckpointExactlyOnce) {
   // The consumed first segment is gone.
   EXPECT_FALSE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(1, false)));
   EXPECT_TRUE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(2, false)));
+}
+
+// The models run on their own thread, and the idle timer models the last events of a burst
+// while the engine keeps running (no further traffic, no stop needed).
+TEST_F(EngineTest, TrailingEventsAreModelledOnTheModelsThreadWhileRunning) {
+  std::vector<std::string> recs;
+  for (int i = 0; i < 30; ++i) recs.push_back(page_view(i));
+  write_log(recs);
+  opts_.models_interval = std::chrono::milliseconds(10);
+  opts_.models_idle = std::chrono::milliseconds(20);
+  opts_.models_max_delay = std::chrono::seconds(60);
+  opts_.models_batch_events = 1'000'000;
+  std::atomic<int> hook_calls{0};
+  std::atomic<bool> hook_on_caller{false};
+  const auto caller = std::this_thread::get_id();
+  MicroStore micro;
+  Engine engine(opts_, *pipeline_, &micro, nullptr, [&] {
+    if (std::this_thread::get_id() == caller) hook_on_caller = true;
+    ++hook_calls;
+  });
+  ASSERT_TRUE(engine.start().ok());
+  wait_for(micro, 30, 0);
+  for (int i = 0; i < 1000 && hook_calls.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(hook_calls.load(), 1);
+  EXPECT_GE(engine.stats().model_runs, 1u);
+  EXPECT_FALSE(hook_on_caller.load());
+  // The watermark covers every committed load batch.
+  EXPECT_EQ(scalar("select last_load_id from model_state where model = 'web'"),
+            scalar("select max(load_id) from atomic_events"));
+  ASSERT_TRUE(engine.stop().ok());
 }
 
 TEST_F(EngineTest, AReplayFromAnOlderPositionIsDeduplicated) {

@@ -244,17 +244,23 @@ void MicroStore::trim(std::deque<std::string>& q, std::size_t& bytes) {
 
 void MicroStore::add(const std::vector<std::string_view>& good,
                      const std::vector<std::string_view>& bad) {
+  std::vector<std::string> g(good.begin(), good.end());
+  std::vector<std::string> b(bad.begin(), bad.end());
+  add_moved(std::move(g), std::move(b));
+}
+
+void MicroStore::add_moved(std::vector<std::string>&& good, std::vector<std::string>&& bad) {
   std::vector<Waiter> ready;
   uint64_t count = 0;
   {
     std::lock_guard lock(mu_);
-    for (auto g : good) {
-      good_.emplace_back(g);
+    for (auto& g : good) {
       good_bytes_ += g.size();
+      good_.push_back(std::move(g));
     }
-    for (auto b : bad) {
-      bad_.emplace_back(b);
+    for (auto& b : bad) {
       bad_bytes_ += b.size();
+      bad_.push_back(std::move(b));
     }
     good_count_ += good.size();
     bad_count_ += bad.size();
@@ -268,6 +274,8 @@ void MicroStore::add(const std::vector<std::string_view>& good,
       waiters_.erase(mid, waiters_.end());
     }
   }
+  good.clear();
+  bad.clear();
   for (auto& w : ready) w.done(true, count);
 }
 

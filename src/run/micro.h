@@ -63,6 +63,8 @@ class MicroStore {
 
   // Adds events that were just committed; satisfies waiters.
   void add(const std::vector<std::string_view>& good, const std::vector<std::string_view>& bad);
+  // The same, taking the lines over (no copy); the vectors are left empty with their capacity.
+  void add_moved(std::vector<std::string>&& good, std::vector<std::string>&& bad);
   void reset();
 
   struct Counts {

@@ -27,6 +27,7 @@
 #include "run/lag_sink.h"
 #include "run/micro.h"
 #include "sinks/raw_log.h"
+#include "sinks/sqlite_loader.h"
 
 namespace furrow::run {
 
@@ -37,6 +38,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+constexpr int64_t kSqliteMemoryLimit = 48ll << 20;
 
 void say(const std::string& msg) {
   std::fprintf(stderr, "furrow run: %s\n", msg.c_str());
@@ -184,6 +186,10 @@ int serve(RunConfig cfg) {
     sink.close();
     return kExitFailure;
   }
+
+  // All SQLite connections together (loader, models, checkpoints, dashboard) stay near this; their
+  // page caches are recycled above it, which keeps the process's peak RSS bounded.
+  sinks::limit_sqlite_memory(kSqliteMemoryLimit);
 
   MicroLimits ml;
   ml.max_events = cfg.micro_max_events;

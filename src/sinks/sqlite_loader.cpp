@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace furrow::sinks {
@@ -272,12 +273,41 @@ Result<sqlite3*> open_sqlite_database(const std::string& path) {
 
 Result<std::unique_ptr<Loader>> open_sqlite_loader(const std::string& path,
                                                    const LoaderOptions& options) {
+  return open_sqlite_loader(path, options, SqliteTuning{});
+}
+
+Result<std::unique_ptr<Loader>> open_sqlite_loader(const std::string& path,
+                                                   const LoaderOptions& options,
+                                                   const SqliteTuning& tuning) {
   auto db = open_sqlite_database(path);
   if (!db) return db.error();
+  const std::string pragmas =
+      "PRAGMA cache_size=-" + std::to_string(std::max(tuning.cache_kib, 1)) +
+      "; PRAGMA wal_autocheckpoint=" + std::to_string(std::max(tuning.wal_autocheckpoint_pages, 0));
+  if (Status st = sqlite_exec(*db, pragmas); !st) {
+    sqlite3_close_v2(*db);
+    return st.error();
+  }
   auto loader = std::make_unique<SqliteLoader>(*db, options);
   Status st = loader->prepare_all();
   if (!st) return st.error();
   return std::unique_ptr<Loader>(std::move(loader));
+}
+
+Status sqlite_checkpoint(sqlite3* db, int& wal_pages, int& copied) {
+  wal_pages = copied = 0;
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return sqlite_error(db, "checkpoint");
+  return Status::Ok();
+}
+
+void close_sqlite_database(sqlite3* db) {
+  sqlite3_close_v2(db);
+}
+
+void limit_sqlite_memory(int64_t bytes) {
+  sqlite3_soft_heap_limit64(bytes);
 }
 
 }  // namespace furrow::sinks

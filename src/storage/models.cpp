@@ -63,29 +63,54 @@ std::string touched_sessions(const std::string& lo, const std::string& hi) {
          " AND load_id <= " + hi + " AND domain_sessionid IS NOT NULL)";
 }
 
-std::string page_views_sql(const Sql& q, const std::string& touched, int heartbeat) {
+// Where the SQL of one model run writes and reads its own results. PostgreSQL: the model tables
+// themselves, in one transaction. SQLite: temp tables (see run_sqlite).
+struct Names {
+  std::string page_views_out = "page_views";
+  std::string page_views_in = "page_views";  // the touched sessions' (new) page views
+  std::string sessions_out = "sessions";
+  std::string users_out = "users";
+};
+
+std::string page_views_sql(const Sql& q, const Names& n, const std::string& touched,
+                           int heartbeat) {
   const std::string h = std::to_string(heartbeat);
   // One pass of window functions over the page views and pings of the touched sessions, instead
   // of joining a per-page-view ping aggregate: SQLite plans such a LEFT JOIN between two CTEs as
   // a full scan of one per row of the other (no automatic index), which made every model run
   // quadratic in the new events (42 s for 50k events, ~0.2 s now). `win` is a ping's heartbeat
   // window; `new_win` marks the first ping of each window, so their sum counts distinct windows.
-  return "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM "
-         "atomic_events_entities e WHERE e.domain_sessionid IN " +
+  // SQLite runs the windows over narrow rows (the key and the few columns they need) and then
+  // fetches the page view's own row once through the unique (event_id, fingerprint) index:
+  // sorting whole 130-column rows took most of a model run. PostgreSQL keeps whole rows (its
+  // planner handles them well and a join back through the view's jsonpath columns does not).
+  const bool narrow = q.d == Dialect::kSqlite;
+  const std::string ev_cols = narrow ? "e.event_id, coalesce(e.event_fingerprint, '') AS fp, "
+                                       "e.event, e.page_view_id, e.pp_yoffset_max, "
+                                     : "e.*, ";
+  return "WITH ev AS (SELECT " + ev_cols +
+         "coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM atomic_events_entities e "
+         "WHERE e.domain_sessionid IN " +
          touched +
          " AND e.page_view_id IS NOT NULL AND e.event IN ('page_view', 'page_ping')), "
          "ev2 AS (SELECT ev.*, CASE WHEN event = 'page_ping' THEN " +
          q.epoch("ts") + " / " + h +
          " END AS win FROM ev), "
          "ev3 AS (SELECT ev2.*, CASE WHEN event = 'page_ping' AND ROW_NUMBER() OVER (PARTITION BY "
-         "page_view_id, win ORDER BY ts, event_id) = 1 THEN 1 ELSE 0 END AS new_win FROM ev2), "
-         "pv AS (SELECT * FROM (SELECT ev3.*, ROW_NUMBER() OVER (PARTITION BY page_view_id ORDER "
+         "page_view_id, win ORDER BY ts, event_id) = 1 THEN 1 ELSE 0 END AS new_win FROM ev2), " +
+         (narrow ? "pv0" : "pv") +
+         " AS (SELECT * FROM (SELECT ev3.*, ROW_NUMBER() OVER (PARTITION BY page_view_id ORDER "
          "BY CASE WHEN event = 'page_view' THEN 0 ELSE 1 END, ts, event_id) AS rn, max(CASE WHEN "
          "event = 'page_ping' THEN ts END) OVER pw AS last_ping, sum(CASE WHEN event = "
          "'page_ping' THEN 1 ELSE 0 END) OVER pw AS pings, sum(new_win) OVER pw AS windows, "
          "max(CASE WHEN event = 'page_ping' THEN pp_yoffset_max END) OVER pw AS max_y FROM ev3 "
-         "WINDOW pw AS (PARTITION BY page_view_id)) x WHERE rn = 1 AND event = 'page_view') "
-         "INSERT INTO page_views SELECT pv.page_view_id, pv.event_id, pv.app_id, pv.domain_userid, "
+         "WINDOW pw AS (PARTITION BY page_view_id)) x WHERE rn = 1 AND event = 'page_view') " +
+         (narrow ? ", pv AS (SELECT e.*, pv0.ts, pv0.last_ping, pv0.pings, pv0.windows, pv0.max_y "
+                   "FROM pv0 JOIN atomic_events_entities e ON e.event_id = pv0.event_id AND "
+                   "coalesce(e.event_fingerprint, '') = pv0.fp) "
+                 : "") +
+         "INSERT INTO " + n.page_views_out +
+         " SELECT pv.page_view_id, pv.event_id, pv.app_id, pv.domain_userid, "
          "pv.user_id, pv.domain_sessionid, pv.domain_sessionidx, ROW_NUMBER() OVER (PARTITION BY "
          "pv.domain_sessionid ORDER BY pv.ts, pv.event_id), pv.ts, coalesce(pv.last_ping, "
          "pv.ts), "
@@ -101,24 +126,42 @@ std::string page_views_sql(const Sql& q, const std::string& touched, int heartbe
          "coalesce(pv.ua_os_family, pv.os_family), pv.ua_device_family FROM pv";
 }
 
-std::string sessions_sql(const Sql& q, const std::string& touched) {
+std::string sessions_sql(const Sql& q, const Names& n, const std::string& touched) {
   // Per-session figures from window functions over the session's events (not a join of two
   // CTEs, which SQLite runs as a nested full scan), and the landing and exit page views looked up
   // in page_views through its domain_sessionid index.
-  return "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM "
-         "atomic_events_entities e WHERE e.domain_sessionid IN " +
-         touched +
-         "), "
-         "first_ev AS (SELECT * FROM (SELECT ev.*, ROW_NUMBER() OVER (PARTITION BY "
-         "domain_sessionid ORDER BY ts, event_id) AS rn, max(user_id) OVER sw AS s_user_id, "
-         "min(ts) OVER sw AS s_start, max(ts) OVER sw AS s_end, count(*) OVER sw AS s_events "
-         "FROM ev WINDOW sw AS (PARTITION BY domain_sessionid)) x WHERE rn = 1), "
-         "f AS (SELECT first_ev.*, (SELECT count(*) FROM page_views p WHERE p.domain_sessionid = "
-         "first_ev.domain_sessionid) AS pvc, coalesce((SELECT sum(engaged_time_in_s) FROM "
-         "page_views p WHERE p.domain_sessionid = first_ev.domain_sessionid), 0) AS eng, (SELECT "
-         "max(page_view_in_session_index) FROM page_views p WHERE p.domain_sessionid = "
+  const std::string& pvs = n.page_views_in;
+  // Narrow rows through the windows on SQLite, then the first event's row by its unique key (as
+  // for page views); whole rows on PostgreSQL.
+  const bool narrow = q.d == Dialect::kSqlite;
+  const std::string windows =
+      "ROW_NUMBER() OVER (PARTITION BY domain_sessionid ORDER BY ts, event_id) AS rn, "
+      "max(user_id) OVER sw AS s_user_id, min(ts) OVER sw AS s_start, max(ts) OVER sw AS s_end, "
+      "count(*) OVER sw AS s_events FROM ev WINDOW sw AS (PARTITION BY domain_sessionid)) y "
+      "WHERE rn = 1), ";
+  const std::string first =
+      narrow ? "WITH ev AS (SELECT e.event_id, coalesce(e.event_fingerprint, '') AS fp, "
+               "e.domain_sessionid, e.user_id, coalesce(e.derived_tstamp, e.collector_tstamp) AS "
+               "ts FROM atomic_events e WHERE e.domain_sessionid IN " +
+                   touched + "), firsts AS (SELECT * FROM (SELECT ev.*, " + windows +
+                   "first_ev AS (SELECT e.*, k.s_user_id, k.s_start, k.s_end, k.s_events FROM "
+                   "firsts k JOIN atomic_events_entities e ON e.event_id = k.event_id AND "
+                   "coalesce(e.event_fingerprint, '') = k.fp), "
+             : "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM "
+               "atomic_events_entities e WHERE e.domain_sessionid IN " +
+                   touched + "), first_ev AS (SELECT * FROM (SELECT ev.*, " + windows;
+  return first + "f AS (SELECT first_ev.*, (SELECT count(*) FROM " + pvs +
+         " p WHERE p.domain_sessionid = "
+         "first_ev.domain_sessionid) AS pvc, coalesce((SELECT sum(engaged_time_in_s) FROM " +
+         pvs +
+         " p WHERE p.domain_sessionid = first_ev.domain_sessionid), 0) AS eng, (SELECT "
+         "max(page_view_in_session_index) FROM " +
+         pvs +
+         " p WHERE p.domain_sessionid = "
          "first_ev.domain_sessionid) AS pv_last FROM first_ev) "
-         "INSERT INTO sessions SELECT f.domain_sessionid, f.domain_userid, f.s_user_id, "
+         "INSERT INTO " +
+         n.sessions_out +
+         " SELECT f.domain_sessionid, f.domain_userid, f.s_user_id, "
          "f.domain_sessionidx, f.s_start, f.s_end, " +
          q.epoch("f.s_end") + " - " + q.epoch("f.s_start") +
          ", f.s_events, f.pvc, f.eng, CASE WHEN "
@@ -131,10 +174,13 @@ std::string sessions_sql(const Sql& q, const std::string& touched) {
          "f.mkt_term), coalesce(l.mkt_content, f.mkt_content), coalesce(f.ua_family, f.br_family), "
          "coalesce(f.ua_os_family, f.os_family), f.ua_device_family, CASE WHEN f.dvce_ismobile "
          "THEN 1 WHEN NOT f.dvce_ismobile THEN 0 END, f.geo_country, f.geo_region, f.geo_city, "
-         "f.geo_timezone FROM f LEFT JOIN page_views l ON l.domain_sessionid = f.domain_sessionid "
-         "AND "
-         "l.page_view_in_session_index = 1 LEFT JOIN page_views x ON x.domain_sessionid = "
-         "f.domain_sessionid AND x.page_view_in_session_index = f.pv_last";
+         "f.geo_timezone FROM f LEFT JOIN " +
+         pvs +
+         " l ON l.domain_sessionid = f.domain_sessionid AND l.page_view_in_session_index = 1 LEFT "
+         "JOIN " +
+         pvs +
+         " x ON x.domain_sessionid = f.domain_sessionid AND x.page_view_in_session_index = "
+         "f.pv_last";
 }
 
 std::string touched_users(const std::string& lo, const std::string& hi) {
@@ -143,16 +189,19 @@ std::string touched_users(const std::string& lo, const std::string& hi) {
          " AND domain_sessionid IS NOT NULL AND domain_userid IS NOT NULL)";
 }
 
-std::string users_sql(const std::string& users) {
+// `users_sessions`: a SELECT of every session row of the touched users, as after this run.
+std::string users_sql(const Names& n, const std::string& users_sessions) {
   // Window functions over the users' sessions, first session by start (no join of two CTEs).
-  return "WITH s AS (SELECT * FROM sessions WHERE domain_userid IN " + users +
+  return "WITH s AS (" + users_sessions +
          "), "
          "x AS (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY domain_userid ORDER BY start_tstamp, "
          "domain_sessionid) AS rn, max(user_id) OVER uw AS u_user_id, min(start_tstamp) OVER uw "
          "AS u_first_seen, max(end_tstamp) OVER uw AS u_last_seen, count(*) OVER uw AS "
          "u_sessions, sum(page_views) OVER uw AS u_page_views, sum(engaged_time_in_s) OVER uw AS "
          "u_engaged FROM s WINDOW uw AS (PARTITION BY domain_userid)) "
-         "INSERT INTO users SELECT domain_userid, u_user_id, u_first_seen, u_last_seen, "
+         "INSERT INTO " +
+         n.users_out +
+         " SELECT domain_userid, u_user_id, u_first_seen, u_last_seen, "
          "u_sessions, u_page_views, u_engaged, landing_page_url, page_referrer, refr_medium, "
          "refr_source, mkt_medium, mkt_source, mkt_campaign FROM x WHERE rn = 1";
 }
@@ -177,14 +226,21 @@ Status ensure_tables(QueryStore& store, const Sql& q) {
                     ") ON CONFLICT (component) DO UPDATE SET version = excluded.version");
 }
 
+auto counter(QueryStore& store) {
+  return [&store](const std::string& sql) -> Result<int64_t> {
+    auto v = store.scalar(sql);
+    if (!v) return v.error();
+    return to_int(*v);
+  };
+}
+
+// PostgreSQL: everything in one transaction, the table locked against loads meanwhile.
 Result<ModelReport> run_locked(QueryStore& store, const ModelOptions& options) {
   const Sql q{store.dialect()};
   Status st = ensure_tables(store, q);
   if (!st) return st.error();
-  if (q.d == Dialect::kPostgres) {
-    st = store.exec("LOCK TABLE atomic_events IN SHARE MODE");
-    if (!st) return st.error();
-  }
+  st = store.exec("LOCK TABLE atomic_events IN SHARE MODE");
+  if (!st) return st.error();
   if (options.full_refresh) {
     for (const char* sql : {"DELETE FROM page_views", "DELETE FROM sessions", "DELETE FROM users",
                             "DELETE FROM model_state"}) {
@@ -207,19 +263,17 @@ Result<ModelReport> run_locked(QueryStore& store, const ModelOptions& options) {
   const std::string touched = touched_sessions(los, his);
   const std::string users = touched_users(los, his);
   const int heartbeat = options.heartbeat_s > 0 ? options.heartbeat_s : 10;
+  const Names n;
   for (const std::string& sql :
        {"DELETE FROM page_views WHERE domain_sessionid IN " + touched,
-        page_views_sql(q, touched, heartbeat),
-        "DELETE FROM sessions WHERE domain_sessionid IN " + touched, sessions_sql(q, touched),
-        "DELETE FROM users WHERE domain_userid IN " + users, users_sql(users)}) {
+        page_views_sql(q, n, touched, heartbeat),
+        "DELETE FROM sessions WHERE domain_sessionid IN " + touched, sessions_sql(q, n, touched),
+        "DELETE FROM users WHERE domain_userid IN " + users,
+        users_sql(n, "SELECT * FROM sessions WHERE domain_userid IN " + users)}) {
     st = store.exec(sql);
     if (!st) return st.error();
   }
-  auto count = [&](const std::string& sql) -> Result<int64_t> {
-    auto v = store.scalar(sql);
-    if (!v) return v.error();
-    return to_int(*v);
-  };
+  auto count = counter(store);
   auto pv = count("SELECT count(*) FROM page_views WHERE domain_sessionid IN " + touched);
   auto se = count("SELECT count(*) FROM sessions WHERE domain_sessionid IN " + touched);
   auto us = count("SELECT count(*) FROM users WHERE domain_userid IN " + users);
@@ -235,15 +289,148 @@ Result<ModelReport> run_locked(QueryStore& store, const ModelOptions& options) {
   return r;
 }
 
+// Runs `body` in a transaction opened with `begin`; commits when it succeeds, else rolls back.
+template <class T, class F>
+Result<T> in_transaction(QueryStore& store, const char* begin, F&& body) {
+  if (Status st = store.exec(begin); !st) return st.error();
+  Result<T> r = body();
+  if (!r) {
+    (void)store.exec("ROLLBACK");
+    return r;
+  }
+  if (Status st = store.exec("COMMIT"); !st) {
+    (void)store.exec("ROLLBACK");
+    return st.error();
+  }
+  return r;
+}
+
+constexpr const char* kDropTemp =
+    "DROP TABLE IF EXISTS temp.m_touched; DROP TABLE IF EXISTS temp.m_users_touched; DROP TABLE "
+    "IF EXISTS temp.m_page_views; DROP TABLE IF EXISTS temp.m_sessions; DROP TABLE IF EXISTS "
+    "temp.m_users";
+
+// SQLite: the same results as run_locked, computed so that the database's write lock is held
+// only briefly (a loader writing at the same time is never stalled by a long model run):
+//  1. read phase, in one read transaction (a WAL snapshot; loads go on meanwhile): the touched
+//     sessions and users and the new page_views, sessions and users rows, into temp tables;
+//  2. write phase, one IMMEDIATE transaction: checks that no other run moved the watermark
+//     meanwhile, then replaces the touched rows with the temp tables' and moves the watermark.
+// The model SQL is run_locked's, reading the new rows from the temp tables instead of the model
+// tables.
+Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
+  const Sql q{store.dialect()};
+  {
+    auto v = store.scalar("SELECT version FROM furrow_schema WHERE component = 'models'");
+    if (!v) return v.error();
+    if (v->empty() || to_int(*v) != kModelsVersion) {
+      auto made = in_transaction<bool>(store, "BEGIN IMMEDIATE", [&]() -> Result<bool> {
+        if (Status st = ensure_tables(store, q); !st) return st.error();
+        return true;
+      });
+      if (!made) return made.error();
+    }
+  }
+  const int heartbeat = options.heartbeat_s > 0 ? options.heartbeat_s : 10;
+  auto count = counter(store);
+  ModelReport r;
+  auto read = in_transaction<bool>(store, "BEGIN", [&]() -> Result<bool> {
+    if (Status st = store.exec(kDropTemp); !st) return st.error();
+    auto lo = store.scalar("SELECT last_load_id FROM model_state WHERE model = 'web'");
+    if (!lo) return lo.error();
+    auto hi = store.scalar("SELECT coalesce(max(load_id), 0) FROM atomic_events");
+    if (!hi) return hi.error();
+    r.from_load_id = options.full_refresh ? 0 : to_int(*lo);
+    r.to_load_id = to_int(*hi);
+    if (r.to_load_id <= r.from_load_id && !options.full_refresh) {
+      r.from_load_id = r.to_load_id = to_int(*lo);
+      return false;
+    }
+    const std::string los = std::to_string(r.from_load_id), his = std::to_string(r.to_load_id);
+    const std::string range = "load_id > " + los + " AND load_id <= " + his;
+    Names n;
+    n.page_views_out = n.page_views_in = "temp.m_page_views";
+    n.sessions_out = "temp.m_sessions";
+    n.users_out = "temp.m_users";
+    const std::string touched = "(SELECT domain_sessionid FROM temp.m_touched)";
+    const std::string users = "(SELECT domain_userid FROM temp.m_users_touched)";
+    const std::vector<std::string> steps = {
+        "CREATE TEMP TABLE m_touched (domain_sessionid TEXT PRIMARY KEY) WITHOUT ROWID",
+        "INSERT OR IGNORE INTO temp.m_touched SELECT domain_sessionid FROM atomic_events "
+        "WHERE " +
+            range + " AND domain_sessionid IS NOT NULL",
+        "CREATE TEMP TABLE m_users_touched (domain_userid TEXT PRIMARY KEY) WITHOUT ROWID",
+        "INSERT OR IGNORE INTO temp.m_users_touched SELECT domain_userid FROM atomic_events "
+        "WHERE " +
+            range + " AND domain_sessionid IS NOT NULL AND domain_userid IS NOT NULL",
+        std::string("CREATE TEMP TABLE m_page_views AS SELECT * FROM page_views WHERE 0"),
+        std::string("CREATE INDEX temp.m_page_views_session ON m_page_views "
+                    "(domain_sessionid, page_view_in_session_index)"),
+        page_views_sql(q, n, touched, heartbeat),
+        std::string("CREATE TEMP TABLE m_sessions AS SELECT * FROM sessions WHERE 0"),
+        sessions_sql(q, n, touched),
+        std::string("CREATE TEMP TABLE m_users AS SELECT * FROM users WHERE 0"),
+        users_sql(n, "SELECT * FROM temp.m_sessions WHERE domain_userid IN " + users +
+                         " UNION ALL SELECT * FROM main.sessions WHERE domain_userid IN " + users +
+                         " AND domain_sessionid NOT IN " + touched),
+    };
+    for (const std::string& sql : steps) {
+      if (Status st = store.exec(sql); !st) return st.error();
+    }
+    return true;
+  });
+  if (!read) return read.error();
+  if (!*read) return r;
+  const std::string los = std::to_string(r.from_load_id), his = std::to_string(r.to_load_id);
+  auto written = in_transaction<bool>(store, "BEGIN IMMEDIATE", [&]() -> Result<bool> {
+    auto now = store.scalar("SELECT last_load_id FROM model_state WHERE model = 'web'");
+    if (!now) return now.error();
+    if (!options.full_refresh && to_int(*now) != r.from_load_id) return false;  // raced
+    const std::string touched = "(SELECT domain_sessionid FROM temp.m_touched)";
+    const std::string users = "(SELECT domain_userid FROM temp.m_users_touched)";
+    std::vector<std::string> steps;
+    if (options.full_refresh) {
+      steps = {"DELETE FROM page_views", "DELETE FROM sessions", "DELETE FROM users"};
+    } else {
+      steps = {"DELETE FROM page_views WHERE domain_sessionid IN " + touched,
+               "DELETE FROM sessions WHERE domain_sessionid IN " + touched,
+               "DELETE FROM users WHERE domain_userid IN " + users};
+    }
+    for (const char* sql : {"INSERT INTO page_views SELECT * FROM temp.m_page_views",
+                            "INSERT INTO sessions SELECT * FROM temp.m_sessions",
+                            "INSERT INTO users SELECT * FROM temp.m_users"}) {
+      steps.emplace_back(sql);
+    }
+    steps.push_back("INSERT INTO model_state (model, last_load_id) VALUES ('web', " + his +
+                    ") ON CONFLICT (model) DO UPDATE SET last_load_id = excluded.last_load_id");
+    for (const auto& sql : steps) {
+      if (Status st = store.exec(sql); !st) return st.error();
+    }
+    return true;
+  });
+  if (!written) return written.error();
+  if (!*written) {
+    (void)store.exec(kDropTemp);
+    return Error{"data models: another model run moved the watermark meanwhile; run again"};
+  }
+  auto pv = count("SELECT count(*) FROM temp.m_page_views");
+  auto se = count("SELECT count(*) FROM temp.m_sessions");
+  auto us = count("SELECT count(*) FROM temp.m_users");
+  (void)store.exec(kDropTemp);
+  if (!pv) return pv.error();
+  if (!se) return se.error();
+  if (!us) return us.error();
+  r.page_views = *pv;
+  r.sessions = *se;
+  r.users = *us;
+  return r;
+}
+
 }  // namespace
 
 Result<ModelReport> run_models(QueryStore& store, const ModelOptions& options) {
-  Status st = store.exec(store.dialect() == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-  if (!st) return st.error();
-  auto r = run_locked(store, options);
-  st = store.exec(r ? "COMMIT" : "ROLLBACK");
-  if (r && !st) return st.error();
-  return r;
+  if (store.dialect() == Dialect::kSqlite) return run_sqlite(store, options);
+  return in_transaction<ModelReport>(store, "BEGIN", [&]() { return run_locked(store, options); });
 }
 
 }  // namespace furrow::storage
