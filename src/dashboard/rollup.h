@@ -58,7 +58,7 @@ Status ensure_rollup_schema(Conn& db);
 // cannot be read. Transactions hold at most `chunk_events` events (load batches permitting), so a
 // refresh beside a running loader holds the write lock only briefly.
 Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms,
-                       int64_t chunk_events = 20'000);
+                       int64_t chunk_events = 5'000);
 
 // Milliseconds since the epoch of `yyyy-MM-dd HH:mm:ss[.fff]` or ISO `yyyy-MM-ddTHH:mm:ss[.fff]Z`.
 bool parse_any_tstamp(std::string_view s, int64_t& ms);
