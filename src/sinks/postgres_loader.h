@@ -1,7 +1,9 @@
-// The PostgreSQL loader (libpq): each batch is COPYed (text format) straight into atomic_events;
-// when that meets an event already loaded (a replay), the batch is COPYed into a temporary
-// staging table instead and moved with INSERT ... ON CONFLICT DO NOTHING. Works with a role that
-// only owns its database (no superuser rights needed): it creates its tables and temporary tables.
+// The PostgreSQL loader (libpq): each batch is streamed with COPY straight into atomic_events while
+// it is read, in the binary format (the server then parses only text and JSON; a batch with a
+// value only the server should parse goes in text format, pg_copy.h); when that meets an event
+// already loaded (a replay), the batch is COPYed into a temporary staging table instead and moved
+// with INSERT ... ON CONFLICT DO NOTHING. Works with a role that only owns its database (no
+// superuser rights needed): it creates its tables and temporary tables.
 #pragma once
 
 #include <memory>
