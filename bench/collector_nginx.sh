@@ -56,6 +56,7 @@ WPID=$(pgrep -P "$NGPID" | head -1)
 run nginx "${WPID:-$NGPID}" "$NPORT"
 kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
 for mode in buffered fsync; do
+  : >"$WORK/furrow-$mode.err"
   "$FURROW" collector --host 127.0.0.1 --port 0 --threads 1 --sink "rawlog:$WORK/raw-$mode" --durability "$mode" \
     2>"$WORK/furrow-$mode.err" &
   FPID=$!

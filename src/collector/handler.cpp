@@ -7,6 +7,7 @@
 #include <re2/re2.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "collector/redirect.h"
 #include "common/strings.h"
@@ -133,30 +134,148 @@ void append_2(std::string& out, int v) {
   out += static_cast<char>('0' + v % 10);
 }
 
-// RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string http_date(int64_t seconds) {
+// Appends the RFC 7231 IMF-fixdate of `seconds`, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". The
+// last text is cached per thread: every cookie set within one second carries the same date.
+void append_http_date(std::string& out, int64_t seconds) {
   static constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  CivilTime t = civil_from_ms(seconds * 1000);
-  int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
-  int64_t wd = ((days % 7) + 7) % 7;
-  std::string out = kDays[wd];
-  out += ", ";
-  append_2(out, t.day);
-  out += ' ';
-  out += kMonths[t.month - 1];
-  out += ' ';
-  out += std::to_string(t.year);
-  out += ' ';
-  append_2(out, t.hour);
-  out += ':';
-  append_2(out, t.minute);
-  out += ':';
-  append_2(out, t.second);
-  out += " GMT";
-  return out;
+  struct Cache {
+    int64_t seconds = 0;
+    std::size_t size = 0;
+    char text[48];
+  };
+  static thread_local Cache cache;
+  if (cache.size == 0 || cache.seconds != seconds) {
+    CivilTime t = civil_from_ms(seconds * 1000);
+    int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+    int64_t wd = ((days % 7) + 7) % 7;
+    std::string s = kDays[wd];
+    s += ", ";
+    append_2(s, t.day);
+    s += ' ';
+    s += kMonths[t.month - 1];
+    s += ' ';
+    s += std::to_string(t.year);
+    s += ' ';
+    append_2(s, t.hour);
+    s += ':';
+    append_2(s, t.minute);
+    s += ':';
+    append_2(s, t.second);
+    s += " GMT";
+    if (s.size() > sizeof cache.text) {  // years beyond any cookie expiry: not cached
+      out += s;
+      return;
+    }
+    std::memcpy(cache.text, s.data(), s.size());
+    cache.size = s.size();
+    cache.seconds = seconds;
+  }
+  out.append(cache.text, cache.size);
 }
+
+// Request headers the payload treats specially, recognised by length first so that most names
+// cost one comparison.
+enum class HeaderKind : uint8_t {
+  kOther,
+  kHost,
+  kCookie,
+  kReferer,
+  kForwarded,
+  kXRealIp,
+  kUserAgent,
+  kContentType,
+  kXForwardedFor,
+};
+
+HeaderKind classify(std::string_view n) {
+  switch (n.size()) {
+    case 4:
+      return equals_icase(n, "Host") ? HeaderKind::kHost : HeaderKind::kOther;
+    case 6:
+      return equals_icase(n, "Cookie") ? HeaderKind::kCookie : HeaderKind::kOther;
+    case 7:
+      return equals_icase(n, "Referer") ? HeaderKind::kReferer : HeaderKind::kOther;
+    case 9:
+      if (equals_icase(n, "Forwarded")) return HeaderKind::kForwarded;
+      return equals_icase(n, "X-Real-Ip") ? HeaderKind::kXRealIp : HeaderKind::kOther;
+    case 10:
+      return equals_icase(n, "User-Agent") ? HeaderKind::kUserAgent : HeaderKind::kOther;
+    case 12:
+      return equals_icase(n, "Content-Type") ? HeaderKind::kContentType : HeaderKind::kOther;
+    case 15:
+      return equals_icase(n, "X-Forwarded-For") ? HeaderKind::kXForwardedFor : HeaderKind::kOther;
+    default:
+      return HeaderKind::kOther;
+  }
+}
+
+// Writes Thrift TBinaryProtocol (big-endian), the subset encode_thrift produces, through a raw
+// cursor into a buffer sized beforehand for the worst case, so no write checks capacity.
+constexpr char kThriftStop = 0;
+constexpr char kThriftI64 = 10;
+constexpr char kThriftString = 11;
+constexpr char kThriftList = 15;
+
+struct ThriftCursor {
+  char* p;
+
+  void bytes(std::string_view v) {
+    std::memcpy(p, v.data(), v.size());
+    p += v.size();
+  }
+  void byte(char c) { *p++ = c; }
+  void u32(uint32_t v) {
+    p[0] = static_cast<char>(v >> 24);
+    p[1] = static_cast<char>(v >> 16);
+    p[2] = static_cast<char>(v >> 8);
+    p[3] = static_cast<char>(v);
+    p += 4;
+  }
+  static void patch_u32(char* at, uint32_t v) {
+    ThriftCursor c{at};
+    c.u32(v);
+  }
+  void field(char type, int16_t id) {
+    p[0] = type;
+    p[1] = static_cast<char>(static_cast<uint16_t>(id) >> 8);
+    p[2] = static_cast<char>(id & 0xff);
+    p += 3;
+  }
+  void string_field(int16_t id, std::string_view v) {
+    field(kThriftString, id);
+    u32(static_cast<uint32_t>(v.size()));
+    bytes(v);
+  }
+  // The cleaned Cookie header (the rule of clean_cookie_header): each ';'-separated part is
+  // checked first, then copied in runs between spaces. Writes at most 2 * cookies.size() bytes.
+  void clean_cookie(std::string_view cookies) {
+    bool first = true;
+    while (!cookies.empty()) {
+      auto semi = cookies.find(';');
+      std::string_view part = cookies.substr(0, semi);
+      cookies = semi == std::string_view::npos ? std::string_view{} : cookies.substr(semi + 1);
+      bool ok = true, any = false;
+      for (char c : part) {
+        if (c == ' ') continue;
+        if (!is_cookie_octet(c)) {
+          ok = false;
+          break;
+        }
+        any = true;
+      }
+      if (!ok || !any) continue;
+      if (!first) bytes("; ");
+      first = false;
+      while (!part.empty()) {
+        auto space = part.find(' ');
+        bytes(part.substr(0, space));
+        part = space == std::string_view::npos ? std::string_view{} : part.substr(space + 1);
+      }
+    }
+  }
+};
 
 // Path segments check: "/a/b" with non-empty a and b.
 bool two_segments(std::string_view path, std::string_view& vendor) {
@@ -278,14 +397,15 @@ void Handler::cors(const HttpRequest& req, HttpResponse& resp) const {
   resp.allow_credentials = true;
 }
 
-std::string Handler::set_cookie_value(std::string_view value, int64_t now_ms,
-                                      const HttpRequest& req, bool expire) const {
+void Handler::set_cookie_value(std::string_view value, int64_t now_ms, const HttpRequest& req,
+                               bool expire, std::string& out) const {
   const CookieConfig& c = config_.cookie;
-  std::string out = c.name;
+  out.clear();
+  out += c.name;
   out += '=';
   out += value;
   out += "; Expires=";
-  out += expire ? http_date(0) : http_date(now_ms / 1000 + c.expiration_seconds);
+  append_http_date(out, expire ? 0 : now_ms / 1000 + c.expiration_seconds);
   std::string domain;
   if (!c.domains.empty()) {
     std::string_view origins = header(req, "Origin");
@@ -326,7 +446,6 @@ std::string Handler::set_cookie_value(std::string_view value, int64_t now_ms,
   }
   if (c.secure) out += "; Secure";
   if (c.http_only) out += "; HttpOnly";
-  return out;
 }
 
 event::CollectorPayload Handler::build_payload(const HttpRequest& req, std::string_view path,
@@ -390,6 +509,119 @@ event::CollectorPayload Handler::build_payload(const HttpRequest& req, std::stri
   if (req.method == "POST" && !req.body.empty()) p.body = std::string(req.body);
   p.network_user_id = std::string(nuid);
   return p;
+}
+
+bool Handler::encode_payload(const HttpRequest& req, std::string_view path, std::string_view query,
+                             int64_t now_ms, std::string_view nuid, bool anonymous,
+                             std::string& out) const {
+  // First pass: the headers that become their own fields, the X-Forwarded-For values, and a
+  // bound on the header list's size (a cleaned Cookie can grow: "a;b" -> "a; b").
+  std::string_view user_agent, referer, content_type, host;
+  bool have_ua = false, have_ref = false, have_host = false;
+  std::size_t header_bound = 0;
+  std::vector<std::string_view> xff;  // allocates only when the request has X-Forwarded-For
+  for (const auto& [n, v] : req.headers) {
+    header_bound += n.size() + 2 * v.size() + 8;
+    switch (classify(n)) {
+      case HeaderKind::kUserAgent:
+        if (!have_ua) user_agent = v, have_ua = true;
+        break;
+      case HeaderKind::kReferer:
+        if (!have_ref) referer = v, have_ref = true;
+        break;
+      case HeaderKind::kContentType:
+        if (content_type.empty()) content_type = v;
+        break;
+      case HeaderKind::kHost:
+        if (!have_host) host = host_of(v), have_host = true;
+        break;
+      case HeaderKind::kXForwardedFor:
+        xff.push_back(v);
+        break;
+      default:
+        break;
+    }
+  }
+  const std::string_view client = proxies_.resolve(req.peer_ip, xff);
+  const bool is_post = req.method == "POST";
+  const std::string_view body = is_post ? req.body : std::string_view{};
+  // libthrift refuses strings over 2 GiB (encode_thrift then yields nothing); requests are far
+  // below that (max_body_bytes), so such input is simply not encoded here.
+  if (body.size() > static_cast<std::size_t>(INT32_MAX) ||
+      query.size() > static_cast<std::size_t>(INT32_MAX)) {
+    return false;
+  }
+  const std::string_view ip = anonymous || client.empty() ? std::string_view("unknown") : client;
+  constexpr std::size_t kPerField = 7;  // type, id, length
+  const std::size_t bound = 16 * kPerField + 8 + 1 + ip.size() + 5 + collector_.size() +
+                            user_agent.size() + referer.size() + path.size() + query.size() +
+                            body.size() + header_bound + 17 + client.size() +
+                            2 * (content_type.size() + 4) + host.size() + nuid.size() +
+                            event::kCollectorPayloadSchema.size() + 64;  // + slack
+  out.resize(bound);
+  ThriftCursor w{out.data()};
+  w.string_field(event::thrift_id::kIpAddress, ip);
+  w.field(kThriftI64, event::thrift_id::kTimestamp);
+  const auto ts = static_cast<uint64_t>(now_ms);
+  w.u32(static_cast<uint32_t>(ts >> 32));
+  w.u32(static_cast<uint32_t>(ts));
+  w.string_field(event::thrift_id::kEncoding, "UTF-8");
+  w.string_field(event::thrift_id::kCollector, collector_);
+  if (have_ua) w.string_field(event::thrift_id::kUserAgent, user_agent);
+  if (have_ref) w.string_field(event::thrift_id::kRefererUri, referer);
+  w.string_field(event::thrift_id::kPath, path);
+  if (!query.empty()) w.string_field(event::thrift_id::kQuerystring, query);
+  if (!body.empty()) w.string_field(event::thrift_id::kBody, body);
+  // The header list, as build_payload makes it; its count and each line's length are patched
+  // in once known.
+  w.field(kThriftList, event::thrift_id::kHeaders);
+  w.byte(kThriftString);
+  char* count_at = w.p;
+  w.u32(0);
+  uint32_t count = 0;
+  for (const auto& [n, v] : req.headers) {
+    const HeaderKind kind = classify(n);
+    if (anonymous && (kind == HeaderKind::kXForwardedFor || kind == HeaderKind::kXRealIp ||
+                      kind == HeaderKind::kCookie)) {
+      continue;
+    }
+    // Enrich believes the first X-Forwarded-For; store only what we resolved ourselves.
+    if (kind == HeaderKind::kXForwardedFor || kind == HeaderKind::kForwarded) continue;
+    char* len_at = w.p;
+    w.u32(0);
+    w.bytes(n);
+    w.bytes(": ");
+    if (kind == HeaderKind::kCookie) {
+      w.clean_cookie(v);
+    } else {
+      w.bytes(v);
+    }
+    ThriftCursor::patch_u32(len_at, static_cast<uint32_t>(w.p - len_at - 4));
+    ++count;
+  }
+  if (!anonymous && !xff.empty() && client != req.peer_ip) {
+    w.u32(static_cast<uint32_t>(client.size() + 17));
+    w.bytes("X-Forwarded-For: ");
+    w.bytes(client);
+    ++count;
+  }
+  if (!content_type.empty()) {
+    w.u32(static_cast<uint32_t>(content_type.size()));
+    w.bytes(content_type);
+    ++count;
+  }
+  ThriftCursor::patch_u32(count_at, count);
+  if (!content_type.empty()) {
+    w.field(kThriftString, event::thrift_id::kContentType);
+    w.u32(static_cast<uint32_t>(content_type.size()));
+    for (char c : content_type) w.byte((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  }
+  if (have_host) w.string_field(event::thrift_id::kHostname, host);
+  w.string_field(event::thrift_id::kNetworkUserId, nuid);
+  w.string_field(event::thrift_id::kSchema, event::kCollectorPayloadSchema);
+  w.byte(kThriftStop);
+  out.resize(static_cast<std::size_t>(w.p - out.data()));
+  return true;
 }
 
 std::string Handler::oversized_request_bad_row(std::string_view method, std::string_view target,
@@ -513,7 +745,7 @@ bool Handler::bounce(const HttpRequest& req, std::string_view query, int64_t now
   resp.content_type = {};
   resp.body.clear();
   resp.location = std::move(location);
-  resp.set_cookie = set_cookie_value(fresh, now_ms, req, false);
+  set_cookie_value(fresh, now_ms, req, false, resp.set_cookie);
   return true;
 }
 
@@ -598,9 +830,9 @@ void Handler::track(const HttpRequest& req, std::string_view path, std::string_v
   }
   if (config_.cookie.enabled && !fallback_nuid) {
     if (!anonymous) {
-      resp.set_cookie = set_cookie_value(nuid, now_ms, req, false);
+      set_cookie_value(nuid, now_ms, req, false, resp.set_cookie);
     } else if (had_cookie) {
-      resp.set_cookie = set_cookie_value("", now_ms, req, true);
+      set_cookie_value("", now_ms, req, true, resp.set_cookie);
     }
   }
 
@@ -618,6 +850,14 @@ void Handler::track(const HttpRequest& req, std::string_view path, std::string_v
           event::collector_payload_json(p)));
       return;
     }
+  }
+  // Fast path: the record is encoded straight from the request. Anything that needs the payload
+  // as a value (bad rows, splitting) takes the general path, which encodes the same bytes.
+  std::string record;
+  if (encode_payload(req, path, query, now_ms, nuid, anonymous, record) &&
+      record.size() <= config_.limits.max_payload_bytes && record.size() < max_record_bytes_) {
+    out.records.push_back(std::move(record));
+    return;
   }
   store(build_payload(req, path, query, now_ms, nuid, anonymous), is_post, now_ms, out);
 }

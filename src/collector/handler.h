@@ -40,6 +40,13 @@ class Handler {
                                         std::string_view query, int64_t now_ms,
                                         std::string_view nuid, bool anonymous) const;
 
+  // The Thrift bytes of build_payload(...) written straight into `out` (replaced), without the
+  // intermediate CollectorPayload: byte-identical to event::encode_thrift(build_payload(...)).
+  // False (and `out` unspecified) only for strings libthrift would refuse (over 2 GiB).
+  bool encode_payload(const HttpRequest& req, std::string_view path, std::string_view query,
+                      int64_t now_ms, std::string_view nuid, bool anonymous,
+                      std::string& out) const;
+
   // A size_violation bad row for a request refused before its body was read (413).
   std::string oversized_request_bad_row(std::string_view method, std::string_view target,
                                         std::size_t actual_bytes, int64_t now_ms) const;
@@ -56,8 +63,10 @@ class Handler {
   bool bounce(const HttpRequest& req, std::string_view query, int64_t now_ms,
               HttpResponse& resp) const;
   void cors(const HttpRequest& req, HttpResponse& resp) const;
-  std::string set_cookie_value(std::string_view value, int64_t now_ms, const HttpRequest& req,
-                               bool expire) const;
+  // The Set-Cookie value for the network user id `value` (an expiring one when `expire`), into
+  // `out` (replaced).
+  void set_cookie_value(std::string_view value, int64_t now_ms, const HttpRequest& req, bool expire,
+                        std::string& out) const;
 
   CollectorConfig config_;
   std::string collector_;

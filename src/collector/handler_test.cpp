@@ -289,6 +289,76 @@ TEST(Handler, TrustedProxiesResolveClientIp) {
   for (const auto& line : *p.headers) EXPECT_EQ(line.find("6.6.6.6"), std::string::npos) << line;
 }
 
+// encode_payload is the hot-path encoder; build_payload + encode_thrift is the reference. Random
+// requests drawn from the headers the payload treats specially (in any case, repeated, empty,
+// with hostile cookie text) must give the same bytes, anonymous or not, and handle() must store
+// exactly those bytes.
+TEST(Handler, DirectEncodingMatchesBuildPayloadBytes) {
+  CollectorConfig c;
+  c.trusted_proxies = {"10.0.0.0/8", "::1"};
+  const Handler h(c, "rawlog", 1'000'000);
+  const std::vector<std::pair<std::string, std::string>> pool = {
+      {"Host", "collector.example:8080"},
+      {"host", "[::1]:9"},
+      {"HOST", ""},
+      {"User-Agent", "Mozilla/5.0 (X11)"},
+      {"user-agent", ""},
+      {"Referer", "https://r.example/a?b=c"},
+      {"REFERER", "second"},
+      {"Cookie", "a=b; x=\"q w\"; sp=0b5a7a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"},
+      {"cookie", " ;; bad,cookie=1; ok=2 ; =; sp=x y"},
+      {"Cookie", ""},
+      {"Content-Type", "Application/JSON; Charset=UTF-8"},
+      {"content-type", ""},
+      {"X-Forwarded-For", "6.6.6.6, 203.0.113.7, 10.9.9.9"},
+      {"x-forwarded-for", "10.1.1.1"},
+      {"Forwarded", "for=1.2.3.4"},
+      {"X-Real-Ip", "5.6.7.8"},
+      {"X-Real-IP", ""},
+      {"SP-Anonymous", "*"},
+      {"Accept", "*/*"},
+      {"Origin", "https://shop.example"},
+      {"X-Custom", std::string(300, 'v')},
+      {"Forwarded-X", "not forwarded"},
+      {"Hosts", "not host"},
+  };
+  const std::vector<std::string> peers = {"10.1.2.3", "198.51.100.1", "::1", ""};
+  const std::vector<std::pair<std::string, std::string>> targets = {
+      {"/i", ""}, {"/i", "e=pv&aid=x%20y"}, {"/com.snowplowanalytics.snowplow/tp2", ""}};
+  uint64_t state = 12345;
+  auto next = [&state](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  std::string direct;
+  for (int i = 0; i < 3000; ++i) {
+    Req r;
+    r.method = next(2) ? "GET" : "POST";
+    if (r.method == "POST" && next(2)) r.body = R"({"schema":"s","data":[{"e":"pv"}]})";
+    const auto& [path, query] = targets[next(targets.size())];
+    r.target = query.empty() ? path : path + "?" + query;
+    r.peer = peers[next(peers.size())];
+    for (uint64_t k = next(9); k > 0; --k) r.headers.push_back(pool[next(pool.size())]);
+    const HttpRequest req = r.view();
+    for (bool anonymous : {false, true}) {
+      const std::string_view nuid = anonymous ? "00000000-0000-0000-0000-000000000000" : kUuid;
+      const std::string reference =
+          event::encode_thrift(h.build_payload(req, path, query, kNow, nuid, anonymous));
+      ASSERT_TRUE(h.encode_payload(req, path, query, kNow, nuid, anonymous, direct));
+      ASSERT_EQ(direct, reference) << "request " << i << " anonymous " << anonymous;
+    }
+  }
+  // handle() stores the directly encoded bytes.
+  Req r;
+  r.target = "/i?e=pv";
+  r.headers = {{"User-Agent", "UA"}, {"Cookie", std::string("sp=") + kUuid}};
+  Outcome o = run(h, r);
+  ASSERT_EQ(o.records.size(), 1u);
+  const HttpRequest req = r.view();
+  EXPECT_EQ(o.records[0],
+            event::encode_thrift(h.build_payload(req, "/i", "e=pv", kNow, kUuid, false)));
+}
+
 std::string batch(int events, std::size_t pad) {
   std::string body =
       R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[)";

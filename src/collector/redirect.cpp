@@ -34,16 +34,38 @@ std::string url_decode(std::string_view in) {
 
 int find_query_param(std::string_view query, std::string_view name, std::string_view& raw) {
   int count = 0;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    auto eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    if (key == name) {
-      if (count == 0) raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-      ++count;
+  if (name.empty() || name.find_first_of("&=") != std::string_view::npos) {
+    // Pair by pair (such names can only match the way the split defines).
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      auto eq = pair.find('=');
+      std::string_view key = pair.substr(0, eq);
+      if (key == name) {
+        if (count == 0)
+          raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        ++count;
+      }
     }
+    return count;
+  }
+  // Hot path (nuid on every request): look for the name itself, then check that it is a whole
+  // key: at the start or after '&', followed by '=', '&' or the end. Same result as the split.
+  for (std::size_t pos = query.find(name); pos != std::string_view::npos;
+       pos = query.find(name, pos + 1)) {
+    const std::size_t end = pos + name.size();
+    if (pos != 0 && query[pos - 1] != '&') continue;
+    if (end != query.size() && query[end] != '=' && query[end] != '&') continue;
+    if (count == 0) {
+      if (end < query.size() && query[end] == '=') {
+        std::string_view rest = query.substr(end + 1);
+        raw = rest.substr(0, rest.find('&'));
+      } else {
+        raw = {};
+      }
+    }
+    ++count;
   }
   return count;
 }

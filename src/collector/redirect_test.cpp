@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 namespace furrow::collector {
 namespace {
 
@@ -25,6 +29,46 @@ TEST(Redirect, QueryHelpers) {
   EXPECT_EQ(v, "x%20y");
   EXPECT_EQ(find_query_param("au=1&ua=2", "u", v), 0);
   EXPECT_EQ(url_decode("a+b%41%zz%4"), "a bA%zz%4");
+}
+
+// find_query_param searches for the name directly; splitting the query into pairs is the
+// definition. Random queries over a small alphabet hit every boundary case.
+TEST(Redirect, FindQueryParamMatchesPairSplit) {
+  auto reference = [](std::string_view query, std::string_view name, std::string_view& raw) {
+    int count = 0;
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      auto eq = pair.find('=');
+      if (pair.substr(0, eq) == name) {
+        if (count == 0)
+          raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        ++count;
+      }
+    }
+    return count;
+  };
+  const std::string alphabet = "nu&=id";
+  const std::vector<std::string> names = {"nu", "nuid", "n", "u", "", "a=b", "n&u", "idnu"};
+  uint64_t state = 7;
+  for (int i = 0; i < 20000; ++i) {
+    std::string query;
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    for (uint64_t len = (state >> 40) % 14; len > 0; --len) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      query += alphabet[(state >> 33) % alphabet.size()];
+    }
+    for (const auto& name : names) {
+      std::string_view got = "unset", want = "unset";
+      const int n = find_query_param(query, name, got);
+      ASSERT_EQ(n, reference(query, name, want)) << query << " / " << name;
+      if (n > 0) {
+        ASSERT_EQ(got, want) << query << " / " << name;
+        ASSERT_EQ(got.data(), want.data()) << query << " / " << name;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -318,10 +319,59 @@ class Session : public std::enable_shared_from_this<Session> {
     // the cap is seen (and recorded) as such.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     arm(limits().header_timeout_ms);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->on_header(ec, n);
-                            });
+    header_bytes_ = 0;
+    if (buffer_.size() > 0) {
+      // A pipelined request is already buffered. Parse it from a fresh handler, not from here:
+      // do_read can be reached synchronously from the previous request's handling, and a long
+      // pipeline must not deepen the stack.
+      net::post(socket_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+      return;
+    }
+    wait_readable();
+  }
+
+  // The request header is read by hand instead of with http::async_read_header: wait until the
+  // socket is readable (no speculative recv that fails with EAGAIN after every answer), then
+  // recv and parse synchronously, so a request that arrives whole costs one recv and no posted
+  // completion. Semantics follow Beast's read_some_op (need_more, end_of_stream, put_eof).
+  void wait_readable() {
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->on_header(ec, self->header_bytes_);
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    for (;;) {
+      if (buffer_.size() > 0) {
+        beast::error_code ec;
+        const std::size_t used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        header_bytes_ += used;
+        if (ec != http::error::need_more) {
+          if (ec || parser_->is_header_done()) return on_header(ec, header_bytes_);
+          if (used > 0) continue;  // progress without a complete header: parse on
+        }
+      }
+      const std::size_t room = buffer_.capacity() - buffer_.size();
+      auto space = buffer_.prepare(std::clamp<std::size_t>(room, kMinRead, kMaxRead));
+      ssize_t n = ::recv(socket_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+      if (n > 0) {
+        buffer_.commit(static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) {
+        beast::error_code ec = http::error::end_of_stream;
+        if (parser_->got_some()) {
+          ec = {};
+          parser_->put_eof(ec);  // a header cut short: partial_message
+        }
+        return on_header(ec, header_bytes_);
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_readable();
+      return on_header(beast::error_code(errno, beast::system_category()), header_bytes_);
+    }
   }
 
   void begin_request() {
@@ -571,16 +621,34 @@ class Session : public std::enable_shared_from_this<Session> {
     write_out();
   }
 
+  // Writes the response. Almost always the socket takes it whole at once: then no write
+  // operation, deadline or completion handler is set up at all. Only the rest of a partial write
+  // goes through async_write, under a deadline.
   void write_out() {
+    std::size_t sent = 0;
+    while (sent < out_.size()) {
+      ssize_t n = ::send(socket_.native_handle(), out_.data() + sent, out_.size() - sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        return on_write(beast::error_code(errno, beast::system_category()), sent);
+      }
+      break;  // the socket buffer is full: wait for it below
+    }
+    if (sent == out_.size()) return on_write({}, sent);
     arm(30'000);
-    net::async_write(socket_, net::buffer(out_),
-                     [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                       self->on_write(ec, n);
+    net::async_write(socket_, net::buffer(out_.data() + sent, out_.size() - sent),
+                     [self = shared_from_this(), sent](beast::error_code ec, std::size_t n) {
+                       self->timer_.cancel();
+                       self->on_write(ec, sent + n);
                      });
   }
 
   void on_write(beast::error_code ec, std::size_t n) {
-    timer_.cancel();
     s_.metrics.count_request(outcome_.route, outcome_.response.status, bytes_in_, n);
     if (inflight_) {
       inflight_ = false;
@@ -601,7 +669,12 @@ class Session : public std::enable_shared_from_this<Session> {
   tcp::socket socket_;
   net::steady_timer timer_;
   bool timed_out_ = false;
+  // Read size bounds for the header: the buffer starts with kMinRead bytes, enough for a typical
+  // tracking request, and grows as a larger one needs it.
+  static constexpr std::size_t kMinRead = 2048;
+  static constexpr std::size_t kMaxRead = 65536;
   beast::flat_buffer buffer_;
+  std::size_t header_bytes_ = 0;  // bytes of the current header parsed so far
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;
   std::vector<Header> headers_;
