@@ -1,5 +1,6 @@
 #include "run/engine.h"
 
+#include <malloc.h>
 #include <pthread.h>
 
 #include <condition_variable>
@@ -252,6 +253,9 @@ struct Engine::Impl {
     auto r = storage::run_models(*models_store, storage::ModelOptions{});
     const auto t1 = Clock::now();
     if (r.ok() && after_models) after_models();
+    // A run's sorts and caches are freed by now; hand the pages back to the system instead of
+    // keeping them in this thread's malloc arena until the next run.
+    malloc_trim(0);
     const auto t2 = Clock::now();
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(t2 - t0);
     if (took >= kSlowModels) {

@@ -66,7 +66,7 @@ struct EngineOptions {
   std::size_t models_batch_events = 100'000;
   std::chrono::milliseconds models_idle{500};
   std::chrono::milliseconds models_max_delay{10'000};
-  unsigned models_cost_factor = 3;
+  unsigned models_cost_factor = 4;
   // How long the reader sleeps when the log has nothing new.
   std::chrono::milliseconds idle_poll{5};
 };
