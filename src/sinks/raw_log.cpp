@@ -68,21 +68,64 @@ Result<std::string> read_whole(const fs::path& path) {
 
 }  // namespace
 
+// Streams the segment through zstd in 1 MiB pieces, so compressing a sealed segment holds about
+// 2 MiB of buffers plus zstd's context rather than the whole segment and its compressed copy
+// (that doubled the collector's peak RSS while a full segment was being sealed). The frame
+// carries the content size (pledged), as a one-shot ZSTD_compress frame does.
 Status compress_segment(const fs::path& segment, int level) {
-  auto data = read_whole(segment);
-  if (!data.ok()) return data.error();
-  std::string out(ZSTD_compressBound(data->size()), '\0');
-  std::size_t n = ZSTD_compress(out.data(), out.size(), data->data(), data->size(), level);
-  if (ZSTD_isError(n))
-    return Error{"cannot compress " + segment.string() + ": " + ZSTD_getErrorName(n)};
-  out.resize(n);
+  constexpr std::size_t kChunk = 1u << 20;
+  int in_fd = ::open(segment.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in_fd < 0) return sys_error("cannot open", segment);
+  struct stat st_in {};
+  if (::fstat(in_fd, &st_in) != 0) {
+    Status st = sys_error("cannot stat", segment);
+    ::close(in_fd);
+    return st;
+  }
   fs::path final_path = segment;
   final_path += ".zst";
   fs::path tmp = final_path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return sys_error("cannot create", tmp);
-  Status st = write_all(fd, out.data(), out.size(), tmp);
+  if (fd < 0) {
+    Status st = sys_error("cannot create", tmp);
+    ::close(in_fd);
+    return st;
+  }
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  Status st;
+  if (!cctx) st = Error{"cannot compress " + segment.string() + ": out of memory"};
+  if (st.ok()) {
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setPledgedSrcSize(cctx.get(), static_cast<unsigned long long>(st_in.st_size));
+  }
+  std::string in(kChunk, '\0');
+  std::string out(ZSTD_CStreamOutSize(), '\0');
+  bool done = !st.ok();
+  while (!done) {
+    ssize_t n = ::read(in_fd, in.data(), in.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      st = sys_error("cannot read", segment);
+      break;
+    }
+    const bool last = n == 0;
+    ZSTD_inBuffer input{in.data(), static_cast<std::size_t>(n), 0};
+    for (;;) {
+      ZSTD_outBuffer output{out.data(), out.size(), 0};
+      std::size_t rc =
+          ZSTD_compressStream2(cctx.get(), &output, &input, last ? ZSTD_e_end : ZSTD_e_continue);
+      if (ZSTD_isError(rc)) {
+        st = Error{"cannot compress " + segment.string() + ": " + ZSTD_getErrorName(rc)};
+        break;
+      }
+      st = write_all(fd, out.data(), output.pos, tmp);
+      if (!st.ok()) break;
+      if (last ? rc == 0 : input.pos == input.size) break;
+    }
+    if (!st.ok() || last) done = true;
+  }
+  ::close(in_fd);
   if (st.ok() && ::fsync(fd) != 0) st = sys_error("cannot fsync", tmp);
   ::close(fd);
   if (!st.ok()) {
@@ -104,6 +147,8 @@ struct RawLogBackend::Impl {
   std::size_t size = 0;  // bytes in the current segment, magic included
   std::chrono::steady_clock::time_point opened_at;
   bool failed = false;  // the last write failed: the current segment must be abandoned
+  static constexpr std::size_t kWriteChunk = 1u << 20;
+  std::string write_buf;  // frames of the batch being written (reused)
 
   // Background compression of sealed segments.
   std::mutex mu;
@@ -255,24 +300,40 @@ Status RawLogBackend::seal_segment() {
 Status RawLogBackend::write(const std::vector<std::string_view>& records) {
   Impl& m = *impl_;
   if (m.fd < 0 || m.failed) return Error{"raw log segment unavailable (recovering)"};
-  std::string buf;
-  std::size_t total = 0;
-  for (auto r : records) total += r.size() + rawlog::kFrameHeader;
-  buf.reserve(total);
   for (auto r : records) {
     if (r.size() > rawlog::kMaxRecordBytes) return Error{"record too large for the raw log"};
-    rawlog::append_frame(buf, r);
   }
-  Status st = write_all(m.fd, buf.data(), buf.size(), m.path);
+  // Frames go out in pieces of about kWriteChunk through one reused buffer: a large batch does
+  // not need a buffer of its own size (memory, and page faults on every fresh allocation).
+  // Pieces end on record boundaries, so a reader never sees a frame cut by us.
+  std::string& buf = m.write_buf;
+  buf.clear();
+  std::size_t written = 0;
+  Status st;
+  for (auto r : records) {
+    rawlog::append_frame(buf, r);
+    if (buf.size() >= Impl::kWriteChunk) {
+      st = write_all(m.fd, buf.data(), buf.size(), m.path);
+      if (!st.ok()) break;
+      written += buf.size();
+      buf.clear();
+    }
+  }
+  if (st.ok() && !buf.empty()) {
+    st = write_all(m.fd, buf.data(), buf.size(), m.path);
+    if (st.ok()) written += buf.size();
+  }
+  // A single huge record grew the buffer: give that memory back.
+  if (buf.capacity() > 2 * Impl::kWriteChunk) std::string().swap(buf);
   if (!st.ok()) {
-    // Cut what reached the file so that no partial record stays, then abandon the segment.
+    // Cut what reached the file so that no partial batch stays, then abandon the segment.
     if (::ftruncate(m.fd, static_cast<off_t>(m.size)) != 0) {
       // The reader stops at a torn tail and recovery truncates it; nothing else to do.
     }
     m.failed = true;
     return st;
   }
-  m.size += buf.size();
+  m.size += written;
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <atomic>
 #include <fstream>
@@ -173,6 +174,45 @@ TEST(RawLog, RotatesBySizeAndCompressesSealedSegments) {
   auto plain = plain_records(dir, &compressed);
   EXPECT_GE(compressed, 4);
   EXPECT_LE(plain.size(), 4u);  // only the last (open) segment stays plain
+}
+
+// Batches larger than the writer's 1 MiB piece are written whole and in order; sealed segments
+// are compressed in a stream (several 1 MiB reads) into one zstd frame that carries the content
+// size and decompresses to exactly the segment's bytes.
+TEST(RawLog, LargeBatchesAndStreamedCompressionKeepEveryByte) {
+  fs::path dir = test::temp_dir("rawlog-large");
+  RawLogOptions lo;
+  lo.dir = dir;
+  lo.compress = false;
+  std::vector<std::string> records;
+  uint64_t state = 99;
+  for (int i = 0; i < 3000; ++i) {
+    std::string r = "record " + std::to_string(i) + " ";
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    r.append(200 + (state >> 33) % 1500, static_cast<char>('a' + i % 26));
+    records.push_back(std::move(r));
+  }
+  {
+    auto b = RawLogBackend::open(lo);
+    ASSERT_TRUE(b.ok());
+    std::vector<std::string_view> views(records.begin(), records.end());
+    ASSERT_TRUE((*b)->write(views).ok());  // about 2.8 MB in one batch
+    ASSERT_TRUE((*b)->close().ok());
+  }
+  ASSERT_EQ(plain_records(dir), records);
+  fs::path segment;
+  for (const auto& e : fs::directory_iterator(dir)) segment = e.path();
+  const std::string original = slurp(segment);
+  ASSERT_GT(original.size(), 2u << 20);
+  ASSERT_TRUE(compress_segment(segment, 3).ok());
+  EXPECT_FALSE(fs::exists(segment));
+  const std::string z = slurp(segment.string() + ".zst");
+  ASSERT_EQ(ZSTD_getFrameContentSize(z.data(), z.size()), original.size());
+  std::string back(original.size(), '\0');
+  const std::size_t n = ZSTD_decompress(back.data(), back.size(), z.data(), z.size());
+  ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+  EXPECT_EQ(n, original.size());
+  EXPECT_TRUE(back == original);
 }
 
 TEST(RawLog, StalledSinkRefusesBeyondItsBoundAndDeliversAfterwards) {
