@@ -56,10 +56,11 @@ struct EngineOptions {
   // Also bounds the loader's memory: the pending events are held parsed until the commit.
   std::size_t commit_events = 5'000;
   // The loader connection's page cache (KiB). WAL checkpoints run on a thread of their own
-  // ("furrow-ckpt", PASSIVE, every checkpoint_interval), so a commit does not wait for one; the
+  // ("furrow-ckpt", PASSIVE, every checkpoint_interval: once a second copies an index page that
+  // many commits rewrote once, not once per commit), so a commit does not wait for one; the
   // loader checkpoints itself only as a fallback when the WAL reaches loader_checkpoint_pages.
   int loader_cache_kib = 16 * 1024;
-  std::chrono::milliseconds checkpoint_interval{100};
+  std::chrono::milliseconds checkpoint_interval{1000};
   int loader_checkpoint_pages = 50'000;
   // 0: never run the models (nor the after-models hook) automatically.
   std::chrono::milliseconds models_interval{1000};
