@@ -393,6 +393,7 @@ Status Engine::start() {
   sinks::SqliteTuning tuning;
   tuning.cache_kib = m.opt.loader_cache_kib;
   tuning.wal_autocheckpoint_pages = m.opt.loader_checkpoint_pages;
+  tuning.eager_busy_retry = true;
   auto loader = sinks::open_sqlite_loader(m.opt.db_file.string(), lo, tuning);
   if (!loader.ok()) return loader.error();
   m.loader = std::move(*loader);

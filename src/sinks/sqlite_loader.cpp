@@ -38,6 +38,14 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
   }
 }
 
+// Busy handler: sleep 1 ms and retry, for up to kBusyTimeoutMs in total.
+constexpr int kBusyTimeoutMs = 30'000;
+int eager_busy(void*, int attempts) {
+  if (attempts >= kBusyTimeoutMs) return 0;
+  sqlite3_sleep(1);
+  return 1;
+}
+
 Status migrate(sqlite3* db) {
   Status st = sqlite_exec(db, "BEGIN IMMEDIATE");
   if (!st) return st;
@@ -288,6 +296,7 @@ Result<std::unique_ptr<Loader>> open_sqlite_loader(const std::string& path,
     sqlite3_close_v2(*db);
     return st.error();
   }
+  if (tuning.eager_busy_retry) sqlite3_busy_handler(*db, eager_busy, nullptr);
   auto loader = std::make_unique<SqliteLoader>(*db, options);
   Status st = loader->prepare_all();
   if (!st) return st.error();

@@ -24,6 +24,10 @@ struct SqliteTuning {
   // WAL pages after which a commit also checkpoints (SQLite's default 1000); 0: never from the
   // loader, so another connection must checkpoint (sqlite_checkpoint) or the WAL grows.
   int wal_autocheckpoint_pages = 1000;
+  // When another connection holds the write lock, retry every millisecond (up to the 30 s busy
+  // timeout) instead of SQLite's backoff, whose sleeps grow to 100 ms: a loader waiting behind a
+  // short model or rollup transaction then starts within a millisecond of its end.
+  bool eager_busy_retry = false;
 };
 Result<std::unique_ptr<Loader>> open_sqlite_loader(const std::string& path,
                                                    const LoaderOptions& options,

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "sinks/loader.h"
@@ -245,6 +247,41 @@ TEST_F(SqliteLoaderTest, ReadersAreNotBlockedByALoadingTransaction) {
   ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
   EXPECT_EQ(count(), 501);
   sqlite3_close(reader);
+}
+
+// furrow run's tuning: the connection settings apply, and a loader that finds the write lock held
+// by another connection (a model run's short write) waits for it and then commits.
+TEST_F(SqliteLoaderTest, TunedLoaderWaitsForAnotherWriterThenCommits) {
+  SqliteTuning t;
+  t.cache_kib = 4096;
+  t.wal_autocheckpoint_pages = 0;
+  t.eager_busy_retry = true;
+  LoaderOptions o;
+  o.batch_size = 1000;
+  auto opened = open_sqlite_loader(path(), o, t);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto& l = *opened;
+  auto other = open_sqlite_database(path());
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  ASSERT_TRUE(sqlite_exec(*other, "BEGIN IMMEDIATE"));
+  std::thread release([db = *other] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(sqlite_exec(db, "COMMIT"));
+  });
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(l->add(tsv(sample_event(i))));
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = l->flush();
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  release.join();
+  ASSERT_TRUE(st) << st.message();
+  EXPECT_GE(waited, std::chrono::milliseconds(150));  // it did wait for the other writer
+  EXPECT_EQ(one("SELECT count(*) FROM atomic_events"), "20");
+  // A PASSIVE checkpoint from another connection copies the whole WAL once no one writes.
+  int wal = 0, copied = 0;
+  ASSERT_TRUE(sqlite_checkpoint(*other, wal, copied));
+  EXPECT_GT(wal, 0);
+  EXPECT_EQ(copied, wal);
+  close_sqlite_database(*other);
 }
 
 TEST_F(SqliteLoaderTest, RefusesADatabaseFromANewerFurrow) {
