@@ -24,6 +24,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Literals as string_views: appending them needs no strlen.
+using namespace std::string_view_literals;
 
 std::string_view sv(beast::string_view s) {
   return {s.data(), s.size()};
@@ -104,74 +106,74 @@ void append_number(std::string& out, int64_t v) {
 // per-request header container.
 void serialize(const HttpResponse& r, bool keep_alive, bool http10, bool head, std::string& out) {
   out.clear();
-  out += "HTTP/1.1 ";
+  out += "HTTP/1.1 "sv;
   append_number(out, r.status);
   out += ' ';
   out += reason_phrase(r.status);
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!r.content_type.empty()) {
-    out += "Content-Type: ";
+    out += "Content-Type: "sv;
     out += r.content_type;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   // A 304 carries no body and no Content-Length (RFC 9110 8.6).
   const bool not_modified = r.status == 304;
   if (!not_modified) {
-    out += "Content-Length: ";
+    out += "Content-Length: "sv;
     append_number(out, static_cast<int64_t>(r.body.size()));
-    out += "\r\n";
+    out += "\r\n"sv;
   }
-  if (r.no_cache) out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
+  if (r.no_cache) out += "Cache-Control: no-cache, no-store, must-revalidate\r\n"sv;
   if (!r.cache_control.empty()) {
-    out += "Cache-Control: ";
+    out += "Cache-Control: "sv;
     out += r.cache_control;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!r.etag.empty()) {
-    out += "ETag: ";
+    out += "ETag: "sv;
     out += r.etag;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   for (const auto& [name, value] : r.extra_headers) {
     out += name;
-    out += ": ";
+    out += ": "sv;
     out += value;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!r.set_cookie.empty()) {
-    out += "Set-Cookie: ";
+    out += "Set-Cookie: "sv;
     out += r.set_cookie;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!r.allow_origin.empty()) {
-    out += "Access-Control-Allow-Origin: ";
+    out += "Access-Control-Allow-Origin: "sv;
     out += r.allow_origin;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
-  if (r.allow_credentials) out += "Access-Control-Allow-Credentials: true\r\n";
+  if (r.allow_credentials) out += "Access-Control-Allow-Credentials: true\r\n"sv;
   if (r.preflight) {
-    out += "Access-Control-Allow-Headers: Content-Type, SP-Anonymous\r\n";
-    out += "Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n";
-    out += "Access-Control-Max-Age: ";
+    out += "Access-Control-Allow-Headers: Content-Type, SP-Anonymous\r\n"sv;
+    out += "Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"sv;
+    out += "Access-Control-Max-Age: "sv;
     append_number(out, r.cors_max_age);
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!r.location.empty()) {
-    out += "Location: ";
+    out += "Location: "sv;
     out += r.location;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (r.retry_after > 0) {
-    out += "Retry-After: ";
+    out += "Retry-After: "sv;
     append_number(out, r.retry_after);
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!keep_alive) {
-    out += "Connection: close\r\n";
+    out += "Connection: close\r\n"sv;
   } else if (http10) {
-    out += "Connection: keep-alive\r\n";
+    out += "Connection: keep-alive\r\n"sv;
   }
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!head && !not_modified) out += r.body;
 }
 
@@ -195,34 +197,34 @@ void serialize_app(const AppResponse& r, bool keep_alive, bool http10, bool head
   const int status = r.status >= 200 && r.status <= 599 ? r.status : 500;
   const bool bodiless = status == 204 || status == 304;
   out.clear();
-  out += "HTTP/1.1 ";
+  out += "HTTP/1.1 "sv;
   append_number(out, status);
   out += ' ';
   out += reason_phrase(status);
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!r.content_type.empty() && header_safe(r.content_type)) {
-    out += "Content-Type: ";
+    out += "Content-Type: "sv;
     out += r.content_type;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!bodiless) {
-    out += "Content-Length: ";
+    out += "Content-Length: "sv;
     append_number(out, static_cast<int64_t>(r.body.size()));
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   for (const auto& [name, value] : r.headers) {
     if (!header_name_ok(name) || !header_safe(value)) continue;
     out += name;
-    out += ": ";
+    out += ": "sv;
     out += value;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!keep_alive) {
-    out += "Connection: close\r\n";
+    out += "Connection: close\r\n"sv;
   } else if (http10) {
-    out += "Connection: keep-alive\r\n";
+    out += "Connection: keep-alive\r\n"sv;
   }
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!head && !bodiless) out += r.body;
 }
 
