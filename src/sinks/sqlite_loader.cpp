@@ -319,4 +319,8 @@ void limit_sqlite_memory(int64_t bytes) {
   sqlite3_soft_heap_limit64(bytes);
 }
 
+int64_t sqlite_memory_highwater() {
+  return sqlite3_memory_highwater(0);
+}
+
 }  // namespace furrow::sinks

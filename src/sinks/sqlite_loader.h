@@ -42,6 +42,8 @@ void close_sqlite_database(sqlite3* db);
 // Bounds the memory all SQLite connections of the process use together (page caches are
 // recycled above it; sqlite3_soft_heap_limit64). 0: no limit.
 void limit_sqlite_memory(int64_t bytes);
+// Bytes SQLite has allocated at most so far in this process (sqlite3_memory_highwater).
+int64_t sqlite_memory_highwater();
 
 // Opens (creating if needed) a database for loading or querying: WAL journal, synchronous=NORMAL
 // (a committed batch survives a process crash; an OS crash may lose the last batches, which a
