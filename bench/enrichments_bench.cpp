@@ -3,6 +3,7 @@
 //   FURROW_SHARED=/path/to/shared ./enrichments_bench --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -118,25 +119,46 @@ void BM_UaParseHostile(benchmark::State& state) {
 }
 BENCHMARK(BM_UaParseHostile)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond);
 
+// Varied addresses, so that the per-thread record cache of ip_lookups is measured honestly:
+// `networks` base addresses, each with `per_network` different host parts (addresses of one
+// network usually share a record, as in real traffic).
+std::vector<std::string> varied_ips(const std::vector<std::string>& bases, int per_network) {
+  std::vector<std::string> out;
+  for (int h = 0; h < per_network; ++h) {
+    for (const auto& b : bases) {
+      if (b.find(':') != std::string::npos) {
+        out.push_back(b + std::to_string(h * 37 % 9000 + 1));
+      } else {
+        out.push_back(b + std::to_string(h * 37 % 254 + 1));
+      }
+    }
+  }
+  return out;
+}
+
+// Arg: 1 = record cache on (the default), 0 = off (every record decoded).
 void BM_GeoLookupCity(benchmark::State& state) {
   auto db =
       GeoDatabase::open(shared() / "data/maxmind/test-data/GeoIP2-City-Test.mmdb", GeoRole::kCity);
   if (!db.ok()) std::abort();
   IpLookupsEnrichment::Databases dbs;
   dbs.geo = *db;
-  IpLookupsEnrichment e(dbs);
-  const char* ips[] = {"2.125.160.216", "81.2.69.142", "89.160.20.112",
-                       "216.160.83.56", "2001:218::1", "67.43.156.1"};
+  IpLookupsEnrichment e(dbs, state.range(0) != 0);
+  // The networks of the earlier fixed-address benchmark (2.125.160.216, 81.2.69.142, ...).
+  const auto ips = varied_ips(
+      {"2.125.160.", "81.2.69.", "89.160.20.", "216.160.83.", "2001:218::", "67.43.156."}, 64);
   GeoResult r;
   std::size_t i = 0;
   for (auto _ : state) {
-    e.lookup(ips[i++ % 6], r);
+    e.lookup(ips[i++ % ips.size()], r);
     benchmark::DoNotOptimize(r);
   }
 }
-BENCHMARK(BM_GeoLookupCity);
+BENCHMARK(BM_GeoLookupCity)->Arg(1)->Arg(0);
 
-// The real free City database furrow uses by default (DB-IP City Lite, ~63 MB, flat layout).
+// The real free City database furrow uses by default (DB-IP City Lite, ~63 MB, flat layout), on
+// 4,096 pseudo-random public addresses (7 of 8 IPv4, mostly distinct records: the cache's worst
+// case). Arg: record cache on (1) or off (0).
 void BM_GeoLookupDbipCity(benchmark::State& state) {
   DefaultData d = find_default_data(source() / "build" / "x" / "furrow");
   if (d.geo_city_v4.empty() || d.geo_city_v6.empty()) {
@@ -149,17 +171,29 @@ void BM_GeoLookupDbipCity(benchmark::State& state) {
   IpLookupsEnrichment::Databases dbs;
   dbs.geo = *v4;
   dbs.geo_v6 = *v6;
-  IpLookupsEnrichment e(dbs);
-  const char* ips[] = {"2.125.160.216", "81.2.69.142",     "89.160.20.112", "216.160.83.56",
-                       "8.8.8.8",       "2001:4860::8888", "67.43.156.1",   "151.101.1.69"};
+  IpLookupsEnrichment e(dbs, state.range(0) != 0);
+  std::vector<std::string> ips;
+  uint64_t x = 42;
+  for (int i = 0; i < 4096; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint32_t v = static_cast<uint32_t>(x >> 32);
+    if (i % 8 == 7) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "2a0%u:%x:%x::1", v % 10, (v >> 4) & 0xffff, v >> 20);
+      ips.emplace_back(buf);
+    } else {
+      ips.push_back(std::to_string(1 + (v >> 24) % 222) + "." + std::to_string((v >> 16) & 255) +
+                    "." + std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255));
+    }
+  }
   GeoResult r;
   std::size_t i = 0;
   for (auto _ : state) {
-    e.lookup(ips[i++ % 8], r);
+    e.lookup(ips[i++ % ips.size()], r);
     benchmark::DoNotOptimize(r);
   }
 }
-BENCHMARK(BM_GeoLookupDbipCity);
+BENCHMARK(BM_GeoLookupDbipCity)->Arg(1)->Arg(0);
 
 // The enrichments' own cost per event in `furrow enrich --default-enrichments` (the per-event core
 // of the pipeline is measured by pipeline_bench): every default enrichment applied to a rotation

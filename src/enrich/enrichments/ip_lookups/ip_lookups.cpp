@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <unordered_set>
@@ -100,6 +101,87 @@ const char* role_name(GeoRole role) {
   return "?";
 }
 
+// Source of GeoDatabase::id().
+std::atomic<uint64_t> g_next_database_id{1};
+
+// The City fields of one decoded record.
+struct CityFields {
+  std::string country, region, city, zipcode, latitude, longitude, region_name, timezone;
+};
+
+// Decodes the City fields of `e` (MaxMind's nested layout unless `flat`, then the flat layout of
+// @ip-location-db when no country was found).
+void decode_city(MMDB_entry_s* e, bool flat, CityFields& out) {
+  if (!flat) {
+    // MaxMind's layout: each nested map is found once, then read from directly.
+    MMDB_entry_s m;
+    if (get_map(e, "country", m)) get_string(&m, {"iso_code"}, out.country);
+    if (get_map(e, "subdivisions", m)) {
+      get_string(&m, {"0", "iso_code"}, out.region);
+      get_string(&m, {"0", "names", "en"}, out.region_name);
+    }
+    if (get_map(e, "city", m)) get_string(&m, {"names", "en"}, out.city);
+    if (get_map(e, "postal", m)) get_string(&m, {"code"}, out.zipcode);
+    if (get_map(e, "location", m)) {
+      static const char* const kLat[] = {"latitude", nullptr};
+      static const char* const kLon[] = {"longitude", nullptr};
+      get_coordinate(&m, kLat, out.latitude);
+      get_coordinate(&m, kLon, out.longitude);
+      get_string(&m, {"time_zone"}, out.timezone);
+    }
+  }
+  if (out.country.empty()) {
+    // The flat layout of @ip-location-db (state1 is a name; no ISO subdivision code).
+    get_string(e, {"country_code"}, out.country);
+    if (!out.country.empty()) {
+      get_string(e, {"state1"}, out.region_name);
+      get_string(e, {"city"}, out.city);
+      get_string(e, {"postcode"}, out.zipcode);
+      static const char* const kLat[] = {"latitude", nullptr};
+      static const char* const kLon[] = {"longitude", nullptr};
+      get_coordinate(e, kLat, out.latitude);
+      get_coordinate(e, kLon, out.longitude);
+      get_string(e, {"timezone"}, out.timezone);
+    }
+  }
+}
+
+// A per-thread, direct-mapped cache of decoded City records keyed by (database id, data offset).
+// Bounded (kSlots entries, strings reused in place), so a warm lookup allocates nothing.
+class CityRecordCache {
+ public:
+  // The cached fields of the record, or nullptr.
+  const CityFields* find(uint64_t db, uint64_t offset) const {
+    const Slot& s = slots_[slot_of(db, offset)];
+    return s.db == db && s.offset == offset ? &s.fields : nullptr;
+  }
+  // The slot for the record, emptied, to be filled by the caller.
+  CityFields& insert(uint64_t db, uint64_t offset) {
+    Slot& s = slots_[slot_of(db, offset)];
+    s.db = db;
+    s.offset = offset;
+    for (std::string* f :
+         {&s.fields.country, &s.fields.region, &s.fields.city, &s.fields.zipcode,
+          &s.fields.latitude, &s.fields.longitude, &s.fields.region_name, &s.fields.timezone}) {
+      f->clear();
+    }
+    return s.fields;
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 1024;
+  static std::size_t slot_of(uint64_t db, uint64_t offset) {
+    uint64_t h = (offset ^ (db << 40)) * 0x9E3779B97F4A7C15ULL;
+    return static_cast<std::size_t>(h >> 54);  // top 10 bits: kSlots = 1024
+  }
+  struct Slot {
+    uint64_t db = 0;  // 0 = empty (database ids start at 1)
+    uint64_t offset = 0;
+    CityFields fields;
+  };
+  Slot slots_[kSlots];
+};
+
 bool has_key(MMDB_entry_s* entry, const char* key) {
   const char* p[] = {key, nullptr};
   MMDB_entry_data_s data;
@@ -139,6 +221,7 @@ Result<std::shared_ptr<const GeoDatabase>> GeoDatabase::open(const std::filesyst
     return Error{path.string() + ": not a readable MaxMind database: " + MMDB_strerror(rc)};
   }
   db->open_ = true;
+  db->id_ = g_next_database_id.fetch_add(1, std::memory_order_relaxed);
   if (db->mmdb_.metadata.database_type != nullptr) db->type_ = db->mmdb_.metadata.database_type;
   // Verify the whole tree and every distinct data record once, so a corrupt file is refused now
   // rather than failing lookups later.
@@ -237,39 +320,30 @@ bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const
   if (geo != nullptr) {
     auto r = geo->lookup(*ip);
     if (r.found_entry) {
-      MMDB_entry_s* e = &r.entry;
-      if (!geo->flat_city()) {
-        // MaxMind's layout: each nested map is found once, then read from directly.
-        MMDB_entry_s m;
-        if (get_map(e, "country", m)) get_string(&m, {"iso_code"}, out.country);
-        if (get_map(e, "subdivisions", m)) {
-          get_string(&m, {"0", "iso_code"}, out.region);
-          get_string(&m, {"0", "names", "en"}, out.region_name);
+      const CityFields* f = nullptr;
+      CityFields decoded;
+      if (cache_records_) {
+        // On the heap: ~300 KB is too much for static thread-local storage.
+        thread_local std::unique_ptr<CityRecordCache> cache;
+        if (!cache) cache = std::make_unique<CityRecordCache>();
+        f = cache->find(geo->id(), r.entry.offset);
+        if (f == nullptr) {
+          CityFields& slot = cache->insert(geo->id(), r.entry.offset);
+          decode_city(&r.entry, geo->flat_city(), slot);
+          f = &slot;
         }
-        if (get_map(e, "city", m)) get_string(&m, {"names", "en"}, out.city);
-        if (get_map(e, "postal", m)) get_string(&m, {"code"}, out.zipcode);
-        if (get_map(e, "location", m)) {
-          static const char* const kLat[] = {"latitude", nullptr};
-          static const char* const kLon[] = {"longitude", nullptr};
-          get_coordinate(&m, kLat, out.latitude);
-          get_coordinate(&m, kLon, out.longitude);
-          get_string(&m, {"time_zone"}, out.timezone);
-        }
+      } else {
+        decode_city(&r.entry, geo->flat_city(), decoded);
+        f = &decoded;
       }
-      if (out.country.empty()) {
-        // The flat layout of @ip-location-db (state1 is a name; no ISO subdivision code).
-        get_string(e, {"country_code"}, out.country);
-        if (!out.country.empty()) {
-          get_string(e, {"state1"}, out.region_name);
-          get_string(e, {"city"}, out.city);
-          get_string(e, {"postcode"}, out.zipcode);
-          static const char* const kLat[] = {"latitude", nullptr};
-          static const char* const kLon[] = {"longitude", nullptr};
-          get_coordinate(e, kLat, out.latitude);
-          get_coordinate(e, kLon, out.longitude);
-          get_string(e, {"timezone"}, out.timezone);
-        }
-      }
+      out.country = f->country;
+      out.region = f->region;
+      out.city = f->city;
+      out.zipcode = f->zipcode;
+      out.latitude = f->latitude;
+      out.longitude = f->longitude;
+      out.region_name = f->region_name;
+      out.timezone = f->timezone;
     }
   }
   if (dbs_.isp) {

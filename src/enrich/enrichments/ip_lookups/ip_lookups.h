@@ -6,6 +6,7 @@
 
 #include <maxminddb.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -41,10 +42,14 @@ class GeoDatabase {
   // A City database in the flat layout of @ip-location-db (country_code, state1, city, ...)
   // rather than MaxMind's nested one; decided from the records when the file is opened.
   bool flat_city() const { return flat_city_; }
+  // Unique per opened database in this process (never reused), so that per-thread caches keyed
+  // by it cannot confuse a closed database with a later one at the same address.
+  uint64_t id() const { return id_; }
 
  private:
   GeoDatabase() = default;
   MMDB_s mmdb_{};
+  uint64_t id_ = 0;
   bool open_ = false;
   bool flat_city_ = false;
   std::string type_;
@@ -69,7 +74,11 @@ class IpLookupsEnrichment final : public Enrichment {
     // addresses are looked up here and IPv4 addresses in `geo`; when absent, `geo` serves both.
     std::shared_ptr<const GeoDatabase> geo_v6;
   };
-  explicit IpLookupsEnrichment(Databases dbs) : dbs_(std::move(dbs)) {}
+  // `cache_records`: keep the decoded City fields of recently seen records in a small per-thread
+  // cache keyed by the record's data offset (many networks share one record, and traffic
+  // repeats addresses). Results are identical either way; off is for comparisons.
+  explicit IpLookupsEnrichment(Databases dbs, bool cache_records = true)
+      : dbs_(std::move(dbs)), cache_records_(cache_records) {}
   std::string_view name() const override { return "ip_lookups"; }
   Step step() const override { return Step::kIpLookups; }
   // A missing, invalid or unknown address sets nothing (never a failure).
@@ -79,6 +88,7 @@ class IpLookupsEnrichment final : public Enrichment {
 
  private:
   Databases dbs_;
+  bool cache_records_;
 };
 
 // "number"/"organization" asn context JSON.

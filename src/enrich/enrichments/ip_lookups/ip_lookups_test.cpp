@@ -198,5 +198,48 @@ TEST(IpLookups, MissingDatabaseIsAStartupError) {
       << e.error().message;
 }
 
+// The per-thread cache of decoded City records gives the same fields as decoding every time,
+// across two databases looked up alternately (the cache key includes the database), with
+// repeated addresses and addresses sharing records, and after the cache's slots were recycled.
+TEST(IpLookups, RecordCacheGivesTheSameResultsAsDecoding) {
+  std::vector<std::string> ips;
+  for_each_record("GeoIP2-City-Test.json",
+                  [&](const std::string& ip, const rapidjson::Value&) { ips.push_back(ip); });
+  ASSERT_GT(ips.size(), 100u);
+  for (int i = 0; i < 4000; ++i) ips.push_back("81.2." + std::to_string(i % 251) + ".1");
+  ips.push_back("not an ip");
+  ips.push_back("10.0.0.1");
+  std::vector<IpLookupsEnrichment> cached, uncached;
+  for (const char* db : {"GeoIP2-City-Test.mmdb", "GeoLite2-City-Test.mmdb"}) {
+    auto geo = GeoDatabase::open(maxmind() / "test-data" / db, GeoRole::kCity);
+    ASSERT_TRUE(geo.ok()) << geo.error().message;
+    IpLookupsEnrichment::Databases dbs;
+    dbs.geo = *geo;
+    cached.emplace_back(dbs, true);
+    uncached.emplace_back(dbs, false);
+  }
+  int found = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& ip : ips) {
+      for (std::size_t d = 0; d < cached.size(); ++d) {
+        GeoResult a, b;
+        bool ok_a = cached[d].lookup(ip, a);
+        bool ok_b = uncached[d].lookup(ip, b);
+        ASSERT_EQ(ok_a, ok_b) << ip;
+        EXPECT_EQ(a.country, b.country) << ip;
+        EXPECT_EQ(a.region, b.region) << ip;
+        EXPECT_EQ(a.city, b.city) << ip;
+        EXPECT_EQ(a.zipcode, b.zipcode) << ip;
+        EXPECT_EQ(a.latitude, b.latitude) << ip;
+        EXPECT_EQ(a.longitude, b.longitude) << ip;
+        EXPECT_EQ(a.region_name, b.region_name) << ip;
+        EXPECT_EQ(a.timezone, b.timezone) << ip;
+        if (!a.country.empty()) ++found;
+      }
+    }
+  }
+  EXPECT_GT(found, 200);
+}
+
 }  // namespace
 }  // namespace furrow::enrich::enrichments

@@ -19,6 +19,11 @@ constexpr const char* kOsKeys[5] = {"os_replacement", "os_v1_replacement", "os_v
 constexpr const char* kDeviceKeys[5] = {"device_replacement", "brand_replacement",
                                         "model_replacement", nullptr, nullptr};
 
+// The capture group each slot reads when the rule has no replacement (0 = none): uap-core's
+// defaults ($1..$5 for user agents and OSes; family and model = $1, no brand for devices).
+constexpr int kUaDefaultGroups[5] = {1, 2, 3, 4, 5};
+constexpr int kDeviceDefaultGroups[5] = {1, 0, 1, 0, 0};
+
 // Shorter literals are not worth filtering on (too common).
 constexpr int kMinAtomLength = 2;
 
@@ -69,14 +74,28 @@ void slot_value(const UserAgentRules::Rule& rule, int slot, int group,
   }
 }
 
+// 1 + the highest $N in a replacement template (1 when it uses no group).
+int template_groups(std::string_view tmpl) {
+  int n = 1;
+  for (std::size_t i = 0; i + 1 < tmpl.size(); ++i) {
+    if (tmpl[i] == '$' && tmpl[i + 1] >= '1' && tmpl[i + 1] <= '9') {
+      n = std::max(n, tmpl[i + 1] - '0' + 1);
+      ++i;
+    }
+  }
+  return n;
+}
+
+// Adds the rules of section `name` to `section` and to the shared prefilter. `default_groups`
+// gives, per slot, the capture group used when the rule has no replacement (0 = none).
 Status load_section(const YAML::Node& root, const char* name, const char* const keys[5],
-                    const std::string& origin, UserAgentRules::Section& section) {
+                    const int default_groups[5], const std::string& origin,
+                    re2::FilteredRE2& filter, UserAgentRules::Section& section) {
   YAML::Node list = root[name];
   if (!list || !list.IsSequence()) {
     return Error{origin + ": key '" + name + "': expected a list of rules"};
   }
   RE2::Options opts = rule_options();
-  section.filter = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
   std::size_t index = 0;
   for (const auto& item : list) {
     std::string where = origin + ": key '" + name + "[" + std::to_string(index) + "]";
@@ -92,39 +111,47 @@ Status load_section(const YAML::Node& root, const char* name, const char* const 
     if (!rule.re->ok()) {
       return Error{where + ".regex': does not compile with RE2: " + rule.re->error()};
     }
+    int needed = 1;
     for (int s = 0; s < 5; ++s) {
       if (keys[s] == nullptr) continue;
       YAML::Node r = item[keys[s]];
       if (r && r.IsScalar()) {
         rule.repl[s] = r.Scalar();
         rule.has[s] = true;
+        needed = std::max(needed, template_groups(rule.repl[s]));
+      } else {
+        needed = std::max(needed, default_groups[s] + 1);
       }
     }
+    rule.groups_needed = std::min(needed, rule.re->NumberOfCapturingGroups() + 1);
     int id = -1;
-    if (section.filter->Add(pattern, opts, &id) != RE2::NoError ||
-        id != static_cast<int>(section.rules.size())) {
+    if (filter.Add(pattern, opts, &id) != RE2::NoError ||
+        id != section.base + static_cast<int>(section.rules.size())) {
       return Error{where + ".regex': rejected by the RE2 prefilter"};
     }
     section.rules.push_back(std::move(rule));
     ++index;
   }
+  return Status::Ok();
+}
+
+// Compiles the shared prefilter and the RE2::Set of its atoms (nullptr when it has none).
+Status compile_prefilter(re2::FilteredRE2& filter, std::size_t rule_count,
+                         const std::string& origin, std::unique_ptr<RE2::Set>& atoms_set) {
+  if (rule_count == 0) return Status::Ok();  // FilteredRE2 wants at least one rule
   std::vector<std::string> atoms;
-  if (section.rules.empty()) return Status::Ok();  // FilteredRE2 wants at least one rule
-  section.filter->Compile(&atoms);
-  if (!atoms.empty()) {
-    RE2::Options aopts = rule_options();
-    aopts.set_literal(true);
-    section.atoms = std::make_unique<RE2::Set>(aopts, RE2::UNANCHORED);
-    for (const auto& a : atoms) {
-      std::string err;
-      if (section.atoms->Add(a, &err) < 0) {
-        return Error{origin + ": key '" + name + "': atom '" + a + "' rejected: " + err};
-      }
-    }
-    if (!section.atoms->Compile()) {
-      return Error{origin + ": key '" + name + "': too many prefilter atoms for RE2::Set"};
+  filter.Compile(&atoms);
+  if (atoms.empty()) return Status::Ok();
+  RE2::Options aopts = rule_options();
+  aopts.set_literal(true);
+  atoms_set = std::make_unique<RE2::Set>(aopts, RE2::UNANCHORED);
+  for (const auto& a : atoms) {
+    std::string err;
+    if (atoms_set->Add(a, &err) < 0) {
+      return Error{origin + ": prefilter atom '" + a + "' rejected: " + err};
     }
   }
+  if (!atoms_set->Compile()) return Error{origin + ": too many prefilter atoms for RE2::Set"};
   return Status::Ok();
 }
 
@@ -196,30 +223,28 @@ std::string translate_pcre(std::string_view p) {
   return out;
 }
 
-int UserAgentRules::Section::first_match(std::string_view text, re2::StringPiece* groups,
-                                         int max_groups, int& ngroups) const {
-  // Per-thread scratch so the hot path does not allocate once warmed up.
-  if (rules.empty()) return -1;
-  thread_local std::string lower;
-  thread_local std::vector<int> atom_hits;
-  thread_local std::vector<int> candidates;
-  lower.assign(text.data(), text.size());
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  atom_hits.clear();
-  if (atoms) atoms->Match(lower, &atom_hits);
-  filter->AllPotentials(atom_hits, &candidates);
-  // AllPotentials returns rule indices in ascending (file) order.
+int UserAgentRules::first_match(const Section& sec, const std::vector<int>& candidates,
+                                std::string_view text, re2::StringPiece* groups, int max_groups,
+                                int& ngroups) {
+  const int lo = sec.base;
+  const int hi = sec.base + static_cast<int>(sec.rules.size());
+  // Candidates are ascending: skip to this section's range, then try its rules in file order.
+  auto it = std::lower_bound(candidates.begin(), candidates.end(), lo);
   re2::StringPiece sp(text.data(), text.size());
-  for (int idx : candidates) {
-    const Rule& rule = rules[static_cast<std::size_t>(idx)];
-    // A match test without groups runs only RE2's DFA; groups are extracted for the winner.
+  for (; it != candidates.end() && *it < hi; ++it) {
+    const Rule& rule = sec.rules[static_cast<std::size_t>(*it - lo)];
+    // A match test without groups runs only RE2's DFA; groups are extracted for the winner, and
+    // only those its slots read.
     if (!rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, nullptr, 0)) continue;
-    int n = std::min(max_groups, rule.re->NumberOfCapturingGroups() + 1);
+    int n = std::min(max_groups, rule.groups_needed);
+    if (n <= 1) {
+      ngroups = 1;
+      groups[0] = re2::StringPiece();
+      return *it - lo;
+    }
     if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, groups, n)) {
       ngroups = n;
-      return idx;
+      return *it - lo;
     }
   }
   return -1;
@@ -235,19 +260,31 @@ Result<std::shared_ptr<const UserAgentRules>> UserAgentRules::from_yaml(std::str
   }
   if (!root.IsMap()) return Error{origin + ": expected a YAML mapping of rule sections"};
   auto rules = std::make_shared<UserAgentRules>();
+  rules->filter_ = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
+  re2::FilteredRE2& filter = *rules->filter_;
   try {
-    if (auto s = load_section(root, "user_agent_parsers", kUaKeys, origin, rules->ua_); !s.ok()) {
+    if (auto s = load_section(root, "user_agent_parsers", kUaKeys, kUaDefaultGroups, origin, filter,
+                              rules->ua_);
+        !s.ok()) {
       return s.error();
     }
-    if (auto s = load_section(root, "os_parsers", kOsKeys, origin, rules->os_); !s.ok()) {
+    rules->os_.base = static_cast<int>(rules->ua_.rules.size());
+    if (auto s =
+            load_section(root, "os_parsers", kOsKeys, kUaDefaultGroups, origin, filter, rules->os_);
+        !s.ok()) {
       return s.error();
     }
-    if (auto s = load_section(root, "device_parsers", kDeviceKeys, origin, rules->device_);
+    rules->device_.base = rules->os_.base + static_cast<int>(rules->os_.rules.size());
+    if (auto s = load_section(root, "device_parsers", kDeviceKeys, kDeviceDefaultGroups, origin,
+                              filter, rules->device_);
         !s.ok()) {
       return s.error();
     }
   } catch (const YAML::Exception& e) {
     return Error{origin + ": malformed rules: " + e.what()};
+  }
+  if (auto s = compile_prefilter(filter, rules->rule_count(), origin, rules->atoms_); !s.ok()) {
+    return s.error();
   }
   return std::shared_ptr<const UserAgentRules>(std::move(rules));
 }
@@ -269,9 +306,25 @@ void UserAgentRules::parse(std::string_view user_agent, ParsedUserAgent& out) co
   constexpr int kMaxGroups = 10;
   re2::StringPiece groups[kMaxGroups];
 
+  // One prefilter pass for the three sections. Per-thread scratch: no allocation once warm.
+  thread_local std::string lower;
+  thread_local std::vector<int> atom_hits;
+  thread_local std::vector<int> candidates;
+  candidates.clear();
+  if (filter_ && rule_count() > 0) {
+    lower.assign(user_agent.data(), user_agent.size());
+    for (char& c : lower) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    atom_hits.clear();
+    if (atoms_) atoms_->Match(lower, &atom_hits);
+    // AllPotentials returns rule ids in ascending order.
+    filter_->AllPotentials(atom_hits, &candidates);
+  }
+
   auto run = [&](const Section& sec, auto&& fill) {
     int n = 0;
-    int idx = sec.first_match(user_agent, groups, kMaxGroups, n);
+    int idx = first_match(sec, candidates, user_agent, groups, kMaxGroups, n);
     if (idx < 0) return false;
     fill(sec.rules[static_cast<std::size_t>(idx)], n);
     return true;
