@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <cstddef>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <tuple>
 
 #include "common/time_format.h"
 
@@ -278,6 +280,53 @@ struct Server::Impl {
 
 namespace {
 
+// Storage for one request's header fields. Beast allocates every field (and the target) on its
+// own; this bump allocator serves them from a block inside the session, reclaimed all at once
+// when the parser, its only user, is destroyed before the next request. Requests whose fields
+// do not fit fall back to the heap for the rest.
+class FieldArena {
+ public:
+  void* allocate(std::size_t bytes, std::size_t align) {
+    const std::size_t at = (used_ + align - 1) & ~(align - 1);
+    if (at <= sizeof block_ && bytes <= sizeof block_ - at) {
+      used_ = at + bytes;
+      return block_ + at;
+    }
+    return ::operator new(bytes);
+  }
+  void deallocate(void* p) noexcept {
+    auto* b = static_cast<unsigned char*>(p);
+    if (b < block_ || b >= block_ + sizeof block_) ::operator delete(p);
+  }
+  // Only while nothing allocated from the block is alive.
+  void reset() noexcept { used_ = 0; }
+
+ private:
+  alignas(std::max_align_t) unsigned char block_[2048];
+  std::size_t used_ = 0;
+};
+
+template <class T>
+struct ArenaAllocator {
+  using value_type = T;
+  FieldArena* arena;
+  explicit ArenaAllocator(FieldArena* a) noexcept : arena(a) {}
+  template <class U>
+  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena(other.arena) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T), alignof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { arena->deallocate(p); }
+  template <class U>
+  bool operator==(const ArenaAllocator<U>& other) const noexcept {
+    return arena == other.arena;
+  }
+  template <class U>
+  bool operator!=(const ArenaAllocator<U>& other) const noexcept {
+    return arena != other.arena;
+  }
+};
+
+using RequestParser = http::request_parser<http::string_body, ArenaAllocator<char>>;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server::Impl& s, tcp::socket&& socket)
@@ -314,7 +363,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void do_read() {
-    parser_.emplace();
+    parser_.reset();
+    arena_.reset();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(ArenaAllocator<char>(&arena_)));
     parser_->header_limit(
         static_cast<uint32_t>(limits().max_header_bytes + limits().max_request_line));
     // The body limit is applied once the header is in, so that an announced Content-Length over
@@ -677,7 +729,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kMaxRead = 65536;
   beast::flat_buffer buffer_;
   std::size_t header_bytes_ = 0;  // bytes of the current header parsed so far
-  std::optional<http::request_parser<http::string_body>> parser_;
+  FieldArena arena_;              // before parser_: outlives it
+  std::optional<RequestParser> parser_;
   std::string peer_;
   std::vector<Header> headers_;
   Outcome outcome_;
