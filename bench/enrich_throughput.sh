@@ -3,11 +3,15 @@
 #
 #   bash bench/enrich_throughput.sh            # 300k-event throughput runs + the 10M memory run
 #   EVENTS=100000 BIG=0 bash bench/enrich_throughput.sh   # quick: throughput only
+#   CALLGRIND=1 BIG=0 bash bench/enrich_throughput.sh     # + instructions per event (valgrind)
 #
 # Throughput: the input is generated into a file first, then enriched with --threads 1 and with
 # all cores; events/s/core = events / (user + sys CPU seconds), which does not depend on how busy
 # the machine is. Memory: 10M generated events are piped straight into enrich (no 14 GB file), and
 # the peak RSS is compared with a 1M-event run: bounded queues keep it flat.
+# Instructions per event (CALLGRIND=1, needs valgrind; ~1-2 minutes): callgrind's instruction
+# count for 20,000 events minus that for 10 events (start-up), divided by the 19,990 events
+# between: the same on a busy machine as on an idle one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FURROW_BIN:-build/release/furrow}
@@ -38,6 +42,18 @@ for threads in 1 0; do
     "$(echo "$EVENTS / $cpu" | bc -l)" "$(echo "$EVENTS / $wall" | bc -l)" "$rss"
 done
 rm -f "$TMP/in.b64"
+
+if [[ ${CALLGRIND:-0} != 0 ]]; then
+  irefs() {
+    "$BIN" gen --count "$1" --seed "$SEED" --output "$TMP/cg.b64" --quiet
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" enrich --input "$TMP/cg.b64" \
+      --output /dev/null --bad /dev/null --threads 1 2>&1 | sed -n 's/.*refs: *//p' | tr -d ,
+  }
+  small=$(irefs 10)
+  large=$(irefs 20000)
+  echo "instructions/event (callgrind, --threads 1, 20000 - 10 events): $(((large - small) / 19990))"
+  rm -f "$TMP/cg.b64"
+fi
 
 if [[ $BIG != 0 ]]; then
   for n in 1000000 "$BIG"; do

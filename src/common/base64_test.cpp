@@ -137,5 +137,44 @@ TEST(Base64, FastGroupsAgreeWithCharacterByCharacterDecoding) {
   EXPECT_GT(failures_seen, 100);  // the generator does reach the error paths
 }
 
+TEST(Base64, LongInputsAgreeWithCharacterByCharacterDecoding) {
+  // Lengths past the 32-character vector blocks, with any byte value (rarely) at any offset,
+  // so blocks are taken whole, declined at every position, and finished by the scalar loops.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+  std::mt19937 rng(11);
+  int failures_seen = 0, long_ok = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string in;
+    const int len = 60 + static_cast<int>(rng() % 300);
+    const int odd_every = 1 + static_cast<int>(rng() % 400);
+    for (int i = 0; i < len; ++i) {
+      in.push_back(static_cast<int>(rng() % static_cast<unsigned>(odd_every)) == 0
+                       ? static_cast<char>(rng() % 256)
+                       : alphabet[rng() % alphabet.size()]);
+    }
+    std::string fast, slow;
+    const bool ok_fast = base64_decode(in, fast);
+    const bool ok_slow = reference_decode(in, slow);
+    ASSERT_EQ(ok_fast, ok_slow) << in;
+    if (ok_fast) {
+      ASSERT_EQ(fast, slow) << in;
+      long_ok += len > 200;
+    } else {
+      ++failures_seen;
+    }
+  }
+  EXPECT_GT(failures_seen, 100);
+  EXPECT_GT(long_ok, 100);
+  // Every alphabet character in every position of a block.
+  for (std::size_t shift = 0; shift < 64; ++shift) {
+    std::string in;
+    for (std::size_t i = 0; i < 128; ++i) in.push_back(alphabet[(i + shift) % 64]);
+    std::string fast, slow;
+    ASSERT_TRUE(base64_decode(in, fast));
+    ASSERT_TRUE(reference_decode(in, slow));
+    ASSERT_EQ(fast, slow) << in;
+  }
+}
+
 }  // namespace
 }  // namespace furrow::common

@@ -145,38 +145,72 @@ bool utf8_repair_append(std::string_view in, std::string& out) {
   return valid;
 }
 
-void url_decode_append(std::string_view in, std::string& out) {
-  // Fast path: nothing to decode and plain ASCII.
-  bool plain = true;
-  for (char c : in) {
-    if (c == '%' || c == '+' || static_cast<uint8_t>(c) >= 0x80) {
-      plain = false;
-      break;
-    }
+namespace {
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+
+// High bit of every byte of `w` equal to `c`; a borrow can set it spuriously only above a truly
+// equal byte, so the lowest set bit is exact.
+uint64_t equal_bytes(uint64_t w, char c) {
+  const uint64_t x = w ^ (kOnes * static_cast<uint8_t>(c));
+  return (x - kOnes) & ~x & kHigh;
+}
+
+// Index of the first '%', '+' or non-ASCII byte of `in` at or after `i`, or in.size().
+std::size_t next_to_decode(std::string_view in, std::size_t i) {
+  for (; i + 8 <= in.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, in.data() + i, 8);  // little-endian: byte k of the text is byte k of w
+    const uint64_t flags = equal_bytes(w, '%') | equal_bytes(w, '+') | (w & kHigh);
+    if (flags != 0) return i + (static_cast<std::size_t>(__builtin_ctzll(flags)) >> 3);
   }
-  if (plain) {
+  for (; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%' || c == '+' || static_cast<uint8_t>(c) >= 0x80) break;
+  }
+  return i;
+}
+
+}  // namespace
+
+void url_decode_append(std::string_view in, std::string& out) {
+  // Runs without anything to decode are copied whole; the output is never longer than the input
+  // before the UTF-8 repair, so it is written through a pointer into a buffer sized once.
+  std::size_t i = next_to_decode(in, 0);
+  if (i == in.size()) {
     out.append(in);
     return;
   }
-  std::size_t mark = out.size();
+  const std::size_t mark = out.size();
+  out.resize(mark + in.size());
+  char* dst = out.data() + mark;
+  std::memcpy(dst, in.data(), i);
+  dst += i;
   bool high = false;
-  out.reserve(out.size() + in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
+  while (i < in.size()) {
+    const char c = in[i];
     if (c == '+') {
-      out.push_back(' ');
+      *dst++ = ' ';
+      ++i;
     } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
                hex_value(in[i + 2]) >= 0) {
-      char d = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      const char d = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
       high |= static_cast<uint8_t>(d) >= 0x80;
-      out.push_back(d);
-      i += 2;
+      *dst++ = d;
+      i += 3;
     } else {
       high |= static_cast<uint8_t>(c) >= 0x80;
-      out.push_back(c);
+      *dst++ = c;
+      ++i;
     }
+    const std::size_t next = next_to_decode(in, i);
+    std::memcpy(dst, in.data() + i, next - i);
+    dst += next - i;
+    i = next;
   }
-  if (high) {
+  out.resize(static_cast<std::size_t>(dst - out.data()));
+  // Invalid UTF-8 becomes U+FFFD, as Java's decoder does; valid text is left as it is.
+  if (high && !is_valid_utf8(std::string_view(out).substr(mark))) {
     std::string decoded = out.substr(mark);
     out.resize(mark);
     utf8_repair_append(decoded, out);
@@ -232,6 +266,18 @@ bool is_valid_uri_query(std::string_view query, std::string* why) {
 }
 
 std::string_view normalize_blanks(std::string_view in, std::string& scratch) {
+  // Fast path: no byte at or below ' ' (so no blank at all), eight bytes at a time.
+  {
+    std::size_t i = 0;
+    uint64_t low = 0;
+    for (; i + 8 <= in.size() && low == 0; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, in.data() + i, 8);
+      low = (w - kOnes * 0x21) & ~w & kHigh;  // a byte below 0x21 (maybe spuriously above one)
+    }
+    for (; i < in.size() && low == 0; ++i) low = static_cast<uint8_t>(in[i]) <= 0x20;
+    if (low == 0) return in;
+  }
   bool needs = false;
   for (char c : in) {
     if (is_blank(c) && c != ' ') needs = true;

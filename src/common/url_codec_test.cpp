@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 namespace furrow::common {
 namespace {
 
@@ -55,6 +58,63 @@ TEST(UrlCodec, Utf8ValidityAgreesWithRepair) {
     }
   }
   EXPECT_TRUE(is_valid_utf8(""));
+}
+
+// Byte-by-byte statements of the two rules, for the word-at-a-time implementations.
+std::string reference_decode(std::string_view in) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string raw;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      raw.push_back(' ');
+    } else if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+      raw.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+      i += 2;
+    } else {
+      raw.push_back(in[i]);
+    }
+  }
+  std::string out;
+  utf8_repair_append(raw, out);
+  return out;
+}
+
+std::string reference_blanks(std::string_view in) {
+  std::string out;
+  bool pending = false;
+  for (char c : in) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      pending = !out.empty();
+    } else {
+      if (pending) out.push_back(' ');
+      pending = false;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+TEST(UrlCodec, WordAtATimeDecodingAgreesWithByteRules) {
+  const std::string pieces[] = {"%",    "+", "%2F", "%C3%A9", "%E2%82", "%FF", "%zz", "\xC3\xA9",
+                                "\xFF", " ", "\t",  "\n",     "a",      "Bc9", "%4",  "  "};
+  std::mt19937 rng(5);
+  for (int round = 0; round < 4000; ++round) {
+    std::string in;
+    const int n = static_cast<int>(rng() % 24);
+    for (int i = 0; i < n; ++i) {
+      in += rng() % 3 == 0 ? pieces[rng() % std::size(pieces)] : std::string(rng() % 9, 'x');
+    }
+    std::string out = "kept:";
+    url_decode_append(in, out);
+    ASSERT_EQ(out, "kept:" + reference_decode(in)) << in;
+    std::string scratch;
+    ASSERT_EQ(normalize_blanks(in, scratch), reference_blanks(in)) << in;
+  }
 }
 
 TEST(UrlCodec, ParsesPairsWithAndWithoutValues) {

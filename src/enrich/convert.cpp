@@ -1,6 +1,8 @@
 #include "enrich/convert.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 #include "common/decimal.h"
 #include "common/strings.h"
@@ -31,14 +33,34 @@ void append_int(int64_t v, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// Index of the first byte below 0x20 or equal to 0x7F, or in.size(). Eight bytes at a time: the
+// flags below can be set spuriously only above a byte that is truly flagged (by a borrow), so
+// the lowest flag is exact.
+std::size_t first_control(std::string_view in) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const char* p = in.data();
+  std::size_t i = 0;
+  for (; i + 8 <= in.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);  // little-endian: byte k of the text is byte k of w
+    const uint64_t del = w ^ (kOnes * 0x7F);
+    const uint64_t flags = (((w - kOnes * 0x20) & ~w) | ((del - kOnes) & ~del)) & kHigh;
+    if (flags != 0) return i + (static_cast<std::size_t>(__builtin_ctzll(flags)) >> 3);
+  }
+  for (; i < in.size(); ++i) {
+    const auto u = static_cast<unsigned char>(p[i]);
+    if (u < 0x20 || u == 0x7F) break;
+  }
+  return i;
+}
+
+}  // namespace
+
 void tsv_safe(std::string_view in, std::string& out) {
   // Fast path: most values hold no control character and are copied as they are.
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const auto u = static_cast<unsigned char>(in[i]);
-    if (u < 0x20 || u == 0x7F) break;
-    ++i;
-  }
+  std::size_t i = first_control(in);
   out.assign(in.data(), i);
   for (; i < in.size(); ++i) {
     const char c = in[i];

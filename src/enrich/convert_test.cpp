@@ -2,8 +2,39 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace furrow::enrich {
 namespace {
+
+TEST(Convert, TsvSafeAgreesWithByteByByteRules) {
+  // Tab -> four spaces, other C0 controls and DEL dropped, everything else (UTF-8 included)
+  // kept; controls at every offset of strings longer than the eight-byte blocks.
+  std::mt19937 rng(3);
+  for (int round = 0; round < 3000; ++round) {
+    std::string in;
+    const int len = static_cast<int>(rng() % 70);
+    for (int i = 0; i < len; ++i) {
+      const unsigned r = rng() % 20;
+      in.push_back(r == 0   ? static_cast<char>(rng() % 0x20)
+                   : r == 1 ? '\x7F'
+                   : r == 2 ? static_cast<char>(0x80 + rng() % 0x80)
+                            : static_cast<char>(0x20 + rng() % 0x5F));
+    }
+    std::string want;
+    for (char c : in) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\t') {
+        want += "    ";
+      } else if (u >= 0x20 && u != 0x7F) {
+        want.push_back(c);
+      }
+    }
+    std::string out = "stale";
+    tsv_safe(in, out);
+    ASSERT_EQ(out, want) << in;
+  }
+}
 
 TEST(Convert, TsvSafe) {
   std::string out;

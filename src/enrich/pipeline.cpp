@@ -3,7 +3,9 @@
 #include <furrow/version.h>
 
 #include <algorithm>
-#include <unordered_map>
+#include <array>
+#include <cstdlib>
+#include <span>
 
 #include "common/base64.h"
 #include "common/strings.h"
@@ -15,6 +17,7 @@
 #include "event/bad_row.h"
 #include "event/tsv.h"
 #include "protocol/adapter.h"
+#include "protocol/param_keys.h"
 
 namespace furrow::enrich {
 namespace {
@@ -47,8 +50,19 @@ struct Mapping {
   Field second = Field::app_id;  // height column for WxH
 };
 
-const std::unordered_map<std::string_view, Mapping>& param_table() {
-  static const std::unordered_map<std::string_view, Mapping> kTable = {
+struct NamedMapping {
+  std::string_view name;
+  Mapping mapping;
+};
+
+// The field mapping indexed by protocol::param_key_id (the hot path's lookup is one array load).
+struct MappingById {
+  std::array<Mapping, protocol::kParamKeyCount> mapping{};
+  std::array<bool, protocol::kParamKeyCount> used{};
+};
+
+const MappingById& param_table() {
+  static const NamedMapping kTable[] = {
       {"e", {Conv::kEvent, Field::event}},
       {"eid", {Conv::kUuid, Field::event_id}},
       {"p", {Conv::kPlatform, Field::platform}},
@@ -125,7 +139,19 @@ const std::unordered_map<std::string_view, Mapping>& param_table() {
       {"co", {Conv::kCoPlain, Field::contexts}},
       {"cx", {Conv::kCoBase64, Field::contexts}},
   };
-  return kTable;
+  static const MappingById kById = [] {
+    MappingById m;
+    for (const auto& [name, mapping] : kTable) {
+      const int id = protocol::param_key_id(name);
+      // Every mapped name is a known parameter name (param_keys.cpp); anything else is a bug
+      // that every test run would hit at once.
+      if (id < 0) std::abort();
+      m.mapping[static_cast<std::size_t>(id)] = mapping;
+      m.used[static_cast<std::size_t>(id)] = true;
+    }
+    return m;
+  }();
+  return kById;
 }
 
 // Built-in steps of spec 4.2 that sit between the configurable enrichments.
@@ -159,6 +185,13 @@ struct Scratch {
   UriParts parts;
   QueryPairs query;
   std::string line;
+  std::vector<protocol::ParamView> param_views;  // a RawEvent's parameters as views
+  // The view fast path: events of the current payload, the arena for strings with escapes, the
+  // request context, and a RawEvent holding that context (no parameters) for the built-in steps.
+  protocol::ViewEvents views;
+  std::string view_arena;
+  protocol::ViewContext view_ctx;
+  event::RawEvent view_raw;
 };
 
 Scratch& scratch() {
@@ -314,10 +347,9 @@ struct Phase1Times {
   int64_t dtm = 0, stm = 0, ttm = 0, collector = 0;
 };
 
-bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collector_name, Scratch& s,
-            Phase1Times& t) {
+bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol::ParamView> params,
+            std::string_view collector_name, Scratch& s, Phase1Times& t) {
   auto& ev = s.ev;
-  random_uuid_v4(ev[Field::event_id]);
   ev[Field::v_collector].assign(collector_name);
   ev[Field::v_etl] = run.config.artifact;
   ev[Field::v_etl] += '-';
@@ -338,18 +370,16 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collect
     add_report(s.reports, "collector_tstamp", "Field not set", "atomic_field_parse_error");
   }
 
-  const auto& table = param_table();
-  const std::string* ue = nullptr;
-  const std::string* co = nullptr;
+  const MappingById& table = param_table();
+  const std::string_view* ue = nullptr;
+  const std::string_view* co = nullptr;
   bool ue_b64 = false, co_b64 = false;
   std::string_view ue_name, co_name;
-  const std::string* tnuid = nullptr;
-  for (const auto& p : raw.parameters.items()) {
-    if (!p.value) continue;
-    auto it = table.find(p.name);
-    if (it == table.end()) continue;
-    const Mapping& m = it->second;
-    const std::string& v = *p.value;
+  const std::string_view* tnuid = nullptr;
+  for (const protocol::ParamView& p : params) {
+    if (p.id < 0 || !table.used[static_cast<std::size_t>(p.id)]) continue;
+    const Mapping& m = table.mapping[static_cast<std::size_t>(p.id)];
+    const std::string_view& v = p.value;
     bool ok = true;
     switch (m.conv) {
       case Conv::kString:
@@ -398,32 +428,33 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collect
       case Conv::kUeBase64:
         ue = &v;
         ue_b64 = m.conv == Conv::kUeBase64;
-        ue_name = it->first;
+        ue_name = p.name;
         break;
       case Conv::kCoPlain:
       case Conv::kCoBase64:
         co = &v;
         co_b64 = m.conv == Conv::kCoBase64;
-        co_name = it->first;
+        co_name = p.name;
         break;
       case Conv::kTnuid:
         tnuid = &v;
         break;
     }
-    if (!ok) add_report(s.reports, it->first, s.error, "atomic_field_parse_error");
+    if (!ok) add_report(s.reports, p.name, s.error, "atomic_field_parse_error");
   }
   if (tnuid != nullptr) tsv_safe(*tnuid, ev[Field::network_userid]);
+  // A fresh event id unless the tracker sent a valid one (eid).
+  if (ev[Field::event_id].empty()) random_uuid_v4(ev[Field::event_id]);
 
   // Self-describing inputs: base64 problems are atomic parse errors; JSON/Iglu problems are
   // schema violations of their own.
-  std::string& co_text = s.co_text;
-  std::string& ue_text = s.ue_text;
+  std::string_view co_text, ue_text;
   bool have_co = false, have_ue = false;
   if (co != nullptr) {
     if (!co_b64) {
       co_text = *co, have_co = true;
-    } else if (common::base64_decode(*co, co_text)) {
-      have_co = true;
+    } else if (common::base64_decode(*co, s.co_text)) {
+      co_text = s.co_text, have_co = true;
     } else {
       add_report(s.reports, co_name, "Could not be decoded as base64", "atomic_field_parse_error");
     }
@@ -431,8 +462,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collect
   if (ue != nullptr) {
     if (!ue_b64) {
       ue_text = *ue, have_ue = true;
-    } else if (common::base64_decode(*ue, ue_text)) {
-      have_ue = true;
+    } else if (common::base64_decode(*ue, s.ue_text)) {
+      ue_text = s.ue_text, have_ue = true;
     } else {
       add_report(s.reports, ue_name, "Could not be decoded as base64", "atomic_field_parse_error");
     }
@@ -458,7 +489,7 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::string_view collect
 }
 
 void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1Times& t,
-                 EventContext& ctx, bool& page_uri_ok) {
+                 bool with_enrichments, EventContext& ctx, bool& page_uri_ok) {
   auto& ev = s.ev;
   switch (step) {
     case kStepCollectorVersion:
@@ -514,7 +545,8 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
       break;
     }
     case kStepPageQuery: {
-      if (!page_uri_ok) break;
+      // Only enrichments read the page query.
+      if (!page_uri_ok || !with_enrichments) break;
       auto& pq = ctx.mutable_page_query();
       for (const auto& [name, value] : s.query)
         pq.emplace_back(name, value ? *value : std::string());
@@ -598,8 +630,13 @@ void emit_bad(const Run& run, std::string row, Output& out) {
   out.bad.push_back(std::move(row));
 }
 
-void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view collector_name,
-                Output& out) {
+// Enriches one event into `out`. With `may_decline` (the view fast path, where `raw` carries the
+// request context but no parameters) it returns false instead of writing a bad row, leaving `out`
+// as it was, so that the caller can redo the payload through the general path; otherwise it
+// always returns true.
+bool enrich_one(const Run& run, const event::RawEvent& raw,
+                std::span<const protocol::ParamView> params, std::string_view collector_name,
+                bool may_decline, Output& out) {
   Scratch& s = scratch();
   s.ev.clear();
   s.reports.clear();
@@ -611,27 +648,29 @@ void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view col
   s.sdj.clear();
   Phase1Times times;
 
-  if (!phase1(run, raw, collector_name, s, times)) {
+  if (!phase1(run, raw, params, collector_name, s, times)) {
+    if (may_decline) return false;
     emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, raw), out);
-    return;
+    return true;
   }
 
   // Phase 2: built-in steps and configured enrichments in Snowplow's order.
   EventContext ctx(s.ev, raw);
-  ctx.set_anonymous(header_present(raw.headers, "SP-Anonymous"));
+  if (!run.chain.empty()) ctx.set_anonymous(header_present(raw.headers, "SP-Anonymous"));
   bool page_uri_ok = false;
   std::size_t next = 0;
   for (int step : kBuiltinSteps) {
     while (next < run.chain.size() && static_cast<int>(run.chain[next]->step()) < step) {
       run_enrichment(*run.chain[next++], ctx, s);
     }
-    run_builtin(step, raw, s, times, ctx, page_uri_ok);
+    run_builtin(step, raw, s, times, !run.chain.empty(), ctx, page_uri_ok);
   }
   while (next < run.chain.size()) run_enrichment(*run.chain[next++], ctx, s);
 
   if (!s.failures.empty()) {
+    if (may_decline) return false;
     emit_bad(run, event::enrichment_failures(run.processor, run.now, s.failures, s.ev, raw), out);
-    return;
+    return true;
   }
 
   // Phase 3: derived contexts (newest group first), validation_info last; length limits.
@@ -665,8 +704,9 @@ void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view col
     if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
   }
   if (!s.violations.empty()) {
+    if (may_decline) return false;
     emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, raw), out);
-    return;
+    return true;
   }
 
   if (out.good_text != nullptr) {
@@ -677,7 +717,7 @@ void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view col
     if (dst.size() - mark <= run.config.max_record_bytes) {
       dst.push_back('\n');
       ++out.good_appended;
-      return;
+      return true;
     }
     s.line.assign(dst, mark, std::string::npos);
     dst.resize(mark);
@@ -686,6 +726,7 @@ void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view col
     event::write_tsv(s.ev, s.line);
   }
   if (s.line.size() > run.config.max_record_bytes) {
+    if (may_decline) return false;
     emit_bad(
         run,
         event::size_violation(run.processor, run.now, run.config.max_record_bytes, s.line.size(),
@@ -693,9 +734,10 @@ void enrich_one(const Run& run, const event::RawEvent& raw, std::string_view col
                                   std::to_string(run.config.max_record_bytes) + " bytes",
                               s.line),
         out);
-    return;
+    return true;
   }
   out.good.push_back(s.line);
+  return true;
 }
 
 }  // namespace
@@ -738,6 +780,31 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
   run.vs.retry_max_ms = config_.registry_retry_max_ms;
 
   Scratch& s = scratch();
+  const std::string_view collector =
+      payload.collector ? std::string_view(*payload.collector) : std::string_view();
+  // Fast path (no configured enrichments: they read RawEvent parameters): parameters as views
+  // into the body, no RawEvents. It produces good lines only; at the first event that would be a
+  // bad row, whatever it wrote is taken back and the payload goes the general way below.
+  if (run.chain.empty() && protocol::adapt_views(payload, s.view_arena, s.views, s.view_ctx)) {
+    event::RawEvent& vr = s.view_raw;
+    vr.timestamp = payload.timestamp;
+    vr.ip_address = s.view_ctx.ip_address;
+    vr.useragent = payload.user_agent;
+    vr.referer_uri = payload.referer_uri;
+    vr.user_id = s.view_ctx.user_id;
+    const std::size_t text_mark = out.good_text != nullptr ? out.good_text->size() : 0;
+    const std::size_t appended_mark = out.good_appended;
+    const std::size_t good_mark = out.good.size();
+    bool all_good = true;
+    for (std::size_t i = 0; i < s.views.size() && all_good; ++i) {
+      all_good = enrich_one(run, vr, s.views.event(i), collector, /*may_decline=*/true, out);
+    }
+    if (all_good) return;
+    if (out.good_text != nullptr) out.good_text->resize(text_mark);
+    out.good_appended = appended_mark;
+    out.good.resize(good_mark);
+  }
+
   s.raws.clear();
   protocol::AdapterError err;
   if (!protocol::adapt(payload, loader, s.raws, err)) {
@@ -774,9 +841,16 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
   // Move the events out: an enrichment could re-enter the pipeline on this thread.
   std::vector<event::RawEvent> raws;
   raws.swap(s.raws);
-  const std::string_view collector =
-      payload.collector ? std::string_view(*payload.collector) : std::string_view();
-  for (const auto& raw : raws) enrich_one(run, raw, collector, out);
+  std::vector<protocol::ParamView> views;
+  for (const auto& raw : raws) {
+    views.swap(s.param_views);  // (re-entrancy, as above)
+    views.clear();
+    for (const auto& p : raw.parameters.items()) {
+      if (p.value) views.push_back({p.name, *p.value, protocol::param_key_id(p.name)});
+    }
+    enrich_one(run, raw, views, collector, /*may_decline=*/false, out);
+    views.swap(s.param_views);
+  }
   raws.clear();
   s.raws.swap(raws);
 }

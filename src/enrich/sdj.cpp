@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "common/url_codec.h"
@@ -309,6 +310,16 @@ class CompactCopier {
     if (!eat('"')) return false;
     const char* start = p_;
     bool ascii = true;
+    // Eight bytes at a time while none is '"', '\\', a control or a non-ASCII byte; the byte loop
+    // below takes over from the first block holding one.
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    while (end_ - p_ >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p_, 8);
+      const uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+      if (((((q - kOnes) & ~q) | ((b - kOnes) & ~b) | (w - kOnes * 0x20) | w) & kHigh) != 0) break;
+      p_ += 8;
+    }
     for (; p_ < end_; ++p_) {
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') break;

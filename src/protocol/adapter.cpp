@@ -185,4 +185,91 @@ bool adapt(const event::CollectorPayload& payload, std::string_view loader_name,
   return true;
 }
 
+namespace {
+
+// decode_query() as views for a GET event: the decoded names and values go into `arena` (reserved
+// here; a reallocation would leave earlier views dangling, so it declines instead). Names the
+// field mapping does not know are left out (they are never mapped), and so are known names
+// without '=' (never mapped either, but remembered as seen). Fails when a known name repeats (the
+// general path keeps its first place with the last value) or when the query has no parameter.
+bool query_views(std::string_view qs, std::string& arena, ViewEvents& out) {
+  out.clear();
+  arena.clear();
+  arena.reserve(2 * qs.size() + 16);
+  const std::size_t capacity = arena.capacity();
+  out.begins.push_back(0);
+  uint64_t seen[2] = {0, 0};
+  static_assert(kParamKeyCount <= 128);
+  bool ok = true, any = false;
+  std::string scratch;
+  common::for_each_raw_pair(
+      common::query_part(qs), [&](std::string_view name, std::optional<std::string_view> value) {
+        if (!ok) return;
+        const std::string_view n = common::normalize_blanks(name, scratch);
+        if (n.empty()) return;
+        any = true;
+        const std::size_t name_at = arena.size();
+        common::url_decode_append(n, arena);
+        const int id = param_key_id(std::string_view(arena).substr(name_at));
+        if (id < 0) {
+          arena.resize(name_at);
+          return;
+        }
+        const uint64_t bit = uint64_t{1} << (id & 63);
+        if ((seen[id >> 6] & bit) != 0) {
+          ok = false;
+          return;
+        }
+        seen[id >> 6] |= bit;
+        if (!value) {
+          arena.resize(name_at);
+          return;
+        }
+        const std::size_t value_at = arena.size();
+        common::url_decode_append(common::normalize_blanks(*value, scratch), arena);
+        out.params.push_back(ParamView{std::string_view(arena).substr(name_at, value_at - name_at),
+                                       std::string_view(arena).substr(value_at), id});
+      });
+  return ok && any && arena.capacity() == capacity;
+}
+
+}  // namespace
+
+bool adapt_views(const event::CollectorPayload& payload, std::string& arena, ViewEvents& out,
+                 ViewContext& ctx) {
+  // The same checks as adapt(), tp1_adapter() and tp2_adapter(), in the cases where all pass.
+  if (!payload.path) return false;
+  std::string_view vendor, version;
+  if (!parse_api(*payload.path, vendor, version) || vendor != kSnowplow) return false;
+  if (!is_collector_payload_schema(payload.schema)) return false;
+  if (payload.body) {
+    // tp2 POST: a payload_data body and no query string to merge into its events.
+    if (version != "tp2" || payload.querystring || !payload.content_type ||
+        !detail::is_allowed_content_type(*payload.content_type)) {
+      return false;
+    }
+    // Invalid UTF-8 is repaired by the general path first.
+    if (!common::is_valid_utf8(*payload.body)) return false;
+    if (!detail::scan_payload_views(*payload.body, arena, out)) return false;
+  } else {
+    // tp1 or tp2 GET: one event, the query string.
+    if ((version != "tp2" && version != "tp1") || !payload.querystring || payload.content_type ||
+        !common::is_valid_uri_query(*payload.querystring)) {
+      return false;
+    }
+    if (!query_views(*payload.querystring, arena, out)) return false;
+  }
+  ctx.user_id.reset();
+  if (payload.network_user_id) {
+    ctx.user_id = canonical_uuid(*payload.network_user_id);
+    if (!ctx.user_id) return false;
+  }
+  if (payload.headers) {
+    ctx.ip_address = extract_ip_address(*payload.headers, payload.ip_address);
+  } else {
+    ctx.ip_address = payload.ip_address;
+  }
+  return true;
+}
+
 }  // namespace furrow::protocol

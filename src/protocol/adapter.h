@@ -1,12 +1,16 @@
 // Adapters: from one CollectorPayload to the RawEvents it carries (spec sections 1.1, 2.5, 2.7).
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "event/collector_payload.h"
 #include "event/raw_event.h"
+#include "protocol/param_keys.h"
 
 namespace furrow::protocol {
 
@@ -36,5 +40,40 @@ struct AdapterError {
 // Thread-safe; never throws.
 bool adapt(const event::CollectorPayload& payload, std::string_view loader_name,
            std::vector<event::RawEvent>& out, AdapterError& error);
+
+// The events of one payload as parameter views (see adapt_views), back to back.
+struct ViewEvents {
+  std::vector<ParamView> params;
+  std::vector<uint32_t> begins;  // event i's parameters start at params[begins[i]]
+
+  std::size_t size() const { return begins.size(); }
+  std::span<const ParamView> event(std::size_t i) const {
+    const std::size_t end = i + 1 < begins.size() ? begins[i + 1] : params.size();
+    return std::span<const ParamView>(params).subspan(begins[i], end - begins[i]);
+  }
+  void clear() {
+    params.clear();
+    begins.clear();
+  }
+};
+
+// The request context adapt() puts into every RawEvent, where it is computed, not copied.
+struct ViewContext {
+  std::optional<std::string> ip_address;  // after the forwarding-header rules (spec 2.4)
+  std::optional<std::string> user_id;     // the canonical network user id
+};
+
+// A fast path of adapt() for the requests nearly every tracker sends: a tp2 POST to
+// com.snowplowanalytics.snowplow/tp2 with a payload_data body (no query string, string values
+// only, no repeated key), or a tp1/tp2 GET (no repeated known name). Instead of RawEvents it
+// produces parameter views into payload.body, or into `arena` for decoded text (both must outlive
+// the views). Only parameters the enrich field mapping can use are listed: GET parameters whose
+// name is unknown or that have no value are left out (every POST parameter is known and has a
+// value). For any other payload it returns false having decided nothing, and adapt() must handle
+// it. When it returns true, adapt() would succeed with, per event, the same known valued
+// parameters in the same order and the same ip_address and user_id (the other RawEvent fields are
+// the payload's own). Thread-safe; never throws.
+bool adapt_views(const event::CollectorPayload& payload, std::string& arena, ViewEvents& out,
+                 ViewContext& ctx);
 
 }  // namespace furrow::protocol

@@ -7,6 +7,7 @@
 
 #include "event/collector_payload.h"
 #include "event/raw_event.h"
+#include "protocol/adapter.h"
 
 namespace furrow::protocol::detail {
 
@@ -36,6 +37,12 @@ bool iglu_adapter(const Request&, std::vector<event::Params>&, std::vector<std::
 // failure messages. Whenever the fast path succeeds the general one gives the same events.
 bool scan_payload_data(std::string_view body, const event::Params& query,
                        std::vector<event::Params>& events);
+// The fast path as views (see protocol::adapt_views): no query string to merge, and it also fails
+// on a key that is repeated within an event. `arena` (grown to body.size() if smaller, never
+// cleared) holds decoded strings; views into it stay valid until it is next resized.
+bool scan_payload_views(std::string_view body, std::string& arena, protocol::ViewEvents& out);
+// One of the content types tp2 POST accepts.
+bool is_allowed_content_type(std::string_view ct);
 bool parse_payload_data(std::string_view body, const event::Params& query,
                         std::vector<event::Params>& events, std::vector<std::string>& messages);
 

@@ -16,6 +16,7 @@
 #include "protocol/adapters_internal.h"
 #include "protocol/json_util.h"
 #include "protocol/messages.h"
+#include "protocol/param_keys.h"
 
 namespace furrow::protocol::detail {
 namespace {
@@ -31,46 +32,10 @@ constexpr std::string_view kContentTypesText =
 constexpr std::string_view kPayloadDataCriterion =
     "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-*";
 
-// payload_data 1-0-0 keys; later versions add ua (1-0-1), tnuid (1-0-2), stm and sid (1-0-3), ttm
-// (1-0-4).
-constexpr std::array<std::string_view, 75> kPayloadKeys100 = {
-    "tna",    "aid",    "p",       "dtm",    "tz",    "e",     "tid",     "eid",    "tv",
-    "duid",   "nuid",   "uid",     "vid",    "ip",    "res",   "url",     "page",   "refr",
-    "fp",     "ctype",  "cookie",  "lang",   "f_pdf", "f_qt",  "f_realp", "f_wma",  "f_dir",
-    "f_fla",  "f_java", "f_gears", "f_ag",   "cd",    "ds",    "cs",      "vp",     "mac",
-    "pp_mix", "pp_max", "pp_miy",  "pp_may", "ad_ba", "ad_ca", "ad_ad",   "ad_uid", "tr_id",
-    "tr_af",  "tr_tt",  "tr_tx",   "tr_sh",  "tr_ci", "tr_st", "tr_co",   "tr_cu",  "ti_id",
-    "ti_sk",  "ti_nm",  "ti_na",   "ti_ca",  "ti_pr", "ti_qu", "ti_cu",   "sa",     "sn",
-    "st",     "sp",     "se_ca",   "se_ac",  "se_la", "se_pr", "se_va",   "ue_na",  "ue_pr",
-    "ue_px",  "co",     "cx"};
-
-// Keys of at most eight bytes packed into an integer (little end first, zero padded), so that
-// a key lookup is a binary search over integers rather than string comparisons.
-constexpr uint64_t pack_key(std::string_view k) {
-  uint64_t v = 0;
-  for (std::size_t i = 0; i < k.size(); ++i) v |= uint64_t{static_cast<uint8_t>(k[i])} << (8 * i);
-  return v;
-}
-
-constexpr std::array<uint64_t, kPayloadKeys100.size()> sorted_packed_keys() {
-  std::array<uint64_t, kPayloadKeys100.size()> a{};
-  for (std::size_t i = 0; i < a.size(); ++i) a[i] = pack_key(kPayloadKeys100[i]);
-  std::sort(a.begin(), a.end());
-  return a;
-}
-constexpr auto kPackedKeys100 = sorted_packed_keys();
-
 // The addition (1-0-<n>) that introduced `key`, or -1 when no payload_data version allows it.
 int key_since(std::string_view key) {
-  if (!key.empty() && key.size() <= 8 && key.find('\0') == std::string_view::npos &&
-      std::binary_search(kPackedKeys100.begin(), kPackedKeys100.end(), pack_key(key))) {
-    return 0;
-  }
-  if (key == "ua") return 1;
-  if (key == "tnuid") return 2;
-  if (key == "stm" || key == "sid") return 3;
-  if (key == "ttm") return 4;
-  return -1;
+  const int id = param_key_id(key);
+  return id < 0 ? -1 : param_key_since(id);
 }
 
 // One failed JSON-schema check, reported as networknt's validator words it.
@@ -313,53 +278,36 @@ std::string compact_or_raw(std::string_view body) {
 // A scanner for the shape nearly every tracker sends:
 //   {"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-N",
 //    "data":[{"k":"v",...},...]}
-// with JSON whitespace anywhere, string values (escapes decoded) and nothing else. It builds the
+// with JSON whitespace anywhere, string values (escapes decoded) and nothing else. It reads the
 // events straight from the body, without a SAX handler, member copies or a second validation
 // pass. It accepts only bodies that the general path (RapidJSON + validate_payload_data) would
 // accept, with the same parameters in the same order; on anything else — another top-level key,
 // a non-string value, an escape in a key, a surrogate escape, an unknown key, a missing tv/p/e,
-// a syntax error — it returns false having appended nothing, and the general path decides and
-// words the error. `body` must be valid UTF-8.
+// a syntax error — it fails and the general path decides and words the error. `body` must be
+// valid UTF-8.
+//
+// Keys and values come out as views: into the body when a string has no escape, else into
+// `arena`, a buffer of at least body.size() bytes (decoding only shrinks text, so it always
+// fits). A sink receives them:
+//   void begin_event();  bool add(std::string_view name, std::string_view value);
+// (add returning false makes the scan fail).
 class PayloadScanner {
  public:
-  explicit PayloadScanner(std::string_view body)
-      : p_(body.data()), end_(body.data() + body.size()) {}
+  PayloadScanner(std::string_view body, char* arena)
+      : p_(body.data()), end_(body.data() + body.size()), w_(arena) {}
 
-  bool scan(const Params& query, std::vector<Params>& events) {
-    const std::size_t first = events.size();
-    if (!scan_envelope(events)) {
-      events.resize(first);
-      return false;
-    }
+  // Scans the whole body; on success `addition` is N of the envelope's 1-0-N.
+  template <class Sink>
+  bool scan(Sink& sink, int& addition) {
+    if (!scan_envelope(sink)) return false;
     SchemaKeyParts key;
     if (parse_schema_uri(schema_, key) != nullptr ||
         key.vendor != "com.snowplowanalytics.snowplow" || key.name != "payload_data" ||
         key.format != "jsonschema" || key.model != 1 || key.revision != 0 || key.addition > 4 ||
-        events.size() == first) {
-      events.resize(first);
+        events_ == 0) {
       return false;
     }
-    for (std::size_t e = first; e < events.size(); ++e) {
-      Params& p = events[e];
-      bool tv = false, pl = false, ev = false;
-      for (const auto& m : p.items()) {
-        const int since = key_since(m.name);
-        if (since < 0 || since > key.addition) {
-          events.resize(first);
-          return false;
-        }
-        const std::string_view name = m.name;
-        tv |= name == "tv";
-        pl |= name == "p";
-        ev |= name == "e";
-      }
-      if (!tv || !pl || !ev) {
-        events.resize(first);
-        return false;
-      }
-      // Query-string parameters are merged into every event and win on a clash.
-      for (const auto& q : query.items()) p.set(q.name, q.value);
-    }
+    addition = key.addition;
     return true;
   }
 
@@ -373,17 +321,23 @@ class PayloadScanner {
     ++p_;
     return true;
   }
-  // Skips eight bytes at a time while none of them is '"', '\\' or a control character.
+  // Moves to the next '"', '\\' or control character, eight bytes at a time; the last < 8 bytes
+  // are left to the caller's byte loop.
   void skip_plain() {
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
     while (end_ - p_ >= 8) {
       uint64_t w;
-      std::memcpy(&w, p_, 8);
+      std::memcpy(&w, p_, 8);  // little-endian: byte k of the text is byte k of w
       const uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
-      // High bit set in a byte that is zero in q or b, or below 0x20 in w (ASCII bytes only;
-      // bytes >= 0x80 never flag, and a false flag only ends the fast skip early).
-      const uint64_t special = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w);
-      if ((special & kHigh) != 0) return;
+      // High bit set in a byte that is zero in q or b, or below 0x20 in w (bytes >= 0x80 never
+      // flag). A borrow can flag a byte above a flagged one, never below it, so the lowest flag
+      // is exact: jump straight to it.
+      const uint64_t special =
+          (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w)) & kHigh;
+      if (special != 0) {
+        p_ += __builtin_ctzll(special) >> 3;
+        return;
+      }
       p_ += 8;
     }
   }
@@ -410,16 +364,22 @@ class PayloadScanner {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   }
-  // A string value with its escapes decoded into `out`, as RapidJSON decodes them.
-  bool string_value(std::string& out) {
+  // A string value with its escapes decoded as RapidJSON decodes them: a view into the body when
+  // there is no escape, else into the arena.
+  bool string_value(std::string_view& value) {
     if (!eat('"')) return false;
-    out.clear();
     const char* run = p_;
     skip_plain();
+    const char* mark = nullptr;  // where the value starts in the arena, once an escape was seen
     while (p_ < end_) {
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
-        out.append(run, static_cast<std::size_t>(p_ - run));
+        if (mark == nullptr) {
+          value = std::string_view(run, static_cast<std::size_t>(p_ - run));
+        } else {
+          copy(run);
+          value = std::string_view(mark, static_cast<std::size_t>(w_ - mark));
+        }
         ++p_;
         return true;
       }
@@ -429,32 +389,33 @@ class PayloadScanner {
         skip_plain();
         continue;
       }
-      out.append(run, static_cast<std::size_t>(p_ - run));
+      if (mark == nullptr) mark = w_;
+      copy(run);
       if (++p_ >= end_) return false;
       switch (*p_++) {
         case '"':
-          out.push_back('"');
+          put('"');
           break;
         case '\\':
-          out.push_back('\\');
+          put('\\');
           break;
         case '/':
-          out.push_back('/');
+          put('/');
           break;
         case 'b':
-          out.push_back('\b');
+          put('\b');
           break;
         case 'f':
-          out.push_back('\f');
+          put('\f');
           break;
         case 'n':
-          out.push_back('\n');
+          put('\n');
           break;
         case 'r':
-          out.push_back('\r');
+          put('\r');
           break;
         case 't':
-          out.push_back('\t');
+          put('\t');
           break;
         case 'u': {
           if (end_ - p_ < 4) return false;
@@ -467,14 +428,14 @@ class PayloadScanner {
           p_ += 4;
           if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // surrogates: the general path
           if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
+            put(static_cast<char>(cp));
           } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+            put(static_cast<char>(0xC0 | (cp >> 6)));
+            put(static_cast<char>(0x80 | (cp & 0x3F)));
           } else {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+            put(static_cast<char>(0xE0 | (cp >> 12)));
+            put(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            put(static_cast<char>(0x80 | (cp & 0x3F)));
           }
           break;
         }
@@ -485,29 +446,30 @@ class PayloadScanner {
     }
     return false;
   }
-  bool scan_event(Params& params) {
+  template <class Sink>
+  bool scan_event(Sink& sink) {
     if (!eat('{')) return false;
     if (eat('}')) return true;
-    std::string_view name;
-    std::string value;
+    std::string_view name, value;
     do {
-      if (!plain_string(name) || !eat(':') || !string_value(value)) return false;
-      params.set(std::string(name), std::move(value));
-      value = std::string();
+      if (!plain_string(name) || !eat(':') || !string_value(value) || !sink.add(name, value))
+        return false;
     } while (eat(','));
     return eat('}');
   }
-  bool scan_data(std::vector<Params>& events) {
+  template <class Sink>
+  bool scan_data(Sink& sink) {
     if (!eat('[')) return false;
     if (eat(']')) return true;
     do {
-      Params& params = events.emplace_back();
-      params.reserve(48);
-      if (!scan_event(params)) return false;
+      sink.begin_event();
+      ++events_;
+      if (!scan_event(sink)) return false;
     } while (eat(','));
     return eat(']');
   }
-  bool scan_envelope(std::vector<Params>& events) {
+  template <class Sink>
+  bool scan_envelope(Sink& sink) {
     if (!eat('{')) return false;
     bool have_schema = false, have_data = false;
     std::string_view key;
@@ -517,7 +479,7 @@ class PayloadScanner {
         if (!plain_string(schema_)) return false;
         have_schema = true;
       } else if (key == "data" && !have_data) {
-        if (!scan_data(events)) return false;
+        if (!scan_data(sink)) return false;
         have_data = true;
       } else {
         return false;
@@ -528,15 +490,103 @@ class PayloadScanner {
     return p_ == end_ && have_schema && have_data;
   }
 
+  void put(char c) { *w_++ = c; }
+  // Appends the text from `run` up to the read position to the arena.
+  void copy(const char* run) {
+    const auto n = static_cast<std::size_t>(p_ - run);
+    std::memcpy(w_, run, n);
+    w_ += n;
+  }
+
   const char* p_;
   const char* end_;
+  char* w_;  // arena write position
   std::string_view schema_;
+  std::size_t events_ = 0;
+};
+
+// Builds owned Params (a repeated key keeps its first place and takes the last value).
+struct ParamsSink {
+  std::vector<Params>& events;
+  void begin_event() { events.emplace_back().reserve(48); }
+  bool add(std::string_view name, std::string_view value) {
+    events.back().set(std::string(name), std::string(value));
+    return true;
+  }
+};
+
+// Builds ParamViews; declines unknown and repeated keys (the general path handles those).
+struct ViewSink {
+  protocol::ViewEvents& out;
+  uint64_t seen[2] = {0, 0};
+  void begin_event() {
+    out.begins.push_back(static_cast<uint32_t>(out.params.size()));
+    seen[0] = seen[1] = 0;
+  }
+  bool add(std::string_view name, std::string_view value) {
+    const int id = param_key_id(name);
+    if (id < 0) return false;
+    static_assert(kParamKeyCount <= 128);
+    const uint64_t bit = uint64_t{1} << (id & 63);
+    if ((seen[id >> 6] & bit) != 0) return false;
+    seen[id >> 6] |= bit;
+    out.params.push_back(ParamView{name, value, id});
+    return true;
+  }
+};
+
+// The payload_data rules the scanner leaves to its caller: every key allowed by 1-0-<addition>,
+// tv, p and e present.
+struct KeyCheck {
+  bool tv = false, p = false, e = false;
+  bool add(std::string_view name, int since, int addition) {
+    if (since < 0 || since > addition) return false;
+    tv |= name == "tv";
+    p |= name == "p";
+    e |= name == "e";
+    return true;
+  }
+  bool complete() const { return tv && p && e; }
 };
 
 }  // namespace
 
 bool scan_payload_data(std::string_view body, const Params& query, std::vector<Params>& events) {
-  return PayloadScanner(body).scan(query, events);
+  const std::size_t first = events.size();
+  std::string arena(body.size(), '\0');
+  ParamsSink sink{events};
+  int addition = 0;
+  bool ok = PayloadScanner(body, arena.data()).scan(sink, addition);
+  for (std::size_t e = first; ok && e < events.size(); ++e) {
+    Params& p = events[e];
+    KeyCheck check;
+    for (const auto& m : p.items()) {
+      if (!(ok = check.add(m.name, key_since(m.name), addition))) break;
+    }
+    ok = ok && check.complete();
+    // Query-string parameters are merged into every event and win on a clash.
+    if (ok) {
+      for (const auto& q : query.items()) p.set(q.name, q.value);
+    }
+  }
+  if (!ok) events.resize(first);
+  return ok;
+}
+
+bool scan_payload_views(std::string_view body, std::string& arena, protocol::ViewEvents& out) {
+  out.clear();
+  if (arena.size() < body.size()) arena.resize(body.size());
+  ViewSink sink{out};
+  int addition = 0;
+  if (!PayloadScanner(body, arena.data()).scan(sink, addition)) return false;
+  for (std::size_t e = 0; e < out.size(); ++e) {
+    KeyCheck check;
+    for (const ParamView& p : out.event(e)) {
+      if (!check.add(p.name, param_key_since(p.id), addition)) return false;
+    }
+    if (!check.complete()) return false;
+  }
+  return true;
 }
 
 bool parse_payload_data(std::string_view body, const Params& query, std::vector<Params>& events,
@@ -597,6 +647,13 @@ bool parse_payload_data(std::string_view body, const Params& query, std::vector<
   return true;
 }
 
+bool is_allowed_content_type(std::string_view ct) {
+  for (auto allowed : kContentTypes) {
+    if (ct == allowed) return true;
+  }
+  return false;
+}
+
 namespace {
 
 bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& events,
@@ -609,13 +666,6 @@ bool tp2_post(const Request& req, std::string_view body, std::vector<Params>& ev
   }
   return scan_payload_data(body, req.query, events) ||
          parse_payload_data(body, req.query, events, messages);
-}
-
-bool is_allowed_content_type(std::string_view ct) {
-  for (auto allowed : kContentTypes) {
-    if (ct == allowed) return true;
-  }
-  return false;
 }
 
 // Adds the uri_redirect entity to an existing contexts JSON (plain), prepending it to "data".

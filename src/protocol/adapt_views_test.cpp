@@ -1,0 +1,255 @@
+// adapt_views (the parameter-view fast path) against adapt(): it may decline any payload, but
+// whenever it accepts one, adapt() must accept it too with the same parameters in the same order
+// and the same ip_address and user_id. Also the parameter-name table behind both.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "protocol/adapter.h"
+#include "protocol/param_keys.h"
+
+namespace furrow::protocol {
+namespace {
+
+using event::CollectorPayload;
+
+CollectorPayload post(std::string body) {
+  CollectorPayload c;
+  c.ip_address = "10.1.2.3";
+  c.timestamp = 1700000000123;
+  c.encoding = "UTF-8";
+  c.collector = "ssc-3.4.0-stdout";
+  c.user_agent = "Mozilla/5.0";
+  c.path = "/com.snowplowanalytics.snowplow/tp2";
+  c.body = std::move(body);
+  c.content_type = "application/json; charset=utf-8";
+  c.headers = std::vector<std::string>{"Host: collector.example.com",
+                                       "X-Forwarded-For: 203.0.113.7, 10.0.0.1"};
+  c.network_user_id = "C5F3A09F-75F8-4309-BEC5-FEA560F78455";
+  return c;
+}
+
+std::string body(const std::string& events, int addition = 4) {
+  return "{\"schema\":\"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-" +
+         std::to_string(addition) + "\",\"data\":[" + events + "]}";
+}
+
+// Runs both; returns whether the view path accepted. Checks the contract when it did.
+bool check(const CollectorPayload& c) {
+  std::string arena;
+  ViewEvents views;
+  ViewContext ctx;
+  const bool fast = adapt_views(c, arena, views, ctx);
+  std::vector<event::RawEvent> raws;
+  AdapterError error;
+  const bool general = adapt(c, "thrift", raws, error);
+  if (!fast) return false;
+  const std::string where = c.body ? *c.body : c.querystring.value_or("(nothing)");
+  EXPECT_TRUE(general) << where;
+  if (!general) return true;
+  EXPECT_EQ(views.size(), raws.size()) << where;
+  for (std::size_t i = 0; i < raws.size() && i < views.size(); ++i) {
+    // The views list the known, valued parameters (all of them, for a POST).
+    std::vector<const event::Param*> items;
+    for (const auto& p : raws[i].parameters.items()) {
+      if (p.value && param_key_id(p.name) >= 0) items.push_back(&p);
+    }
+    const auto v = views.event(i);
+    EXPECT_EQ(v.size(), items.size()) << where;
+    for (std::size_t k = 0; k < items.size() && k < v.size(); ++k) {
+      EXPECT_EQ(v[k].name, items[k]->name) << where;
+      EXPECT_EQ(v[k].value, *items[k]->value) << where;
+      EXPECT_EQ(v[k].id, param_key_id(items[k]->name)) << where;
+    }
+    EXPECT_EQ(ctx.ip_address, raws[i].ip_address) << where;
+    EXPECT_EQ(ctx.user_id, raws[i].user_id) << where;
+  }
+  return true;
+}
+
+TEST(ParamKeys, EveryNameRoundTripsAndOthersAreUnknown) {
+  for (int id = 0; id < kParamKeyCount; ++id) {
+    const std::string_view name = param_key_name(id);
+    EXPECT_EQ(param_key_id(name), id) << name;
+    // A prefix, an extension, a NUL-padded twin and a case change are other names.
+    EXPECT_EQ(param_key_id(std::string(name) + "x"), -1) << name;
+    EXPECT_EQ(param_key_id(std::string(name) + std::string(1, '\0')), -1) << name;
+  }
+  EXPECT_EQ(param_key_id(""), -1);
+  EXPECT_EQ(param_key_id("E"), -1);
+  EXPECT_EQ(param_key_id("schema"), -1);
+  EXPECT_EQ(param_key_id("f_realpx"), -1);
+  EXPECT_EQ(param_key_since(param_key_id("e")), 0);
+  EXPECT_EQ(param_key_since(param_key_id("ua")), 1);
+  EXPECT_EQ(param_key_since(param_key_id("tnuid")), 2);
+  EXPECT_EQ(param_key_since(param_key_id("sid")), 3);
+  EXPECT_EQ(param_key_since(param_key_id("ttm")), 4);
+  EXPECT_EQ(param_key_since(param_key_id("ev_ca")), -1);
+  EXPECT_EQ(param_key_since(param_key_id("cv")), -1);
+}
+
+TEST(AdaptViews, AcceptsTheUsualPostWithTheSameParameters) {
+  const auto c = post(body(
+      R"({"e":"pv","p":"web","tv":"js-3.0","url":"https://a.example/x?y=1","page":"T \"q\" \u00e9"},)"
+      R"({"e":"se","p":"web","tv":"js-3.0","se_ca":"c","ua":"UA","ttm":"1"})"));
+  ASSERT_TRUE(check(c));
+  std::string arena;
+  ViewEvents views;
+  ViewContext ctx;
+  ASSERT_TRUE(adapt_views(c, arena, views, ctx));
+  ASSERT_EQ(views.size(), 2u);
+  EXPECT_EQ(views.event(0)[4].value, "T \"q\" \xC3\xA9");  // escapes decoded into the arena
+  EXPECT_EQ(ctx.ip_address, "203.0.113.7");                // forwarding header applied
+  EXPECT_EQ(ctx.user_id, "c5f3a09f-75f8-4309-bec5-fea560f78455");
+}
+
+TEST(AdaptViews, DeclinesWhatItDoesNotHandle) {
+  const std::string ok = body(R"({"e":"pv","p":"web","tv":"t"})");
+  std::string arena;
+  ViewEvents views;
+  ViewContext ctx;
+  auto declines = [&](const CollectorPayload& c) {
+    EXPECT_FALSE(adapt_views(c, arena, views, ctx)) << (c.body ? *c.body : "");
+    check(c);
+  };
+  ASSERT_TRUE(adapt_views(post(ok), arena, views, ctx));
+  auto c = post(ok);
+  c.querystring = "aid=x";  // query merging is the general path's
+  declines(c);
+  c = post(ok);
+  c.querystring = "";
+  declines(c);
+  c = post(ok);
+  c.body.reset();  // a GET with a content type
+  c.querystring = "e=pv&p=web&tv=t";
+  declines(c);
+  c = post(ok);
+  c.path = "/com.snowplowanalytics.snowplow/tp1";
+  declines(c);
+  c = post(ok);
+  c.path = "/r/tp2";
+  declines(c);
+  c = post(ok);
+  c.content_type = "text/plain";
+  declines(c);
+  c = post(ok);
+  c.content_type.reset();
+  declines(c);
+  c = post(ok);
+  c.network_user_id = "not-a-uuid";
+  declines(c);
+  c = post(ok);
+  c.schema = "iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/2-0-0";
+  declines(c);
+  declines(post(body(R"({"e":"pv","p":"web","tv":"t","e":"se"})")));              // repeated key
+  declines(post(body(R"({"e":"pv","p":"web","tv":"t","zz":"1"})")));              // unknown key
+  declines(post(body(R"({"e":"pv","p":"web","tv":"t","ttm":"1"})", 3)));          // key too new
+  declines(post(body(R"({"e":"pv","p":"web","tv":"t","ev_ca":"1"})")));           // tp1-only name
+  declines(post(body(R"({"e":"pv","p":"web"})")));                                // no tv
+  declines(post(body(R"({"e":"pv","p":"web","tv":1})")));                         // not a string
+  declines(post(body(R"({"e":"pv","p":"web","tv":"\ud83d\ude00"})")));            // surrogates
+  declines(post(body("")));                                                       // no events
+  declines(post(std::string("{\"schema\":\"x\",\"data\":[{\"e\":\"\xff\"}]}")));  // bad UTF-8
+}
+
+CollectorPayload get(std::string qs, std::string path = "/com.snowplowanalytics.snowplow/tp2") {
+  CollectorPayload c = post("");
+  c.body.reset();
+  c.content_type.reset();
+  c.path = std::move(path);
+  c.querystring = std::move(qs);
+  return c;
+}
+
+TEST(AdaptViews, GetQueryStringsAsViews) {
+  const std::string qs =
+      "e=pv&url=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&page=Caf%C3%A9+%22x%22&zz=unknown&zz=again"
+      "&nuid&tv=js-3.0&p=web&%61id=decoded-name&ev_ca=c&res=1x2&cx=eyJhIjoxfQ&bad=1";
+  for (const std::string path : {"/com.snowplowanalytics.snowplow/tp2", "/i"}) {
+    const auto c = get(qs, path);
+    ASSERT_TRUE(check(c)) << path;
+    std::string arena;
+    ViewEvents views;
+    ViewContext ctx;
+    ASSERT_TRUE(adapt_views(c, arena, views, ctx));
+    ASSERT_EQ(views.size(), 1u);
+    const auto v = views.event(0);
+    ASSERT_EQ(v.size(), 9u);  // zz (unknown), nuid (no value) and bad (unknown) left out
+    EXPECT_EQ(v[1].value, "https://a.example/x?y=1");
+    EXPECT_EQ(v[2].value, "Caf\xC3\xA9 \"x\"");
+    EXPECT_EQ(v[5].name, "aid");
+    EXPECT_EQ(ctx.ip_address, "203.0.113.7");
+  }
+  std::string arena;
+  ViewEvents views;
+  ViewContext ctx;
+  for (const std::string bad : {"e=pv&e=se", "nuid&e=pv&nuid=x", "", "&&", "a=%zz%"}) {
+    EXPECT_FALSE(adapt_views(get(bad), arena, views, ctx)) << bad;
+    check(get(bad));
+  }
+  // Unknown names only: adapt() makes an event of them; the views have it, empty.
+  ASSERT_TRUE(check(get("zz=1&yy")));
+  EXPECT_FALSE(adapt_views(get("e=pv", "/com.snowplowanalytics.snowplow/tp3"), arena, views, ctx));
+  EXPECT_FALSE(adapt_views(get("e=pv", "/com.acme/tp2"), arena, views, ctx));
+}
+
+TEST(AdaptViews, RandomQueryStringsNeverDisagree) {
+  const std::string seed =
+      "e=pv&url=https%3A%2F%2Fa.example%2F&page=A+b%20c&tv=t&p=web&aid=x&se_ca=c&ev_ca=d&uid=u";
+  const std::string alphabet = "=&;%+ 2Fepa0x\t\xc3\xa9#?";
+  std::mt19937 rng(99);
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string q = seed;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !q.empty(); ++e) {
+      const std::size_t at = rng() % q.size();
+      const char ch = alphabet[rng() % alphabet.size()];
+      if (rng() % 2 == 0) {
+        q[at] = ch;
+      } else {
+        q.insert(q.begin() + static_cast<std::ptrdiff_t>(at), ch);
+      }
+    }
+    if (check(get(q))) ++accepted;
+  }
+  EXPECT_GT(accepted, 100);
+}
+
+TEST(AdaptViews, RandomMutationsNeverDisagree) {
+  // Bodies near the accepted shape: every accepted mutation must agree with adapt().
+  const std::string seed =
+      body(R"({"e":"pv","p":"web","tv":"js-3.0","aid":"a","url":"https://a.example/x?y=1#f",)"
+           R"("page":"A \"b\" \\ \/ \n \u0041\u00e9\u20ac","cx":"eyJhIjoxfQ","sid":"s"},)"
+           R"({"e":"ue","p":"mob","tv":"t","ue_pr":"{\"x\":1}","co":"[]","stm":"2"})");
+  const std::string alphabet = "{}[]\":,\\ ueptvax0123u\xc3\xa9/nrbf";
+  std::mt19937 rng(12345);
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string b = seed;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !b.empty(); ++e) {
+      const std::size_t at = rng() % b.size();
+      const char ch = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          b[at] = ch;
+          break;
+        case 1:
+          b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), ch);
+          break;
+        default:
+          b.erase(at, 1);
+          break;
+      }
+    }
+    if (check(post(b))) ++accepted;
+  }
+  // Enough mutations stay valid (in string contents) for the comparison to mean something.
+  EXPECT_GT(accepted, 100);
+}
+
+}  // namespace
+}  // namespace furrow::protocol
