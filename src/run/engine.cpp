@@ -314,6 +314,7 @@ struct Engine::Impl {
     pthread_setname_np(pthread_self(), "furrow-models");
     Clock::time_point last_end = Clock::now() - opt.models_interval;
     Clock::duration cooldown = opt.models_interval;
+    Clock::duration last_took{0};
     std::unique_lock lock(models_mu);
     for (;;) {
       if (models_stop) break;
@@ -340,11 +341,13 @@ struct Engine::Impl {
       const auto t0 = Clock::now();
       run_models_once();
       last_end = Clock::now();
-      cooldown =
-          std::max<Clock::duration>(opt.models_interval, (last_end - t0) * opt.models_cost_factor);
+      last_took = last_end - t0;
+      cooldown = std::max<Clock::duration>(opt.models_interval, last_took * opt.models_cost_factor);
       lock.lock();
     }
-    const bool waiting = models_waiting > 0;
+    // A last run only when runs are quick: a slow one would hold up the shutdown, and the next
+    // start models the waiting events anyway (the watermark is in the database).
+    const bool waiting = models_waiting > 0 && last_took < kSlowModels;
     models_waiting = 0;
     lock.unlock();
     if (waiting) run_models_once();

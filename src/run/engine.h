@@ -14,7 +14,8 @@
 //   - models_batch_events new events are waiting, or the loader has committed nothing for
 //     models_idle (the trailing events of a burst), or models_max_delay has passed since the
 //     first waiting event.
-// Stopping the engine runs the models once more when events are waiting.
+// Stopping the engine runs the models once more when events are waiting and the last run took
+// less than a second (otherwise the next start models them).
 //
 // Commit policy: a transaction is committed when the reader has caught up with the log (so at low
 // rates an event is queryable within milliseconds), or every `commit_interval`, or at
