@@ -133,7 +133,7 @@ Result<std::string> file_digest(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{path + ": " + std::strerror(errno)};
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_blake2b512(), nullptr);
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   std::vector<char> block(kBlock);
   for (;;) {
     const ssize_t n = ::read(fd, block.data(), block.size());

@@ -58,9 +58,10 @@ class LoaderInput {
   std::size_t pos_ = 0, end_ = 0;
 };
 
-// A file's identity for the loaded-files record: BLAKE2b-512 of its bytes as stored, cut to 256
-// bits (64 hex digits). BLAKE2b rather than SHA-256 because it is about twice as fast without
-// SHA CPU extensions, and the whole file is hashed before each load.
+// A file's identity for the loaded-files record: SHA-256 of its bytes as stored (64 hex digits,
+// what `sha256sum` prints). The whole file is hashed before each load; OpenSSL's SHA-256 uses the
+// CPU's SHA extensions (x86 SHA-NI, ARMv8 SHA2) where present, which makes it about twice as fast
+// as BLAKE2b-512 (the digest before 0.1: 1.4 vs 0.79 GB/s on the development VM).
 Result<std::string> file_digest(const std::string& path);
 
 }  // namespace furrow::sinks

@@ -74,12 +74,17 @@ TEST_F(LoaderInputTest, ReadsZstdAndRejectsATruncatedStream) {
   EXPECT_FALSE(bad.ok());
 }
 
-TEST_F(LoaderInputTest, FileDigestIsBlake2bOfTheBytes) {
+TEST_F(LoaderInputTest, FileDigestIsSha256OfTheBytes) {
   auto d = file_digest(write("x", "abc"));
   ASSERT_TRUE(d.ok());
-  // RFC 7693 appendix A: BLAKE2b-512("abc"), first 32 bytes.
-  EXPECT_EQ(*d, "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1");
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // FIPS 180-2 appendix B.1: SHA-256("abc").
+  EXPECT_EQ(*d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // Several read blocks: the same as hashing the bytes in one piece.
+  std::string big;
+  for (int i = 0; big.size() < (3u << 20) + 7; ++i) big += std::to_string(i * 7919) + '\t';
+  auto d_big = file_digest(write("big", big));
+  ASSERT_TRUE(d_big.ok());
+  EXPECT_EQ(*d_big, sha256_hex(big));
   auto other = file_digest(write("y", "abd"));
   ASSERT_TRUE(other.ok());
   EXPECT_NE(*other, *d);
