@@ -60,7 +60,7 @@ struct EngineOptions {
   // ("furrow-ckpt", PASSIVE, every checkpoint_interval: once a second copies an index page that
   // many commits rewrote once, not once per commit), so a commit does not wait for one; the
   // loader checkpoints itself only as a fallback when the WAL reaches loader_checkpoint_pages.
-  int loader_cache_kib = 16 * 1024;
+  int loader_cache_kib = 8 * 1024;
   std::chrono::milliseconds checkpoint_interval{1000};
   int loader_checkpoint_pages = 50'000;
   // 0: never run the models (nor the after-models hook) automatically.

@@ -38,7 +38,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
-constexpr int64_t kSqliteMemoryLimit = 48ll << 20;
+constexpr int64_t kSqliteMemoryLimit = 32ll << 20;
 
 void say(const std::string& msg) {
   std::fprintf(stderr, "furrow run: %s\n", msg.c_str());
