@@ -103,7 +103,11 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const uint8_t* src, std:
 }
 
 bool have_avx2() {
-  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+  // __builtin_cpu_init: this may run during static initialisation, before libgcc's own.
+  static const bool kAvx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
   return kAvx2;
 }
 #endif
