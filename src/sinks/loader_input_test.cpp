@@ -81,7 +81,7 @@ TEST_F(LoaderInputTest, FileDigestIsSha256OfTheBytes) {
   EXPECT_EQ(*d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   // Several read blocks: the same as hashing the bytes in one piece.
   std::string big;
-  for (int i = 0; big.size() < (3u << 20) + 7; ++i) big += std::to_string(i * 7919) + '\t';
+  for (uint64_t i = 0; big.size() < (3u << 20) + 7; ++i) big += std::to_string(i * 7919) + '\t';
   auto d_big = file_digest(write("big", big));
   ASSERT_TRUE(d_big.ok());
   EXPECT_EQ(*d_big, sha256_hex(big));

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "sinks/pg_fields.h"
+
 namespace furrow::sinks {
 namespace {
 
@@ -135,6 +137,16 @@ class SqliteLoader final : public Loader {
   }
 
  protected:
+  // Events are kept as their accepted lines (one append each) and bound from views into them when
+  // the batch is written, instead of as 131 owned strings per event.
+  bool encodes_events() const override { return true; }
+  Status event_parsed(std::string_view line, const EventFields& fields) override {
+    (void)fields;
+    lines_.append(line);
+    line_ends_.push_back(lines_.size());
+    return Status::Ok();
+  }
+
   Status write_batch(const FileRecord* file, BatchResult& result) override {
     Status st = sqlite_exec(db_, "BEGIN IMMEDIATE");
     if (!st) return st;
@@ -144,7 +156,13 @@ class SqliteLoader final : public Loader {
       return st;
     }
     st = sqlite_exec(db_, "COMMIT");
-    if (!st) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!st) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return st;
+    }
+    // Committed: the lines are no longer needed (on failure they are kept for the retry).
+    lines_.clear();
+    line_ends_.clear();
     return st;
   }
 
@@ -158,7 +176,7 @@ class SqliteLoader final : public Loader {
     return Status::Ok();
   }
 
-  void bind_value(int param, std::size_t field, const std::string& v) {
+  void bind_value(int param, std::size_t field, std::string_view v) {
     sqlite3_stmt* s = insert_.s;
     if (v.empty()) {
       sqlite3_bind_null(s, param);
@@ -201,14 +219,19 @@ class SqliteLoader final : public Loader {
     const int64_t load_id = sqlite3_last_insert_rowid(db_);
     const std::size_t n = pending_events();
     for (std::size_t r = 0; r < n; ++r) {
-      const auto& ev = pending_event(r);
+      const std::size_t begin = r == 0 ? 0 : line_ends_[r - 1];
+      split_enriched(std::string_view(lines_.data() + begin, line_ends_[r] - begin), fields_);
       for (std::size_t i = 0; i < event::kFieldCount; ++i) {
-        bind_value(static_cast<int>(i + 1), i, ev.values[i]);
+        bind_value(static_cast<int>(i + 1), i, fields_[i]);
       }
       sqlite3_bind_int64(insert_.s, static_cast<int>(event::kFieldCount + 1), load_id);
       const int rc = sqlite3_step(insert_.s);
       sqlite3_reset(insert_.s);
-      if (rc != SQLITE_DONE) return sqlite_error(db_, "insert event " + ev[event::Field::event_id]);
+      if (rc != SQLITE_DONE) {
+        return sqlite_error(
+            db_, "insert event " +
+                     std::string(fields_[static_cast<std::size_t>(event::Field::event_id)]));
+      }
       result.inserted += static_cast<uint64_t>(sqlite3_changes(db_));
     }
     for (const auto& b : pending_bad_rows()) {
@@ -243,6 +266,9 @@ class SqliteLoader final : public Loader {
 
   sqlite3* db_;
   Stmt insert_, batch_, bad_, file_, done_;
+  std::string lines_;                   // the pending batch's event lines, back to back
+  std::vector<std::size_t> line_ends_;  // where each line ends in lines_
+  EventFields fields_;                  // the line being bound
 };
 
 }  // namespace
