@@ -4,28 +4,39 @@
 
 namespace furrow::enrich::enrichments {
 
-std::string EventFingerprintEnrichment::preimage(const event::Params& params) const {
+void EventFingerprintEnrichment::preimage_into(const event::Params& params,
+                                               std::string& out) const {
   thread_local std::vector<const event::Param*> kept;
   kept.clear();
+  std::size_t size = 0;
   for (const auto& p : params.items()) {
     if (!p.value.has_value()) continue;
     if (std::find(exclude_.begin(), exclude_.end(), p.name) != exclude_.end()) continue;
     kept.push_back(&p);
+    size += p.name.size() + p.value->size() + 2;
   }
   std::sort(kept.begin(), kept.end(),
             [](const event::Param* a, const event::Param* b) { return a->name < b->name; });
-  std::string out;
+  out.clear();
+  out.reserve(size);
   for (const event::Param* p : kept) {
     out += p->name;
     out += '\x1f';
     out += *p->value;
     out += '\x1f';
   }
+}
+
+std::string EventFingerprintEnrichment::preimage(const event::Params& params) const {
+  std::string out;
+  preimage_into(params, out);
   return out;
 }
 
 void EventFingerprintEnrichment::apply(EventContext& ctx) const {
-  ctx.event()[event::Field::event_fingerprint] = hasher_.hex(preimage(ctx.raw().parameters));
+  thread_local std::string buffer;
+  preimage_into(ctx.raw().parameters, buffer);
+  ctx.event()[event::Field::event_fingerprint] = hasher_.hex(buffer);
 }
 
 Result<std::shared_ptr<const Enrichment>> make_event_fingerprint(const EnrichmentConfig& c,

@@ -22,6 +22,9 @@ class EventFingerprintEnrichment final : public Enrichment {
   // The string that is hashed: for each parameter with a value that is not excluded, sorted by
   // name (byte order), name + U+001F + value + U+001F.
   std::string preimage(const event::Params& params) const;
+  // The same into `out` (replacing its contents), sized once so that a reused buffer does not
+  // reallocate; what apply() hashes.
+  void preimage_into(const event::Params& params, std::string& out) const;
 
  private:
   std::vector<std::string> exclude_;
