@@ -1,6 +1,8 @@
 #include "enrich/enrichments/ua_parser_config/ua_parser_config.h"
 
+#include <atomic>
 #include <functional>
+#include <memory>
 
 namespace furrow::enrich::enrichments {
 
@@ -60,12 +62,46 @@ std::string ua_parser_context_json(const ParsedUserAgent& p) {
   return std::string(sb.GetString(), sb.GetSize());
 }
 
+namespace {
+
+std::atomic<uint64_t> g_next_ua_enrichment_id{1};
+
+// Per-thread memo of finished contexts: kSlots direct-mapped entries.
+struct ContextMemo {
+  static constexpr std::size_t kSlots = 256;
+  struct Slot {
+    uint64_t owner = 0;  // 0 = empty (ids start at 1)
+    std::string ua, json;
+  };
+  Slot slots[kSlots];
+};
+
+}  // namespace
+
+UaParserEnrichment::UaParserEnrichment(std::shared_ptr<const UserAgentParser> parser)
+    : parser_(std::move(parser)),
+      id_(g_next_ua_enrichment_id.fetch_add(1, std::memory_order_relaxed)) {}
+
 void UaParserEnrichment::apply(EventContext& ctx) const {
   const std::string& ua = ctx.event()[event::Field::useragent];
   if (ua.empty()) return;
   thread_local ParsedUserAgent parsed;
-  parser_->parse(ua, parsed);
-  ctx.add_derived_context(ua_parser_context_json(parsed));
+  if (!parser_->cached()) {
+    parser_->parse(ua, parsed);
+    ctx.add_derived_context(ua_parser_context_json(parsed));
+    return;
+  }
+  thread_local std::unique_ptr<ContextMemo> memo;  // on the heap: too big for static TLS
+  if (!memo) memo = std::make_unique<ContextMemo>();
+  ContextMemo::Slot& slot =
+      memo->slots[(std::hash<std::string_view>{}(ua) ^ id_) % ContextMemo::kSlots];
+  if (slot.owner != id_ || slot.ua != ua) {
+    parser_->parse(ua, parsed);
+    slot.json = ua_parser_context_json(parsed);
+    slot.ua.assign(ua);
+    slot.owner = id_;
+  }
+  ctx.add_derived_context(slot.json);
 }
 
 Result<std::filesystem::path> ua_rules_path(const EnrichmentConfig& c, const LoadOptions& options) {

@@ -197,6 +197,42 @@ TEST(UaParser, EnrichmentAddsContextOnlyWithUserAgent) {
   EXPECT_TRUE(none.ctx.pending_contexts().empty());
 }
 
+// With the cache on, the enrichment keeps finished contexts per thread: over many user agents,
+// repeated and interleaved, and two enrichments used alternately (each with its own memo key),
+// every context equals the one built from a fresh parse (cache off).
+TEST(UaParser, ContextMemoGivesTheSameContextsAsParsing) {
+  ASSERT_NE(uap_rules(), nullptr);
+  YAML::Node cases =
+      YAML::LoadFile((test::shared_dir() / "data/uap-core/tests/test_ua.yaml").string());
+  std::vector<std::string> uas;
+  for (const auto& c : cases["test_cases"]) {
+    uas.push_back(c["user_agent_string"].as<std::string>());
+    if (uas.size() == 600) break;
+  }
+  ASSERT_GT(uas.size(), 300u);
+  UaParserEnrichment memo_a(std::make_shared<UserAgentParser>(uap_rules(), 1000));
+  UaParserEnrichment memo_b(std::make_shared<UserAgentParser>(uap_rules(), 50));
+  UaParserEnrichment fresh(std::make_shared<UserAgentParser>(uap_rules(), 0));
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < uas.size(); ++i) {
+      // Round 1 walks the list backwards and interleaves a repeat of the first user agent.
+      const std::string& ua = round == 1 ? uas[uas.size() - 1 - i] : uas[i];
+      for (const std::string* u : std::initializer_list<const std::string*>{&ua, &uas[0]}) {
+        testing::TestEvent a, b, f;
+        a.ev[event::Field::useragent] = *u;
+        b.ev[event::Field::useragent] = *u;
+        f.ev[event::Field::useragent] = *u;
+        memo_a.apply(a.ctx);
+        memo_b.apply(b.ctx);
+        fresh.apply(f.ctx);
+        ASSERT_EQ(f.ctx.pending_contexts().size(), 1u) << *u;
+        ASSERT_EQ(a.ctx.pending_contexts(), f.ctx.pending_contexts()) << *u;
+        ASSERT_EQ(b.ctx.pending_contexts(), f.ctx.pending_contexts()) << *u;
+      }
+    }
+  }
+}
+
 TEST(UaParser, TranslatesPcreOnlySyntax) {
   EXPECT_EQ(translate_pcre("abc\\Z"), "abc$");
   EXPECT_EQ(translate_pcre("(?>ab)++c"), "(?:ab)+c");

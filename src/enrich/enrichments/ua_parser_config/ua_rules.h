@@ -134,6 +134,8 @@ class UserAgentParser {
   UserAgentParser(std::shared_ptr<const UserAgentRules> rules, std::size_t cache_size);
   void parse(std::string_view ua, ParsedUserAgent& out) const;
   const UserAgentRules& rules() const { return *rules_; }
+  // True when results are cached (cache_size > 0); users may then keep derived results too.
+  bool cached() const { return cache_ != nullptr; }
 
  private:
   std::shared_ptr<const UserAgentRules> rules_;
