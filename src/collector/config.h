@@ -112,7 +112,7 @@ struct CollectorConfig {
   std::size_t segment_max_bytes = 16u << 20;
   int64_t segment_max_age_seconds = 300;
   bool compress_segments = true;
-  int64_t flush_interval_ms = 50;            // buffered mode: queue-to-disk delay (and memory)
+  int64_t flush_interval_ms = 10;            // buffered mode: queue-to-disk delay (and memory)
   int64_t buffered_sync_interval_ms = 1000;  // buffered mode: fdatasync at most this often
   std::size_t max_record_bytes = 1'000'000;  // rawlog record limit (stdout: 1e9)
   std::filesystem::path stall_file;          // fault injection for tests (see QueuedSinkOptions)

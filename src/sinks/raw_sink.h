@@ -93,7 +93,7 @@ struct QueuedSinkOptions {
   std::size_t max_pending_bytes = 64u << 20;
   std::size_t max_record_bytes = 1'000'000;
   // Buffered mode: longest time a record waits before it is written (and then synced).
-  std::chrono::milliseconds flush_interval{200};
+  std::chrono::milliseconds flush_interval{10};
   // Fault injection for tests: while this file exists the writer does not write (a stalled disk).
   std::filesystem::path stall_file;
 };
