@@ -19,8 +19,24 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Java Integer.parseInt range; the analytics SDKs read these columns as 32-bit ints.
-bool valid_int(std::string_view s) {
+void fail(std::string& error, std::size_t index, std::string_view what, std::string_view value) {
+  error = "field ";
+  error += std::to_string(index + 1);
+  error += " (";
+  error += field_infos()[index].name;
+  error += "): ";
+  error += what;
+  if (!value.empty()) {
+    error += ": '";
+    error.append(value.substr(0, 100));
+    if (value.size() > 100) error += "...";
+    error += "'";
+  }
+}
+
+}  // namespace
+
+bool valid_tsv_int(std::string_view s) {
   int32_t v = 0;
   const char* b = s.data();
   const char* e = b + s.size();
@@ -29,8 +45,7 @@ bool valid_int(std::string_view s) {
   return ec == std::errc() && p == e && b != e;
 }
 
-// The text BigDecimal.toString produces (and accepts): [+-]digits[.digits][E[+-]digits].
-bool valid_decimal(std::string_view s) {
+bool valid_tsv_decimal(std::string_view s) {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
   std::size_t int_digits = 0, frac_digits = 0;
@@ -50,7 +65,7 @@ bool valid_decimal(std::string_view s) {
   return i == s.size();
 }
 
-bool valid_float(std::string_view s) {
+bool valid_tsv_float(std::string_view s) {
   double v = 0;
   const char* b = s.data();
   const char* e = b + s.size();
@@ -58,8 +73,7 @@ bool valid_float(std::string_view s) {
   return ec == std::errc() && p == e && std::isfinite(v);
 }
 
-// Checks JSON syntax (and UTF-8) without building a document.
-bool valid_json(std::string_view s, std::string& why) {
+bool valid_tsv_json(std::string_view s, std::string& why) {
   rapidjson::MemoryStream ms(s.data(), s.size());
   rapidjson::BaseReaderHandler<> handler;
   rapidjson::Reader reader;
@@ -81,23 +95,6 @@ bool valid_json(std::string_view s, std::string& why) {
   }
   return true;
 }
-
-void fail(std::string& error, std::size_t index, std::string_view what, std::string_view value) {
-  error = "field ";
-  error += std::to_string(index + 1);
-  error += " (";
-  error += field_infos()[index].name;
-  error += "): ";
-  error += what;
-  if (!value.empty()) {
-    error += ": '";
-    error.append(value.substr(0, 100));
-    if (value.size() > 100) error += "...";
-    error += "'";
-  }
-}
-
-}  // namespace
 
 void write_tsv(const EnrichedEvent& event, std::string& out) {
   // One resize, then raw copies: no per-field capacity checks (most of the 131 fields are empty).
@@ -155,19 +152,19 @@ bool read_tsv(std::string_view line, EnrichedEvent& out, std::string& error) {
           break;
         }
         case FieldKind::kInt:
-          if (!valid_int(v)) {
+          if (!valid_tsv_int(v)) {
             fail(error, i, "not a 32-bit integer", v);
             return false;
           }
           break;
         case FieldKind::kDecimal:
-          if (!valid_decimal(v)) {
+          if (!valid_tsv_decimal(v)) {
             fail(error, i, "not a decimal number", v);
             return false;
           }
           break;
         case FieldKind::kFloat:
-          if (!valid_float(v)) {
+          if (!valid_tsv_float(v)) {
             fail(error, i, "not a floating-point number", v);
             return false;
           }
@@ -179,7 +176,7 @@ bool read_tsv(std::string_view line, EnrichedEvent& out, std::string& error) {
           }
           break;
         case FieldKind::kJson:
-          if (!valid_json(v, why)) {
+          if (!valid_tsv_json(v, why)) {
             fail(error, i, "not valid JSON (" + why + ")", {});
             return false;
           }

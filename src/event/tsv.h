@@ -17,4 +17,15 @@ void write_tsv(const EnrichedEvent& event, std::string& out);
 // enriched event; never throws.
 bool read_tsv(std::string_view line, EnrichedEvent& out, std::string& error);
 
+// The value checks read_tsv applies by column kind (also used by loaders that check lines without
+// read_tsv, so both accept exactly the same values).
+// Java Integer.parseInt range: the analytics SDKs read these columns as 32-bit ints.
+bool valid_tsv_int(std::string_view s);
+// The text BigDecimal.toString produces (and accepts): [+-]digits[.digits][E[+-]digits].
+bool valid_tsv_decimal(std::string_view s);
+// A finite double.
+bool valid_tsv_float(std::string_view s);
+// JSON syntax and UTF-8, without building a document; `why` says what is wrong when false.
+bool valid_tsv_json(std::string_view s, std::string& why);
+
 }  // namespace furrow::event

@@ -1,15 +1,11 @@
 #include "sinks/pg_fields.h"
 
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "common/time_format.h"
 #include "common/uuid.h"
+#include "event/tsv.h"
 #include "sinks/loader.h"
 #include "sinks/loader_schema.h"
 
@@ -23,59 +19,12 @@ namespace {
 using event::Field;
 using event::FieldKind;
 
-// The value checks below accept exactly what event::read_tsv's do (tsv.cpp); the equivalence test
-// in loader_pg_fields_test.cpp holds them to it.
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-bool valid_int(std::string_view s) {
-  int32_t v = 0;
-  const char* b = s.data();
-  const char* e = b + s.size();
-  if (b != e && *b == '+') ++b;
-  auto [p, ec] = std::from_chars(b, e, v);
-  return ec == std::errc() && p == e && b != e;
-}
-
-bool valid_decimal(std::string_view s) {
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  std::size_t int_digits = 0, frac_digits = 0;
-  while (i < s.size() && is_digit(s[i])) ++i, ++int_digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && is_digit(s[i])) ++i, ++frac_digits;
-  }
-  if (int_digits + frac_digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t exp_digits = 0;
-    while (i < s.size() && is_digit(s[i])) ++i, ++exp_digits;
-    if (exp_digits == 0) return false;
-  }
-  return i == s.size();
-}
-
-bool valid_float(std::string_view s) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
-}
+// The value checks are event::read_tsv's own (event/tsv.h); the equivalence test in
+// loader_pg_fields_test.cpp holds the whole quick path to read_tsv + storable_value.
 
 bool valid_json(std::string_view s) {
-  rapidjson::MemoryStream ms(s.data(), s.size());
-  rapidjson::BaseReaderHandler<> handler;
-  rapidjson::Reader reader;
-  auto r = reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
-      ms, handler);
-  if (r.IsError()) return false;
-  for (std::size_t i = ms.Tell(); i < s.size(); ++i) {
-    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return false;
-  }
-  return true;
+  std::string why;
+  return event::valid_tsv_json(s, why);
 }
 
 // Finds the tabs of `line`: true when there are exactly kFieldCount - 1 of them and no other byte
@@ -148,13 +97,13 @@ bool quick_accept_enriched(std::string_view line, EventFields& f) {
         break;
       }
       case FieldKind::kInt:
-        if (!valid_int(v)) return false;
+        if (!event::valid_tsv_int(v)) return false;
         break;
       case FieldKind::kDecimal:
-        if (!valid_decimal(v)) return false;
+        if (!event::valid_tsv_decimal(v)) return false;
         break;
       case FieldKind::kFloat:
-        if (!valid_float(v)) return false;
+        if (!event::valid_tsv_float(v)) return false;
         break;
       case FieldKind::kBool01:
         if (v != "0" && v != "1") return false;
