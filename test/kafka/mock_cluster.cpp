@@ -10,6 +10,8 @@
 //   clear                        no more injected errors
 //   coordinator group KEY ID     make broker ID the coordinator of consumer group KEY
 //   produce TOPIC TEXT           append one record (TEXT, no key) to TOPIC, e.g. a poison record
+//   offsets GROUP TOPIC          answers "ok offsets GROUP TOPIC P:COMMITTED/END ..." for every
+//                                partition (diagnostics: where a group stands against the log end)
 //   quit                         (or end of input) shut down
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -48,6 +50,31 @@ rd_kafka_resp_err_t retriable_error(int16_t api) {
     default:
       return RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
   }
+}
+
+// " P:COMMITTED/END" for each partition of TOPIC: GROUP's committed offset (-1001: none) and the
+// log end offset, read by a consumer client of GROUP that never joins it.
+rd_kafka_resp_err_t group_offsets(const char* bootstrap, const std::string& group,
+                                  const std::string& topic, int parts, std::string& out) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (c == nullptr) return RD_KAFKA_RESP_ERR__FAIL;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(parts);
+  for (int p = 0; p < parts; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+  rd_kafka_resp_err_t e = rd_kafka_committed(c, list, 10000);
+  for (int p = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && p < parts; ++p) {
+    int64_t low = 0, high = 0;
+    e = rd_kafka_query_watermark_offsets(c, topic.c_str(), p, &low, &high, 10000);
+    out += " " + std::to_string(p) + ":" + std::to_string(list->elems[p].offset) + "/" +
+           std::to_string(high);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(c);
+  return e;
 }
 
 }  // namespace
@@ -152,6 +179,20 @@ int main(int argc, char** argv) {
                             RD_KAFKA_V_VALUE(text.data(), text.size()),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) e = rd_kafka_flush(rk, 30000);
+    } else if (cmd == "offsets") {
+      std::string group, topic;
+      in >> group >> topic;
+      int parts = 0;
+      for (const auto& [name, n] : topics) {
+        if (name == topic) parts = n;
+      }
+      std::string answer;
+      e = group_offsets(rd_kafka_mock_cluster_bootstraps(mc), group, topic, parts, answer);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::printf("ok %s%s\n", line.c_str(), answer.c_str());
+        std::fflush(stdout);
+        continue;
+      }
     } else {
       std::printf("error unknown command: %s\n", cmd.c_str());
       std::fflush(stdout);

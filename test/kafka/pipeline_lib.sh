@@ -172,8 +172,28 @@ kp_wait_db() {
     fi
     sleep 0.5
   done
+  kp_diagnose
   kp_die "database has $(kp_sql 'select count(*) from atomic_events') events and" \
     "$(kp_sql 'select count(*) from bad_rows') bad rows, want $n and $bad"
+}
+
+# kp_diagnose: on a failure, says which acknowledged events are missing and where each consumer
+# group stands against the end of its topics (committed/end per partition), so a failed run tells
+# a lost record (committed past it) from a stuck one (committed short of the end).
+kp_diagnose() {
+  if [[ -s "$KP_TMP/acked" ]]; then
+    sort -n -u "$KP_TMP/acked" >"$KP_TMP/acked.sorted"
+    kp_sql "select cast(substr(event_id, 1, 8) as integer) from atomic_events order by 1" |
+      sort -n -u >"$KP_TMP/db_ids.now"
+    echo "missing acknowledged event ids: $(comm -23 "$KP_TMP/acked.sorted" "$KP_TMP/db_ids.now" |
+      head -20 | tr '\n' ' ')" >&2
+  fi
+  local q
+  for q in "furrow-enrich furrow-raw" "furrow-load furrow-enriched" "furrow-load furrow-bad"; do
+    echo "offsets $q" >&3 || true
+  done
+  sleep 3
+  grep '^ok offsets\|^error offsets' "$KP_TMP/mock.log" >&2 || true
 }
 
 # kp_check_exactly_once: every acknowledged event id is in atomic_events exactly once, and there
