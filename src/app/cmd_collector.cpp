@@ -90,6 +90,8 @@ int run_collector(const CollectorFlags& f) {
     lo.segment_max_bytes = cfg.segment_max_bytes;
     lo.segment_max_age = std::chrono::seconds(cfg.segment_max_age_seconds);
     lo.compress = cfg.compress_segments;
+    // Buffered answers never wait for a sync, so the writer does not either (see RawLogOptions).
+    lo.defer_syncs = !cfg.fsync;
     auto opened = sinks::RawLogBackend::open(lo);
     if (!opened.ok()) {
       std::fprintf(stderr, "furrow collector: %s\n", opened.error().message.c_str());

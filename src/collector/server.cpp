@@ -1,5 +1,6 @@
 #include "collector/server.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -886,6 +887,7 @@ Status Server::start() {
     m.accept(*m.acceptors[i], *m.ioc[i]);
     net::io_context* ctx = m.ioc[i].get();
     m.threads.emplace_back([ctx] {
+      pthread_setname_np(pthread_self(), "furrow-io");  // for profilers and bench scripts
       auto guard = net::make_work_guard(*ctx);
       ctx->run();
     });

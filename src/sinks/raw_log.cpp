@@ -11,7 +11,9 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sinks/raw_log_format.h"
@@ -156,6 +158,34 @@ struct RawLogBackend::Impl {
   std::deque<fs::path> to_compress;
   bool stop = false;
   std::thread compressor;
+
+  // Deferred syncs (RawLogOptions::defer_syncs), run in order by the `syncer` thread. Each job
+  // owns its descriptor (a dup for kData; the sealed segment's own one for kSeal) and closes it.
+  enum class SyncKind { kData, kSeal, kDir };
+  struct SyncJob {
+    SyncKind kind = SyncKind::kData;
+    int fd = -1;
+    uint64_t seq = 0;  // the segment concerned
+    fs::path path;
+  };
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  std::deque<SyncJob> sync_jobs;
+  // Segment of a kData job still waiting in sync_jobs (0: none). A second request for the same
+  // segment adds nothing: the waiting fdatasync, when it runs, covers every write before it.
+  uint64_t queued_data_seq = 0;
+  bool sync_stop = false;
+  std::optional<std::pair<uint64_t, Error>> sync_error;  // first unreported failure, its segment
+  std::thread syncer;
+
+  void queue_sync(SyncJob job) {
+    {
+      std::lock_guard<std::mutex> lock(sync_mu);
+      if (job.kind == SyncKind::kData) queued_data_seq = job.seq;
+      sync_jobs.push_back(std::move(job));
+    }
+    sync_cv.notify_one();
+  }
 };
 
 RawLogBackend::RawLogBackend(RawLogOptions options)
@@ -171,6 +201,10 @@ Result<std::unique_ptr<RawLogBackend>> RawLogBackend::open(const RawLogOptions& 
   if (ec)
     return Error{"cannot create raw log directory " + options.dir.string() + ": " + ec.message()};
   std::unique_ptr<RawLogBackend> b(new RawLogBackend(options));
+  if (options.defer_syncs) {
+    RawLogBackend* self = b.get();
+    b->impl_->syncer = std::thread([self] { self->sync_worker(); });
+  }
   Status st = b->recover();
   if (!st.ok()) return st.error();
   st = b->open_segment();
@@ -264,8 +298,14 @@ Status RawLogBackend::open_segment() {
       m.fd, FALLOC_FL_KEEP_SIZE, 0,
       static_cast<off_t>(std::min<std::size_t>(options_.segment_max_bytes, 256u << 20)));
   Status st = write_all(m.fd, rawlog::kMagic.data(), rawlog::kMagic.size(), m.path);
-  if (st.ok() && ::fdatasync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
-  if (st.ok()) st = fsync_dir(options_.dir);
+  if (options_.defer_syncs) {
+    // The segment's first data sync covers the magic; its directory entry is synced before that
+    // (jobs run in order).
+    if (st.ok()) m.queue_sync({Impl::SyncKind::kDir, -1, m.seq, options_.dir});
+  } else {
+    if (st.ok() && ::fdatasync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
+    if (st.ok()) st = fsync_dir(options_.dir);
+  }
   if (!st.ok()) {
     ::close(m.fd);
     m.fd = -1;
@@ -284,6 +324,14 @@ Status RawLogBackend::seal_segment() {
   Status st;
   // Give back the blocks reserved past the end (open_segment's fallocate).
   if (::ftruncate(m.fd, static_cast<off_t>(m.size)) != 0) st = sys_error("cannot truncate", m.path);
+  if (st.ok() && options_.defer_syncs) {
+    // The helper fsyncs and closes the descriptor, then queues the compression: a sealed segment
+    // is only compressed (and its plain file removed) once it is durable.
+    m.queue_sync({Impl::SyncKind::kSeal, m.fd, m.seq, m.path});
+    m.fd = -1;
+    ++m.seq;
+    return {};
+  }
   if (::fsync(m.fd) != 0) st = sys_error("cannot fsync", m.path);
   ::close(m.fd);
   m.fd = -1;
@@ -340,7 +388,18 @@ Status RawLogBackend::write(const std::vector<std::string_view>& records) {
 Status RawLogBackend::sync() {
   Impl& m = *impl_;
   if (m.fd < 0) return Error{"raw log segment unavailable"};
-  if (::fdatasync(m.fd) != 0) {
+  if (options_.defer_syncs) {
+    bool queued;
+    {
+      std::lock_guard<std::mutex> lock(m.sync_mu);
+      queued = m.queued_data_seq == m.seq;
+    }
+    if (!queued) {
+      const int fd = ::fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return sys_error("cannot duplicate the descriptor of", m.path);
+      m.queue_sync({Impl::SyncKind::kData, fd, m.seq, m.path});
+    }
+  } else if (::fdatasync(m.fd) != 0) {
     // After a failed fsync the kernel may have dropped the dirty pages: never trust this
     // segment again.
     m.failed = true;
@@ -350,7 +409,27 @@ Status RawLogBackend::sync() {
   return {};
 }
 
+Status RawLogBackend::take_deferred_error() {
+  Impl& m = *impl_;
+  std::optional<std::pair<uint64_t, Error>> failed;
+  {
+    std::lock_guard<std::mutex> lock(m.sync_mu);
+    failed.swap(m.sync_error);
+  }
+  if (!failed) return {};
+  // After a failed sync the kernel may have dropped the dirty pages: never trust the segment
+  // again (an already sealed one is left plain, uncompressed, for the next start-up).
+  if (failed->first == m.seq) m.failed = true;
+  return std::move(failed->second);
+}
+
 Status RawLogBackend::maintain(std::chrono::steady_clock::time_point now) {
+  Status deferred = options_.defer_syncs ? take_deferred_error() : Status{};
+  Status st = rotate(now);
+  return deferred.ok() ? st : deferred;
+}
+
+Status RawLogBackend::rotate(std::chrono::steady_clock::time_point now) {
   Impl& m = *impl_;
   if (m.failed || m.fd < 0) {
     if (m.fd >= 0) {
@@ -370,6 +449,7 @@ Status RawLogBackend::maintain(std::chrono::steady_clock::time_point now) {
 
 void RawLogBackend::compress_worker() {
   Impl& m = *impl_;
+  set_background_thread("furrow-zstd", BackgroundPolicy::kIdle);
   for (;;) {
     fs::path next;
     {
@@ -385,6 +465,42 @@ void RawLogBackend::compress_worker() {
   }
 }
 
+void RawLogBackend::sync_worker() {
+  Impl& m = *impl_;
+  set_background_thread("furrow-sync", BackgroundPolicy::kBatch);
+  for (;;) {
+    Impl::SyncJob job;
+    {
+      std::unique_lock<std::mutex> lock(m.sync_mu);
+      m.sync_cv.wait(lock, [&] { return m.sync_stop || !m.sync_jobs.empty(); });
+      if (m.sync_jobs.empty()) return;
+      job = std::move(m.sync_jobs.front());
+      m.sync_jobs.pop_front();
+      if (job.kind == Impl::SyncKind::kData && m.queued_data_seq == job.seq) m.queued_data_seq = 0;
+    }
+    Status st;
+    const int fault = options_.deferred_sync_fault ? options_.deferred_sync_fault() : 0;
+    if (fault != 0) {
+      errno = fault;
+      st = sys_error("cannot fsync", job.path);
+    } else if (job.kind == Impl::SyncKind::kDir) {
+      st = fsync_dir(job.path);
+    } else if ((job.kind == Impl::SyncKind::kData ? ::fdatasync(job.fd) : ::fsync(job.fd)) != 0) {
+      st = sys_error("cannot fsync", job.path);
+    }
+    if (job.fd >= 0) ::close(job.fd);
+    if (st.ok() && job.kind == Impl::SyncKind::kSeal && options_.compress) {
+      std::lock_guard<std::mutex> lock(m.mu);
+      m.to_compress.push_back(job.path);
+      m.cv.notify_one();
+    }
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lock(m.sync_mu);
+      if (!m.sync_error) m.sync_error.emplace(job.seq, st.error());
+    }
+  }
+}
+
 Status RawLogBackend::close() {
   Impl& m = *impl_;
   Status st;
@@ -393,6 +509,16 @@ Status RawLogBackend::close() {
     ::close(m.fd);
     m.fd = -1;
   }
+  // Every deferred sync finishes (and queues its compression) before the compressor stops.
+  if (m.syncer.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(m.sync_mu);
+      m.sync_stop = true;
+    }
+    m.sync_cv.notify_all();
+    m.syncer.join();
+  }
+  if (Status deferred = take_deferred_error(); st.ok() && !deferred.ok()) st = deferred;
   if (m.compressor.joinable()) {
     {
       std::lock_guard<std::mutex> lock(m.mu);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,18 @@ struct RawLogOptions {
   std::chrono::seconds segment_max_age{300};
   bool compress = true;
   int zstd_level = 3;
+  // Buffered durability only (never fsync mode): the writer's thread never waits for the disk.
+  // sync() starts an fdatasync of everything written so far on a helper thread (over a dup of the
+  // segment's descriptor) and returns at once; sealing a full or old segment hands its fsync to
+  // that helper, which queues the compression afterwards; a new segment's directory entry is
+  // synced there too. A slow sync (hundreds of ms on a busy disk) then no longer stops the writer
+  // while the queue fills. A deferred sync that fails is reported by the next maintain(), which
+  // abandons the segment it was for if that is still the current one. close() waits for every
+  // deferred sync, so it still leaves everything durable.
+  bool defer_syncs = false;
+  // Fault injection for tests: run by the helper before each deferred sync; a non-zero errno
+  // value makes that sync fail as a disk error would (the real sync is then skipped).
+  std::function<int()> deferred_sync_fault;
 };
 
 // What opening the directory found and repaired.
@@ -49,6 +62,10 @@ class RawLogBackend : public SinkBackend {
   Status open_segment();
   Status seal_segment();
   void compress_worker();
+  void sync_worker();
+  // Reports (once) a deferred sync that failed; marks the current segment failed if it was its.
+  Status take_deferred_error();
+  Status rotate(std::chrono::steady_clock::time_point now);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,6 +1,7 @@
 #include "sinks/raw_log.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -245,6 +246,194 @@ TEST(RawLog, StalledSinkRefusesBeyondItsBoundAndDeliversAfterwards) {
   EXPECT_TRUE((*sink)->healthy());
   (*sink)->close();
   EXPECT_EQ(plain_records(lo.dir).size(), static_cast<std::size_t>(accepted));
+  fs::remove_all(dir);
+}
+
+// Records of every segment in `dir`, plain or compressed, in segment order.
+std::vector<std::string> all_records(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    std::string data = slurp(f);
+    if (f.string().ends_with(".zst")) {
+      const auto size = ZSTD_getFrameContentSize(data.data(), data.size());
+      EXPECT_LT(size, 1ull << 30) << f;
+      if (size >= 1ull << 30) continue;
+      std::string plain(size, '\0');
+      EXPECT_EQ(ZSTD_decompress(plain.data(), plain.size(), data.data(), data.size()), size);
+      data = std::move(plain);
+    }
+    EXPECT_EQ(data.substr(0, 8), rawlog::kMagic) << f;
+    std::string_view body = std::string_view(data).substr(8);
+    std::size_t pos = 0;
+    std::string_view rec;
+    while (rawlog::next_frame(body, pos, rec) == rawlog::FrameStatus::kRecord)
+      out.emplace_back(rec);
+  }
+  return out;
+}
+
+// Waits (at most 10 s) until `done` holds.
+template <class F>
+bool eventually(F done) {
+  for (int i = 0; i < 1000 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+// Buffered durability: with the disk stuck in a sync, the writer still writes, syncs (starts a
+// sync) and rotates without waiting; sealed segments are compressed only once their fsync is
+// done, and close() waits for every deferred sync.
+TEST(RawLog, DeferredSyncsNeverBlockTheWriterAndCloseWaitsForThem) {
+  fs::path dir = test::temp_dir("rawlog-deferred");
+  std::atomic<bool> disk_stuck{true};
+  std::atomic<int> syncs{0};
+  RawLogOptions lo;
+  lo.dir = dir;
+  lo.segment_max_bytes = 4096;
+  lo.defer_syncs = true;
+  lo.deferred_sync_fault = [&] {
+    ++syncs;
+    for (int i = 0; i < 1000 && disk_stuck.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return 0;
+  };
+  auto b = RawLogBackend::open(lo);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  std::vector<std::string> written;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    written.push_back("record " + std::to_string(i) + " " + std::string(1000, 'a' + i % 26));
+    std::vector<std::string_view> recs = {written.back()};
+    ASSERT_TRUE((*b)->write(recs).ok());
+    ASSERT_TRUE((*b)->sync().ok());
+    ASSERT_TRUE((*b)->maintain(std::chrono::steady_clock::now()).ok());
+  }
+  // A blocking sync would have held the loop for 10 s (the stuck disk's limit).
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  ASSERT_TRUE(eventually([&] { return syncs.load() >= 1; }));
+  EXPECT_EQ(syncs.load(), 1);  // the helper is stuck in its first job
+  int compressed = 0;
+  // Every record reached the OS (a killed process loses none of them), none was compressed
+  // before its segment's fsync.
+  EXPECT_EQ(plain_records(dir, &compressed), written);
+  EXPECT_EQ(compressed, 0);
+  disk_stuck = false;
+  ASSERT_TRUE((*b)->close().ok());
+  EXPECT_GE(syncs.load(), 8);  // each sealed segment's fsync, directory entries, data syncs
+  auto plain = plain_records(dir, &compressed);
+  EXPECT_GE(compressed, 4);
+  EXPECT_LE(plain.size(), 4u);  // only the last (open) segment stays plain
+  EXPECT_EQ(all_records(dir), written);
+  fs::remove_all(dir);
+}
+
+// A deferred sync that fails is reported by the next maintain(), which abandons the segment (its
+// pages may be gone) and goes on in a new one; the failed segment is left plain, not compressed.
+// Through a QueuedSink the failure counts as a write failure and makes the sink unhealthy until
+// a maintain succeeds again.
+TEST(RawLog, DeferredSyncFailureIsReportedAndTheSegmentAbandoned) {
+  fs::path dir = test::temp_dir("rawlog-deferred-fail");
+  std::atomic<bool> failing{false};
+  std::atomic<int> syncs{0};
+  RawLogOptions lo;
+  lo.dir = dir;
+  lo.defer_syncs = true;
+  lo.deferred_sync_fault = [&] {
+    const int e = failing.load() ? EIO : 0;
+    ++syncs;
+    return e;
+  };
+  auto b = RawLogBackend::open(lo);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  std::vector<std::string_view> one = {"one"}, two = {"two"}, three = {"three"};
+  ASSERT_TRUE((*b)->write(one).ok());
+  ASSERT_TRUE((*b)->sync().ok());
+  ASSERT_TRUE(eventually([&] { return syncs.load() >= 2; }));  // directory entry, data
+  ASSERT_TRUE((*b)->maintain(std::chrono::steady_clock::now()).ok());
+  failing = true;
+  ASSERT_TRUE((*b)->write(two).ok());
+  ASSERT_TRUE((*b)->sync().ok());  // only started: the failure comes later
+  ASSERT_TRUE(eventually([&] { return syncs.load() >= 3; }));
+  failing = false;
+  Status st = (*b)->maintain(std::chrono::steady_clock::now());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("cannot fsync"), std::string::npos) << st.message();
+  EXPECT_TRUE((*b)->maintain(std::chrono::steady_clock::now()).ok());  // reported once
+  ASSERT_TRUE((*b)->write(three).ok());
+  ASSERT_TRUE((*b)->close().ok());
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_TRUE(files[0].string().ends_with(".seg")) << files[0];
+  EXPECT_EQ(plain_records(dir), (std::vector<std::string>{"one", "two", "three"}));
+  fs::remove_all(dir);
+
+  // The same failure seen by a buffered QueuedSink.
+  failing = true;
+  RawLogOptions lo2 = lo;
+  lo2.dir = test::temp_dir("rawlog-deferred-queue");
+  lo2.deferred_sync_fault = [&] { return failing.load() ? EIO : 0; };
+  QueuedSinkOptions q;
+  q.durability = Durability::kBuffered;
+  auto sink = make_raw_log_sink(lo2, q);  // the first segment's directory sync fails
+  ASSERT_TRUE(sink.ok()) << sink.error().message;
+  ASSERT_TRUE(eventually([&] { return (*sink)->stats().write_failures >= 1; }));
+  failing = false;
+  ASSERT_TRUE(eventually([&] { return (*sink)->healthy(); }));
+  std::atomic<int> acked{0};
+  ASSERT_EQ((*sink)->submit({"after"}, [&](SinkStatus s) { acked += s == SinkStatus::kOk; }),
+            SinkStatus::kOk);
+  (*sink)->close();
+  EXPECT_EQ(acked.load(), 1);
+  EXPECT_EQ(all_records(lo2.dir), (std::vector<std::string>{"after"}));
+  fs::remove_all(lo2.dir);
+}
+
+// Scheduling policy of this process's thread named `name` (-1: no such thread).
+int policy_of_thread(const std::string& name) {
+  for (const auto& t : fs::directory_iterator("/proc/self/task")) {
+    std::string comm = slurp(t.path() / "comm");
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (comm == name) return sched_getscheduler(std::stoi(t.path().filename().string()));
+  }
+  return -1;
+}
+
+// The buffered writer and the sync helper must keep up with the traffic but never preempt the
+// I/O thread on wake-up (SCHED_BATCH); compression may lag (SCHED_IDLE). In fsync mode answers
+// wait for the writer: it keeps the normal policy.
+TEST(RawLog, BackgroundThreadsYieldToTheIoThread) {
+  fs::path dir = test::temp_dir("rawlog-threads");
+  RawLogOptions lo;
+  lo.dir = dir / "buffered";
+  lo.defer_syncs = true;
+  QueuedSinkOptions q;
+  q.durability = Durability::kBuffered;
+  auto sink = make_raw_log_sink(lo, q);
+  ASSERT_TRUE(sink.ok()) << sink.error().message;
+  ASSERT_TRUE(eventually([] {
+    return policy_of_thread("furrow-writer") >= 0 && policy_of_thread("furrow-sync") >= 0 &&
+           policy_of_thread("furrow-zstd") >= 0;
+  }));
+  EXPECT_EQ(policy_of_thread("furrow-writer"), SCHED_BATCH);
+  EXPECT_EQ(policy_of_thread("furrow-sync"), SCHED_BATCH);
+  EXPECT_EQ(policy_of_thread("furrow-zstd"), SCHED_IDLE);
+  (*sink)->close();
+  EXPECT_EQ(policy_of_thread("furrow-writer"), -1);  // joined
+
+  lo.dir = dir / "fsync";
+  lo.defer_syncs = false;
+  q.durability = Durability::kFsync;
+  auto fsync_sink = make_raw_log_sink(lo, q);
+  ASSERT_TRUE(fsync_sink.ok()) << fsync_sink.error().message;
+  ASSERT_TRUE(eventually([] { return policy_of_thread("furrow-zstd") >= 0; }));
+  EXPECT_EQ(policy_of_thread("furrow-writer"), -1);  // not renamed, not demoted
+  EXPECT_EQ(policy_of_thread("furrow-sync"), -1);    // no deferred syncs in fsync mode
+  (*fsync_sink)->close();
   fs::remove_all(dir);
 }
 

@@ -1,5 +1,8 @@
 #include "sinks/raw_sink.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <system_error>
 
 namespace furrow::sinks {
@@ -8,6 +11,14 @@ namespace {
 // of tiny records is bounded too.
 constexpr std::size_t kRecordOverhead = 64;
 }  // namespace
+
+void set_background_thread(const char* name, BackgroundPolicy policy) {
+  pthread_setname_np(pthread_self(), name);
+  sched_param param{};
+  param.sched_priority = 0;
+  (void)pthread_setschedparam(pthread_self(),
+                              policy == BackgroundPolicy::kIdle ? SCHED_IDLE : SCHED_BATCH, &param);
+}
 
 QueuedSink::QueuedSink(std::unique_ptr<SinkBackend> backend, std::string kind,
                        QueuedSinkOptions options)
@@ -112,6 +123,8 @@ bool QueuedSink::write_batch(std::vector<Pending>& batch) {
 
 void QueuedSink::run() {
   const bool buffered = options_.durability == Durability::kBuffered;
+  // In fsync mode answers wait for this thread: it keeps the normal policy there.
+  if (buffered) set_background_thread("furrow-writer", BackgroundPolicy::kBatch);
   std::vector<Pending> batch;
   auto release = [this](std::vector<Pending>& done_batch) {
     std::size_t bytes = 0, records = 0;
@@ -136,7 +149,13 @@ void QueuedSink::run() {
       stopping = stopping_;
     }
     Status maintained = backend_->maintain(std::chrono::steady_clock::now());
-    if (maintained.ok() && !storage_ok_.load()) storage_ok_.store(true);
+    if (maintained.ok()) {
+      if (!storage_ok_.load()) storage_ok_.store(true);
+    } else {
+      // A rotation or a deferred sync failed: unhealthy until a maintain succeeds again.
+      write_failures_.fetch_add(1, std::memory_order_relaxed);
+      storage_ok_.store(false);
+    }
     std::error_code ec;
     if (!stopping && !options_.stall_file.empty() &&
         std::filesystem::exists(options_.stall_file, ec)) {

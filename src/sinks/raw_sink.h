@@ -57,6 +57,21 @@ struct SinkStats {
   bool healthy = true;
 };
 
+// How much a background thread may take from the threads that answer requests.
+enum class BackgroundPolicy {
+  // SCHED_BATCH: the same CPU share as any thread, but its wake-ups never preempt a running
+  // thread; it waits for the running thread's next scheduling point. For work that must keep
+  // up with the traffic (the buffered writer, syncs).
+  kBatch,
+  // SCHED_IDLE: runs on CPU time nobody else wants (a tiny share under full load). For work
+  // that may lag behind without harm (compressing sealed segments).
+  kIdle,
+};
+
+// Names the calling thread (for profilers, at most 15 characters) and gives it `policy`, so that
+// background work does not interrupt a request on a busy core. Best effort: errors are ignored.
+void set_background_thread(const char* name, BackgroundPolicy policy);
+
 class RawSink {
  public:
   virtual ~RawSink() = default;
