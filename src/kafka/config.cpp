@@ -94,6 +94,11 @@ Result<KafkaConfig> parse_kafka_config(const YAML::Node& section, const std::str
       } else if (k == "batch_linger_ms") {
         st = read_int(v, p + k, 0, 60'000, n);
         c.batch_linger_ms = static_cast<int>(n);
+      } else if (k == "idempotence") {
+        if (!v.IsScalar() || (v.as<std::string>() != "true" && v.as<std::string>() != "false")) {
+          return Error{p + k + ": must be true or false"};
+        }
+        c.idempotence = v.as<std::string>() == "true";
       } else if (k == "properties") {
         st = read_properties(v, p + k, c.properties);
       } else if (k == "producer") {
@@ -103,8 +108,8 @@ Result<KafkaConfig> parse_kafka_config(const YAML::Node& section, const std::str
       } else {
         return Error{p + k +
                      ": unknown key (brokers, topics, group, max_pending_bytes, "
-                     "delivery_timeout_ms, batch_records, batch_linger_ms, properties, producer, "
-                     "consumer)"};
+                     "delivery_timeout_ms, batch_records, batch_linger_ms, idempotence, "
+                     "properties, producer, consumer)"};
       }
       if (!st.ok()) return Error{st.message()};
     }
@@ -150,9 +155,8 @@ Result<rd_kafka_conf_t*> make_client_conf(const KafkaConfig& config, ClientKind 
   Properties defaults = {{"bootstrap.servers", config.brokers}, {"client.id", "furrow"}};
   if (kind == ClientKind::kProducer) {
     defaults.insert(defaults.end(),
-                    // One request in flight per broker: with more, librdkafka 2.0.2 against
-                    // its mock cluster reported records delivered that were never stored when
-                    // Produce requests failed (docs/kafka.md); ordering and safety first.
+                    // One request in flight per broker: keeps records in order when
+                    // `idempotence: false` turns the idempotent producer off (docs/kafka.md).
                     {{"max.in.flight.requests.per.connection", "1"},
                      {"linger.ms", "5"},
                      {"message.timeout.ms", std::to_string(config.delivery_timeout_ms)},
@@ -183,7 +187,7 @@ Result<rd_kafka_conf_t*> make_client_conf(const KafkaConfig& config, ClientKind 
   // Enforced last: the guarantees of docs/kafka.md depend on these.
   Properties enforced;
   if (kind == ClientKind::kProducer) {
-    enforced = {{"enable.idempotence", "true"}, {"acks", "all"}};
+    enforced = {{"enable.idempotence", config.idempotence ? "true" : "false"}, {"acks", "all"}};
   } else {
     enforced = {{"group.id", group},
                 {"enable.auto.commit", "false"},

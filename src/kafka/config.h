@@ -3,7 +3,7 @@
 //
 // Read from the `kafka:` section of a YAML file. Unknown keys are errors that name the file and
 // the key. The properties furrow relies on for its delivery guarantees (acks, idempotence, manual
-// offset commits) cannot be overridden.
+// offset commits) cannot be overridden as librdkafka properties; idempotence has its own key.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -38,6 +38,13 @@ struct KafkaConfig {
   // Consumer stages: records per batch and the longest wait to fill one.
   std::size_t batch_records = 1000;
   int batch_linger_ms = 50;
+  // The idempotent producer (default): no duplicates or reordering from producer retries. Turn it
+  // off only for brokers that do not check idempotent sequence numbers (Kafka before 0.11, some
+  // Kafka-compatible services, librdkafka's mock cluster): there librdkafka's inference "a later
+  // request succeeded, so an earlier uncertain one was stored" is false, and records would be
+  // reported delivered that were never stored. Off, a retry may store a record twice (the
+  // loader removes duplicate events).
+  bool idempotence = true;
   // Passed to librdkafka as they are: `properties` to every client, then `producer` or
   // `consumer` to that kind of client.
   Properties properties;

@@ -90,6 +90,34 @@ TEST(KafkaConfig, ClientConfEnforcesAcksIdempotenceAndManualCommit) {
   rd_kafka_conf_destroy(*cc);
 }
 
+TEST(KafkaConfig, IdempotenceHasItsOwnKeyAndStaysOnByDefault) {
+  auto on = parse_kafka_config(YAML::Load("brokers: 127.0.0.1:1\n"), "f.yaml");
+  ASSERT_TRUE(on.ok());
+  EXPECT_TRUE(on->idempotence);
+  auto off = parse_kafka_config(YAML::Load("brokers: 127.0.0.1:1\nidempotence: false\n"), "f.yaml");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(off->idempotence);
+  auto bad = parse_kafka_config(YAML::Load("idempotence: maybe\n"), "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("idempotence: must be true or false"), std::string::npos);
+
+  char v[128];
+  for (const bool idem : {true, false}) {
+    KafkaConfig c;
+    c.brokers = "127.0.0.1:1";
+    c.idempotence = idem;
+    auto pc = make_client_conf(c, ClientKind::kProducer, "");
+    ASSERT_TRUE(pc.ok()) << pc.error().message;
+    size_t n = sizeof v;
+    ASSERT_EQ(rd_kafka_conf_get(*pc, "enable.idempotence", v, &n), RD_KAFKA_CONF_OK);
+    EXPECT_STREQ(v, idem ? "true" : "false");
+    n = sizeof v;
+    ASSERT_EQ(rd_kafka_conf_get(*pc, "acks", v, &n), RD_KAFKA_CONF_OK);
+    EXPECT_STREQ(v, "-1");  // acks=all either way
+    rd_kafka_conf_destroy(*pc);
+  }
+}
+
 TEST(KafkaConfig, UnknownLibrdkafkaPropertyIsAnError) {
   KafkaConfig c;
   c.brokers = "127.0.0.1:1";

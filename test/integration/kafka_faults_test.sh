@@ -52,7 +52,7 @@ echo "sender done at $((SECONDS - start)) s" >&2
 acked=$(sort -u "$KP_TMP/acked" | wc -l)
 ((acked == N)) || kp_die "$acked of $N events acknowledged"
 tries=$(grep -c '' "$KP_TMP/responses" || true)
-kp_wait_db "$N" 0 60
+kp_wait_db "$N" 0 120
 echo "all loaded at $((SECONDS - start)) s" >&2
 kp_check_exactly_once
 kp_mock "clear"
