@@ -121,6 +121,13 @@ cpu=$(for t in /proc/$pid/task/*; do
       done | awk -v n="$all_events" 'NF == 2 { ns[$1] += $2; total += $2 }
         END { if (n > 0) { for (k in ns) printf "%s %.1f, ", k, ns[k] / 1000 / n;
                            printf "total %.1f", total / 1000 / n } }')
+# The kernel's share of it (stime, in clock ticks), per thread name: SQLite's and the raw log's
+# reads and writes, fsyncs, futex waits.
+hz=$(getconf CLK_TCK)
+sys=$(for t in /proc/$pid/task/*; do
+        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '{print $15}' "$t/stat" 2>/dev/null)"
+      done | awk -v n="$all_events" -v hz="$hz" 'NF == 2 { s[$1] += $2 }
+        END { if (n > 0) for (k in s) printf "%s %.1f, ", k, s[k] * 1e6 / hz / n }')
 kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 pid=
@@ -138,3 +145,4 @@ printf 'run_load: %d events loaded in %.1f s = %.0f events/s into SQLite (offere
 printf 'run_load: backlog at the end of the load: %d events, drained in %.1f s; %d of %d accepted events in SQLite\n' \
   "$backlog" "$drain_secs" "$((end_count - start_count))" "$accepted"
 printf 'run_load: CPU us per event by thread: %s (%s events)\n' "$cpu" "$all_events"
+printf 'run_load: of which system time: %s\n' "${sys%, }"

@@ -84,6 +84,48 @@ TEST_F(SqliteLoaderTest, LoadsEventsWithTypedColumns) {
   EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "1");
 }
 
+// The loader leaves a parameter bound between rows when both rows have no value there, so a
+// value must never leak into a later row that has none (nor across batches and commits).
+TEST_F(SqliteLoaderTest, EmptyValuesAreNullWhateverTheRowBeforeHad) {
+  auto l = open(4);
+  ASSERT_NE(l, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    event::EnrichedEvent e = sample_event(i);
+    // Alternate columns of each kind between a value and empty, out of step with the batches.
+    if (i % 2 == 0) {
+      e[Field::page_title] = "title " + std::to_string(i);
+      e[Field::br_viewwidth] = std::to_string(100 + i);
+      e[Field::geo_latitude] = "";
+    }
+    if (i % 3 == 0) e[Field::se_value] = "";
+    if (i % 3 == 1) e[Field::contexts] = R"({"schema":"x","data":[)" + std::to_string(i) + "]}";
+    ASSERT_TRUE(l->add(tsv(e)));
+  }
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 10u);
+  const auto r = rows(
+      "SELECT page_title, br_viewwidth, geo_latitude, se_value, contexts FROM atomic_events "
+      "ORDER BY event_id");
+  ASSERT_EQ(r.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    const auto& row = r[static_cast<std::size_t>(i)];
+    SCOPED_TRACE(i);
+    if (i % 2 == 0) {
+      EXPECT_EQ(row[0], "title " + std::to_string(i));
+      EXPECT_EQ(row[1], std::to_string(100 + i));
+      EXPECT_EQ(row[2], std::nullopt);
+    } else {
+      EXPECT_EQ(row[0], std::nullopt);
+      EXPECT_EQ(row[1], std::nullopt);
+      EXPECT_EQ(row[2], "47.2513");
+    }
+    EXPECT_EQ(row[3], i % 3 == 0 ? std::nullopt : std::optional<std::string>("1.5"));
+    EXPECT_EQ(row[4], i % 3 == 1 ? std::optional<std::string>(R"({"schema":"x","data":[)" +
+                                                              std::to_string(i) + "]}")
+                                 : std::nullopt);
+  }
+}
+
 TEST_F(SqliteLoaderTest, SameEventTwiceIsOneRowAcrossBatchesAndRuns) {
   {
     auto l = open(2);
