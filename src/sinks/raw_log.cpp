@@ -450,6 +450,7 @@ Status RawLogBackend::rotate(std::chrono::steady_clock::time_point now) {
 void RawLogBackend::compress_worker() {
   Impl& m = *impl_;
   set_background_thread("furrow-zstd", BackgroundPolicy::kIdle);
+  bool closing = false;
   for (;;) {
     fs::path next;
     {
@@ -458,6 +459,13 @@ void RawLogBackend::compress_worker() {
       if (m.to_compress.empty()) return;
       next = m.to_compress.front();
       m.to_compress.pop_front();
+      if (m.stop && !closing) {
+        // close() waits for the backlog: on a machine busy with other work, SCHED_IDLE could
+        // stretch a shutdown by many seconds. The requests are gone by now, so take a full share.
+        closing = true;
+        lock.unlock();
+        set_background_thread("furrow-zstd", BackgroundPolicy::kBatch);
+      }
     }
     // A failure leaves the plain segment in place; it stays readable and is retried at the next
     // start-up.
