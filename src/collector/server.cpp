@@ -12,6 +12,8 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstddef>
+#include <cstring>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -29,10 +31,6 @@ using tcp = net::ip::tcp;
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 // Literals as string_views: appending them needs no strlen.
 using namespace std::string_view_literals;
-
-std::string_view sv(beast::string_view s) {
-  return {s.data(), s.size()};
-}
 
 std::string_view reason_phrase(int status) {
   switch (status) {
@@ -281,52 +279,95 @@ struct Server::Impl {
 
 namespace {
 
-// Storage for one request's header fields. Beast allocates every field (and the target) on its
-// own; this bump allocator serves them from a block inside the session, reclaimed all at once
-// when the parser, its only user, is destroyed before the next request. Requests whose fields
-// do not fit fall back to the heap for the rest.
-class FieldArena {
+// Storage for the text of one request's head (method, target, field names and values): a block
+// inside the session, reclaimed all at once when the next request starts; text that does not fit
+// goes to separately allocated strings, freed at the same moment.
+class TextArena {
  public:
-  void* allocate(std::size_t bytes, std::size_t align) {
-    const std::size_t at = (used_ + align - 1) & ~(align - 1);
-    if (at <= sizeof block_ && bytes <= sizeof block_ - at) {
-      used_ = at + bytes;
-      return block_ + at;
+  std::string_view copy(beast::string_view s) {
+    if (s.size() <= sizeof block_ - used_) {
+      char* at = block_ + used_;
+      if (!s.empty()) std::memcpy(at, s.data(), s.size());
+      used_ += s.size();
+      return {at, s.size()};
     }
-    return ::operator new(bytes);
+    return overflow_.emplace_back(s.data(), s.size());  // a deque: earlier copies stay put
   }
-  void deallocate(void* p) noexcept {
-    auto* b = static_cast<unsigned char*>(p);
-    if (b < block_ || b >= block_ + sizeof block_) ::operator delete(p);
+  // Only while no view of an earlier copy is in use.
+  void reset() {
+    used_ = 0;
+    overflow_.clear();
   }
-  // Only while nothing allocated from the block is alive.
-  void reset() noexcept { used_ = 0; }
 
  private:
-  alignas(std::max_align_t) unsigned char block_[2048];
+  char block_[4096];
   std::size_t used_ = 0;
+  std::deque<std::string> overflow_;
 };
 
-template <class T>
-struct ArenaAllocator {
-  using value_type = T;
-  FieldArena* arena;
-  explicit ArenaAllocator(FieldArena* a) noexcept : arena(a) {}
-  template <class U>
-  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena(other.arena) {}
-  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T), alignof(T))); }
-  void deallocate(T* p, std::size_t) noexcept { arena->deallocate(p); }
-  template <class U>
-  bool operator==(const ArenaAllocator<U>& other) const noexcept {
-    return arena == other.arena;
-  }
-  template <class U>
-  bool operator!=(const ArenaAllocator<U>& other) const noexcept {
-    return arena != other.arena;
-  }
-};
+// Beast's request parser without Beast's field container: basic_parser does all the parsing,
+// limits, Content-Length / chunked framing and keep-alive semantics; the method, target and
+// fields are copied as received into the session's TextArena and listed as views (the views Beast
+// hands over point into the read buffer, which moves on). Saves building and tearing down a
+// basic_fields (one node per field) for every request.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  RequestParser(TextArena& text, std::vector<Header>& headers, std::string& body)
+      : text_(text), headers_(headers), body_(body) {}
 
-using RequestParser = http::request_parser<http::string_body, ArenaAllocator<char>>;
+  http::verb method() const { return method_; }
+  std::string_view method_string() const { return method_string_; }
+  std::string_view target() const { return target_; }
+  int version() const { return version_; }
+
+ private:
+  void on_request_impl(http::verb method, beast::string_view method_str, beast::string_view target,
+                       int version, beast::error_code& ec) override {
+    method_ = method;
+    method_string_ = text_.copy(method_str);
+    target_ = text_.copy(target);
+    version_ = version;
+    ec = {};
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
+    ec = http::error::bad_method;  // never called for a request parser
+  }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code& ec) override {
+    headers_.emplace_back(text_.copy(name), text_.copy(value));
+    ec = {};
+  }
+  void on_header_impl(beast::error_code& ec) override { ec = {}; }
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code& ec) override {
+    // The body limit was checked against the length before this is called.
+    if (length) body_.reserve(static_cast<std::size_t>(*length));
+    ec = {};
+  }
+  std::size_t on_body_impl(beast::string_view data, beast::error_code& ec) override {
+    body_.append(data.data(), data.size());
+    ec = {};
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code& ec) override {
+    ec = {};
+  }
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view data,
+                                 beast::error_code& ec) override {
+    body_.append(data.data(), data.size());
+    ec = {};
+    return data.size();
+  }
+  void on_finish_impl(beast::error_code& ec) override { ec = {}; }
+
+  TextArena& text_;
+  std::vector<Header>& headers_;
+  std::string& body_;
+  http::verb method_ = http::verb::unknown;
+  std::string_view method_string_;
+  std::string_view target_;
+  int version_ = 11;
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -365,9 +406,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_read() {
     parser_.reset();
-    arena_.reset();
-    parser_.emplace(std::piecewise_construct, std::make_tuple(),
-                    std::make_tuple(ArenaAllocator<char>(&arena_)));
+    headers_.clear();
+    text_.reset();
+    body_.clear();
+    // A large POST body's buffer is not kept for the rest of the connection.
+    if (body_.capacity() > kKeptBodyCapacity) std::string().swap(body_);
+    parser_.emplace(text_, headers_, body_);
     parser_->header_limit(
         static_cast<uint32_t>(limits().max_header_bytes + limits().max_request_line));
     // The body limit is applied once the header is in, so that an announced Content-Length over
@@ -440,13 +484,13 @@ class Session : public std::enable_shared_from_this<Session> {
     bytes_in_ = n;
     if (ec) return on_read_error(ec);
     begin_request();
-    auto& req = parser_->get();
+    const RequestParser& req = *parser_;
     if (req.target().size() > limits().max_request_line)
       return reject(414, "request line too long");
     auto cl = parser_->content_length();
     if (cl && *cl > limits().max_body_bytes) {
       // Refuse without reading the body; the size_violation row records what was refused.
-      write_bad_row(s_.handler.oversized_request_bad_row(sv(req.method_string()), sv(req.target()),
+      write_bad_row(s_.handler.oversized_request_bad_row(req.method_string(), req.target(),
                                                          static_cast<std::size_t>(*cl), now_ms()));
       return reject(413, "request body too large");
     }
@@ -464,8 +508,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     if (ec == http::error::body_limit) {
-      auto& req = parser_->get();
-      write_bad_row(s_.handler.oversized_request_bad_row(sv(req.method_string()), sv(req.target()),
+      const RequestParser& req = *parser_;
+      write_bad_row(s_.handler.oversized_request_bad_row(req.method_string(), req.target(),
                                                          limits().max_body_bytes + 1, now_ms()));
       return reject(413, "request body too large");
     }
@@ -489,13 +533,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return on_read_error(ec);
     timer_.cancel();
     begin_request();
-    auto& req = parser_->get();
+    const RequestParser& req = *parser_;
     keep_alive_ = req.keep_alive() && !s_.draining.load(std::memory_order_relaxed);
     http10_ = req.version() == 10;
     head_ = req.method() == http::verb::head;
-    headers_.clear();
-    for (const auto& f : req) headers_.emplace_back(sv(f.name_string()), sv(f.value()));
-    HttpRequest r{sv(req.method_string()), sv(req.target()), headers_, req.body(), peer_};
+    HttpRequest r{req.method_string(), req.target(), headers_, body_, peer_};
     if (s_.app_router && ask_app(r)) return;
     s_.handler.handle(r, now_ms(), outcome_);
     if (outcome_.wants_sink_health && !s_.sink.healthy()) {
@@ -730,10 +772,13 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kMaxRead = 65536;
   beast::flat_buffer buffer_;
   std::size_t header_bytes_ = 0;  // bytes of the current header parsed so far
-  FieldArena arena_;              // before parser_: outlives it
+  // The current request (filled by parser_; cleared when the next one starts).
+  static constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+  TextArena text_;
+  std::vector<Header> headers_;
+  std::string body_;
   std::optional<RequestParser> parser_;
   std::string peer_;
-  std::vector<Header> headers_;
   Outcome outcome_;
   std::string out_;
   std::size_t bytes_in_ = 0;

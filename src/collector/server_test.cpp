@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -91,6 +92,13 @@ class Client {
       if (n <= 0) return std::nullopt;
       buf_.append(tmp, static_cast<std::size_t>(n));
     }
+  }
+  // True when the server closes the connection within `ms` with nothing more to read.
+  bool closed_by_server(int ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return false;
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
   }
   // True when nothing arrives within `ms`.
   bool silent_for(int ms) {
@@ -430,6 +438,76 @@ TEST(ServerWithoutRouter, PipelinedSplitAndLargeHeaderRequests) {
   auto p = event::decode_thrift(kept[1]);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->headers->back(), "X-Pad-39: " + std::string(100, 'p'));
+}
+
+// What the request parser hands over: keep-alive as HTTP/1.0 and 1.1 define it, and POST bodies
+// framed by Content-Length or chunked reach the record byte for byte.
+TEST(ServerWithoutRouter, KeepAliveRulesAndPostBodies) {
+  CollectorConfig cfg;
+  cfg.host = "127.0.0.1";
+  cfg.port = 0;
+  cfg.threads = 1;
+  Handler handler(cfg, "memory", 1'000'000);
+  KeepingSink sink;
+  auto bad = BadOutput::open("", false);
+  ASSERT_TRUE(bad.ok());
+  Metrics metrics;
+  Server server(handler, sink, *bad.value(), metrics);
+  ASSERT_TRUE(server.start().ok());
+  const std::string body =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",)"
+      R"("data":[{"e":"pv","tv":"js-3","p":"web","eid":"5f1c0b7e-8f2a-4c3d-9e4f-a1b2c3d4e5f6"}]})";
+  const std::string post =
+      "POST /com.snowplowanalytics.snowplow/tp2 HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json; charset=UTF-8\r\n";
+  Client c(server.port());
+  c.send(post + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto r = c.read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->rfind("HTTP/1.1 200 ", 0), 0u) << *r;
+  EXPECT_EQ(r->find("Connection:"), std::string::npos) << *r;  // 1.1: open by default
+  const std::string a = body.substr(0, 50), b = body.substr(50);
+  auto hex = [](std::size_t n) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%zx", n);
+    return std::string(buf);
+  };
+  c.send(post + "Transfer-Encoding: chunked\r\n\r\n" + hex(a.size()) + "\r\n" + a + "\r\n" +
+         hex(b.size()) + "\r\n" + b + "\r\n0\r\n\r\n");
+  r = c.read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->rfind("HTTP/1.1 200 ", 0), 0u) << *r;
+  c.send("GET /i?e=pv&n=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  r = c.read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("Connection: close\r\n"), std::string::npos) << *r;
+  EXPECT_TRUE(c.closed_by_server(2000));
+
+  Client d(server.port());
+  d.send("GET /i?e=pv&n=4 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+  r = d.read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("Connection: keep-alive\r\n"), std::string::npos) << *r;
+  d.send("GET /i?e=pv&n=5 HTTP/1.0\r\nHost: x\r\n\r\n");  // 1.0: closed by default
+  r = d.read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("Connection: close\r\n"), std::string::npos) << *r;
+  EXPECT_TRUE(d.closed_by_server(2000));
+
+  auto kept = sink.kept();
+  ASSERT_EQ(kept.size(), 5u);
+  for (int i = 0; i < 2; ++i) {
+    auto p = event::decode_thrift(kept[i]);
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(p->body.has_value());
+    EXPECT_EQ(*p->body, body) << i;
+    EXPECT_EQ(p->path, "/com.snowplowanalytics.snowplow/tp2");
+  }
+  for (int i = 2; i < 5; ++i) {
+    auto p = event::decode_thrift(kept[i]);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->querystring, "e=pv&n=" + std::to_string(i + 1));
+  }
 }
 
 }  // namespace
