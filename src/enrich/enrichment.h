@@ -2,6 +2,7 @@
 // src/enrich/enrichments/, registered in enrichments/registry.cpp).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +10,7 @@
 
 #include "event/enriched_event.h"
 #include "event/raw_event.h"
+#include "protocol/param_keys.h"
 
 namespace furrow::enrich {
 
@@ -46,7 +48,38 @@ class EventContext {
   EventContext(event::EnrichedEvent& ev, const event::RawEvent& raw) : event_(ev), raw_(raw) {}
 
   event::EnrichedEvent& event() { return event_; }
+  // The request context (timestamp, ip, user agent, referer, network user id). On the pipeline's
+  // fast path its `parameters` and `headers` are empty: read them through parameters() and
+  // headers(), never through raw().
   const event::RawEvent& raw() const { return raw_; }
+
+  // The request headers ("Name: value" lines as the collector recorded them, plus the bare
+  // content type it appends to POSTs): those the pipeline set, else raw().headers.
+  const std::vector<std::string>& headers() const {
+    return headers_ != nullptr ? *headers_ : raw_.headers;
+  }
+  // Calls f(name, value) for every parameter of the event that has a value, in the order the
+  // tracker sent them, unknown names included (names are unique). The pipeline passes views of
+  // the parameters; without them raw().parameters is read.
+  template <class F>
+  void for_each_parameter(F&& f) const {
+    if (has_param_views_) {
+      for (const protocol::ParamView& p : param_views_) f(p.name, p.value);
+      return;
+    }
+    for (const event::Param& p : raw_.parameters.items()) {
+      if (p.value) f(std::string_view(p.name), std::string_view(*p.value));
+    }
+  }
+
+  // For the pipeline: where headers() and for_each_parameter() read. `params` must hold every
+  // valued parameter of the event (no name twice); both must outlive the apply calls.
+  void set_request(const std::vector<std::string>* headers,
+                   std::span<const protocol::ParamView> params) {
+    headers_ = headers;
+    param_views_ = params;
+    has_param_views_ = true;
+  }
 
   // Name/value pairs of the page URL's query string, decoded (UTF-8, '+' as space), in URL order;
   // set by the pipeline at step 9, empty before.
@@ -85,6 +118,9 @@ class EventContext {
  private:
   event::EnrichedEvent& event_;
   const event::RawEvent& raw_;
+  const std::vector<std::string>* headers_ = nullptr;
+  std::span<const protocol::ParamView> param_views_;
+  bool has_param_views_ = false;
   std::vector<std::pair<std::string, std::string>> page_query_;
   std::vector<std::string> pending_contexts_;
   std::vector<Failure> failures_;

@@ -630,13 +630,55 @@ void emit_bad(const Run& run, std::string row, Output& out) {
   out.bad.push_back(std::move(row));
 }
 
-// Enriches one event into `out`. With `may_decline` (the view fast path, where `raw` carries the
-// request context but no parameters) it returns false instead of writing a bad row, leaving `out`
-// as it was, so that the caller can redo the payload through the general path; otherwise it
-// always returns true.
+// Where the view fast path finds the RawEvent a bad row carries: adapt() run on the payload the
+// first time one is needed (the fast path's contract: it then succeeds with the same events).
+class LazyRaws {
+ public:
+  LazyRaws(const event::CollectorPayload& payload, std::string_view loader)
+      : payload_(payload), loader_(loader) {}
+  // Event i's RawEvent, or nullptr if adapt() disagrees with the views (then the caller must
+  // redo the payload through the general path).
+  const event::RawEvent* get(std::size_t i, std::size_t events) {
+    if (!tried_) {
+      tried_ = true;
+      protocol::AdapterError err;
+      ok_ = protocol::adapt(payload_, loader_, raws_, err) && raws_.size() == events;
+    }
+    return ok_ ? &raws_[i] : nullptr;
+  }
+
+ private:
+  const event::CollectorPayload& payload_;
+  std::string_view loader_;
+  std::vector<event::RawEvent> raws_;
+  bool tried_ = false, ok_ = false;
+};
+
+// How enrich_one writes a bad row. General path (`lazy` null, `decline` false): with `raw`. View
+// fast path, where `raw` carries the request context but no parameters or headers: with `decline`
+// it returns false instead, leaving `out` as it was, so that the caller redoes the payload through
+// the general path; with `lazy` (used when enrichments are configured, so that none runs twice on
+// an event) it takes event `index`'s RawEvent from adapt().
+struct BadRowSource {
+  bool decline = false;
+  LazyRaws* lazy = nullptr;
+  std::size_t index = 0, events = 0;
+};
+
+// Enriches one event into `out`. `params` holds every parameter with a value when enrichments are
+// configured (they may read them all), at least the known ones otherwise; `headers` are the
+// request headers. Returns false only when it declined (see BadRowSource).
 bool enrich_one(const Run& run, const event::RawEvent& raw,
-                std::span<const protocol::ParamView> params, std::string_view collector_name,
-                bool may_decline, Output& out) {
+                std::span<const protocol::ParamView> params,
+                const std::vector<std::string>& headers, std::string_view collector_name,
+                const BadRowSource& bad_source, Output& out) {
+  // The RawEvent a bad row carries, or nullptr to decline.
+  auto bad_raw = [&]() -> const event::RawEvent* {
+    if (bad_source.decline) return nullptr;
+    if (bad_source.lazy != nullptr)
+      return bad_source.lazy->get(bad_source.index, bad_source.events);
+    return &raw;
+  };
   Scratch& s = scratch();
   s.ev.clear();
   s.reports.clear();
@@ -649,14 +691,18 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   Phase1Times times;
 
   if (!phase1(run, raw, params, collector_name, s, times)) {
-    if (may_decline) return false;
-    emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, raw), out);
+    const event::RawEvent* r = bad_raw();
+    if (r == nullptr) return false;
+    emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, *r), out);
     return true;
   }
 
   // Phase 2: built-in steps and configured enrichments in Snowplow's order.
   EventContext ctx(s.ev, raw);
-  if (!run.chain.empty()) ctx.set_anonymous(header_present(raw.headers, "SP-Anonymous"));
+  if (!run.chain.empty()) {
+    ctx.set_request(&headers, params);
+    ctx.set_anonymous(header_present(headers, "SP-Anonymous"));
+  }
   bool page_uri_ok = false;
   std::size_t next = 0;
   for (int step : kBuiltinSteps) {
@@ -668,8 +714,9 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   while (next < run.chain.size()) run_enrichment(*run.chain[next++], ctx, s);
 
   if (!s.failures.empty()) {
-    if (may_decline) return false;
-    emit_bad(run, event::enrichment_failures(run.processor, run.now, s.failures, s.ev, raw), out);
+    const event::RawEvent* r = bad_raw();
+    if (r == nullptr) return false;
+    emit_bad(run, event::enrichment_failures(run.processor, run.now, s.failures, s.ev, *r), out);
     return true;
   }
 
@@ -704,8 +751,9 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
   }
   if (!s.violations.empty()) {
-    if (may_decline) return false;
-    emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, raw), out);
+    const event::RawEvent* r = bad_raw();
+    if (r == nullptr) return false;
+    emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, *r), out);
     return true;
   }
 
@@ -726,7 +774,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     event::write_tsv(s.ev, s.line);
   }
   if (s.line.size() > run.config.max_record_bytes) {
-    if (may_decline) return false;
+    if (bad_raw() == nullptr) return false;
     emit_bad(
         run,
         event::size_violation(run.processor, run.now, run.config.max_record_bytes, s.line.size(),
@@ -782,11 +830,27 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
   Scratch& s = scratch();
   const std::string_view collector =
       payload.collector ? std::string_view(*payload.collector) : std::string_view();
-  // Fast path (no configured enrichments: they read RawEvent parameters): parameters as views
-  // into the body, no RawEvents. It produces good lines only; at the first event that would be a
-  // bad row, whatever it wrote is taken back and the payload goes the general way below.
-  if (run.chain.empty() && protocol::adapt_views(payload, s.view_arena, s.views, s.view_ctx)) {
-    event::RawEvent& vr = s.view_raw;
+  // Fast path: parameters as views into the body, no RawEvents. It produces good lines only; at
+  // the first event that would be a bad row, whatever it wrote is taken back and the payload goes
+  // the general way below. Enrichments see the views and the payload's headers (EventContext);
+  // when the views lack a valued parameter (an unknown GET name) they take the general path.
+  if (config_.view_fast_path && protocol::adapt_views(payload, s.view_arena, s.views, s.view_ctx) &&
+      (run.chain.empty() || !s.views.dropped_unknown)) {
+    static const std::vector<std::string> kNoHeaders;
+    const std::vector<std::string>& headers = payload.headers ? *payload.headers : kNoHeaders;
+    // While enrichments run, one could re-enter the pipeline on this thread: then the payload's
+    // views, arena and context move out of the scratch until it is done.
+    const bool moved = !run.chain.empty();
+    protocol::ViewEvents moved_views;
+    std::string moved_arena;
+    event::RawEvent moved_raw;
+    if (moved) {
+      std::swap(moved_views, s.views);
+      moved_arena.swap(s.view_arena);
+      std::swap(moved_raw, s.view_raw);
+    }
+    const protocol::ViewEvents& views = moved ? moved_views : s.views;
+    event::RawEvent& vr = moved ? moved_raw : s.view_raw;
     vr.timestamp = payload.timestamp;
     vr.ip_address = s.view_ctx.ip_address;
     vr.useragent = payload.user_agent;
@@ -795,14 +859,29 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
     const std::size_t text_mark = out.good_text != nullptr ? out.good_text->size() : 0;
     const std::size_t appended_mark = out.good_appended;
     const std::size_t good_mark = out.good.size();
+    const std::size_t bad_mark = out.bad.size();
+    // Without enrichments a bad event sends the payload the general way (nothing ran that could
+    // run twice); with them bad rows take their RawEvent from adapt() (LazyRaws).
+    LazyRaws lazy(payload, loader);
+    BadRowSource source;
+    source.decline = !moved;
+    source.lazy = moved ? &lazy : nullptr;
+    source.events = views.size();
     bool all_good = true;
-    for (std::size_t i = 0; i < s.views.size() && all_good; ++i) {
-      all_good = enrich_one(run, vr, s.views.event(i), collector, /*may_decline=*/true, out);
+    for (std::size_t i = 0; i < views.size() && all_good; ++i) {
+      source.index = i;
+      all_good = enrich_one(run, vr, views.event(i), headers, collector, source, out);
+    }
+    if (moved) {
+      std::swap(moved_views, s.views);
+      moved_arena.swap(s.view_arena);
+      std::swap(moved_raw, s.view_raw);
     }
     if (all_good) return;
     if (out.good_text != nullptr) out.good_text->resize(text_mark);
     out.good_appended = appended_mark;
     out.good.resize(good_mark);
+    out.bad.resize(bad_mark);
   }
 
   s.raws.clear();
@@ -848,7 +927,7 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
     for (const auto& p : raw.parameters.items()) {
       if (p.value) views.push_back({p.name, *p.value, protocol::param_key_id(p.name)});
     }
-    enrich_one(run, raw, views, collector, /*may_decline=*/false, out);
+    enrich_one(run, raw, views, raw.headers, collector, BadRowSource{}, out);
     views.swap(s.param_views);
   }
   raws.clear();

@@ -33,6 +33,9 @@ struct PipelineConfig {
   // calling worker; the sleep between attempts doubles from the first value up to the second.
   int registry_retry_initial_ms = 100;
   int registry_retry_max_ms = 10'000;
+  // For tests: false sends every payload down the general RawEvent path (adapt()), which the
+  // parameter-view fast path must match byte for byte.
+  bool view_fast_path = true;
 };
 
 // Results of one payload.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <thread>
@@ -11,6 +12,9 @@
 #include "common/base64.h"
 #include "common/time_format.h"
 #include "enrich/convert.h"
+#include "enrich/enrichments/cookie_extractor_config/cookie_extractor_config.h"
+#include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
+#include "enrich/enrichments/http_header_extractor_config/http_header_extractor_config.h"
 #include "event/tsv.h"
 
 namespace furrow::enrich {
@@ -811,24 +815,44 @@ TEST(Pipeline, GoodLinesAppendedToABufferMatchTheVectorOutput) {
   EXPECT_NE(over.bad[0].find("size_violation"), std::string::npos);
 }
 
-// Does nothing: configuring it turns the parameter-view fast path off (it serves only pipelines
-// without enrichments), so a pipeline with it takes the general RawEvent path.
-class NoOpEnrichment : public Enrichment {
+// Counts its calls; fails on struct events (their bad rows then carry the RawEvent the fast path
+// fetches from adapt()), reads the anonymous flag into a context.
+class CountingEnrichment : public Enrichment {
  public:
-  std::string_view name() const override { return "noop"; }
+  CountingEnrichment(std::atomic<int>* calls, std::atomic<int>* on_views)
+      : calls_(calls), on_views_(on_views) {}
+  std::string_view name() const override { return "counting"; }
   Step step() const override { return Step::kAnonIp; }
-  void apply(EventContext&) const override {}
+  void apply(EventContext& ctx) const override {
+    ++*calls_;
+    // On the fast path the RawEvent carries no headers or parameters: they come from the views.
+    if (ctx.raw().headers.empty() && ctx.raw().parameters.empty() && !ctx.headers().empty()) {
+      ++*on_views_;
+    }
+    ctx.add_derived_context(std::string(R"({"schema":"iglu:com.acme/anon/jsonschema/1-0-0",)") +
+                            R"("data":{"a":)" + (ctx.anonymous() ? "true" : "false") + "}}");
+    if (ctx.event()[Field::event] == "struct") {
+      ctx.add_failure("iglu:com.acme/counting/jsonschema/1-0-0", "counting", R"({"error":"se"})");
+    }
+  }
+
+ private:
+  std::atomic<int>* calls_;
+  std::atomic<int>* on_views_;
 };
 
-TEST(Pipeline, ViewFastPathMatchesTheGeneralPath) {
-  // POST payloads that the fast path takes (or starts and abandons at a bad event) give exactly
-  // the general path's output: same good lines, same bad rows, same order, in both output modes.
+// The payloads of ViewFastPathMatchesTheGeneralPath through `config` with the parameter-view fast
+// path on and off: same good lines, same bad rows, same order, in both output modes.
+void expect_fast_path_matches_general_path(const PipelineConfig& config) {
+  // POST payloads that the fast path takes (or starts and abandons at a bad event).
   auto post = [](std::string events) {
     event::CollectorPayload cp = get("");
     cp.querystring.reset();
     cp.content_type = "application/json";
     cp.referer_uri = "https://ref.example/from?q=1";
-    cp.headers = std::vector<std::string>{"Host: c.example", "X-Forwarded-For: 198.51.100.4"};
+    cp.headers =
+        std::vector<std::string>{"Host: c.example", "X-Forwarded-For: 198.51.100.4",
+                                 "Cookie: sp=abc; other=1", "SP-Anonymous: *", "application/json"};
     cp.body = R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",)"
               R"("data":[)" +
               events + "]}";
@@ -864,9 +888,9 @@ TEST(Pipeline, ViewFastPathMatchesTheGeneralPath) {
                                            se + "," + bad_ev,
                                            bad_ts,
                                            un + "," + pv + "," + std::string(un)};
-  Pipeline fast(base_config());
-  PipelineConfig general_config = base_config();
-  general_config.enrichments = {std::make_shared<NoOpEnrichment>()};
+  Pipeline fast(config);
+  PipelineConfig general_config = config;
+  general_config.view_fast_path = false;
   Pipeline general(std::move(general_config));
   for (const auto& events : bodies) {
     const auto cp = post(events);
@@ -896,6 +920,7 @@ TEST(Pipeline, ViewFastPathMatchesTheGeneralPath) {
       "e=pv&e=se&tv=t&p=web",
       "e=pv&dtm=x&tv=t&p=web",
       "e=ue&tv=t&p=web&ue_px=" + b64(ue_json),
+      "e=pv&tv=t&p=web&zz=1&aid=a&zz=2&yy",
       "zz=1"};
   for (const std::string& qs : queries) {
     for (const std::string path : {"/com.snowplowanalytics.snowplow/tp2", "/i"}) {
@@ -918,9 +943,60 @@ TEST(Pipeline, ViewFastPathMatchesTheGeneralPath) {
     }
   }
   // The mixed payload really has both outcomes.
-  const Output mixed = run(fast, post(pv + "," + bad_ts + "," + se));
+  const Output mixed = run(fast, post(pv + "," + bad_ts + "," + un));
   EXPECT_EQ(mixed.good.size(), 2u);
   EXPECT_EQ(mixed.bad.size(), 1u);
+}
+
+TEST(Pipeline, ViewFastPathMatchesTheGeneralPath) {
+  expect_fast_path_matches_general_path(base_config());
+}
+
+TEST(Pipeline, ViewFastPathWithEnrichmentsMatchesTheGeneralPath) {
+  // The enrichments that read the request headers and every parameter, and one that fails on
+  // some events, on the fast path (views, payload headers) and on the general path (RawEvents).
+  std::atomic<int> calls{0}, on_views{0};
+  PipelineConfig config = base_config();
+  config.enrichments = {
+      std::make_shared<enrichments::CookieExtractorEnrichment>(std::vector<std::string>{"sp"}),
+      std::make_shared<enrichments::HttpHeaderExtractorEnrichment>(std::make_unique<RE2>(".*")),
+      std::make_shared<enrichments::EventFingerprintEnrichment>(
+          std::vector<std::string>{"eid", "stm"}, *enrichments::Hasher::by_name("MD5")),
+      std::make_shared<CountingEnrichment>(&calls, &on_views)};
+  expect_fast_path_matches_general_path(config);
+
+  // Each enrichment runs once per event on the fast path, bad events included: pv, se (an
+  // enrichment failure) and pv again; the malformed dtm fails before any enrichment.
+  Pipeline fast(config);
+  event::CollectorPayload cp = get("");
+  cp.querystring.reset();
+  cp.content_type = "application/json";
+  cp.headers = std::vector<std::string>{"Cookie: sp=abc", "Accept-Language: fr"};
+  const std::string pv = R"({"e":"pv","p":"web","tv":"t","url":"https://a.example/"})";
+  cp.body = R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",)"
+            R"("data":[)" +
+            pv + R"(,{"e":"se","p":"web","tv":"t","se_ca":"c","se_ac":"a"},)" +
+            R"({"e":"pv","p":"web","tv":"t","dtm":"soon"},)" + pv + "]}";
+  calls = 0;
+  on_views = 0;
+  const Output out = run(fast, cp);
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(on_views.load(), 3);
+  ASSERT_EQ(out.good.size(), 2u);
+  ASSERT_EQ(out.bad.size(), 2u);
+  EXPECT_NE(out.bad[0].find("enrichment_failures"), std::string::npos);
+  EXPECT_NE(out.bad[0].find(R"("se_ca")"), std::string::npos);  // the raw parameters
+  EXPECT_NE(out.bad[1].find("schema_violations"), std::string::npos);
+  event::EnrichedEvent ev;
+  std::string err;
+  ASSERT_TRUE(event::read_tsv(out.good[0], ev, err)) << err;
+  EXPECT_NE(ev[Field::derived_contexts].find(R"({"name":"sp","value":"abc"})"), std::string::npos);
+  EXPECT_NE(ev[Field::derived_contexts].find(R"({"name":"Accept-Language","value":"fr"})"),
+            std::string::npos);
+  // e, p, tv, url in name order, each as name U+001F value U+001F.
+  std::string preimage = "e|pv|p|web|tv|t|url|https://a.example/|";
+  std::replace(preimage.begin(), preimage.end(), '|', '\x1f');
+  EXPECT_EQ(ev[Field::event_fingerprint], enrichments::Hasher::by_name("MD5")->hex(preimage));
 }
 
 // ---- Whole-payload bad rows ------------------------------------------------------------------

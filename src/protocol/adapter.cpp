@@ -212,6 +212,7 @@ bool query_views(std::string_view qs, std::string& arena, ViewEvents& out) {
         common::url_decode_append(n, arena);
         const int id = param_key_id(std::string_view(arena).substr(name_at));
         if (id < 0) {
+          if (value) out.dropped_unknown = true;
           arena.resize(name_at);
           return;
         }

@@ -45,6 +45,9 @@ bool adapt(const event::CollectorPayload& payload, std::string_view loader_name,
 struct ViewEvents {
   std::vector<ParamView> params;
   std::vector<uint32_t> begins;  // event i's parameters start at params[begins[i]]
+  // True when a parameter with a value was left out because its name is unknown (GET only): the
+  // views then hold less than every valued parameter, which event_fingerprint_config needs.
+  bool dropped_unknown = false;
 
   std::size_t size() const { return begins.size(); }
   std::span<const ParamView> event(std::size_t i) const {
@@ -54,6 +57,7 @@ struct ViewEvents {
   void clear() {
     params.clear();
     begins.clear();
+    dropped_unknown = false;
   }
 };
 
@@ -69,10 +73,11 @@ struct ViewContext {
 // produces parameter views into payload.body, or into `arena` for decoded text (both must outlive
 // the views). Only parameters the enrich field mapping can use are listed: GET parameters whose
 // name is unknown or that have no value are left out (every POST parameter is known and has a
-// value). For any other payload it returns false having decided nothing, and adapt() must handle
-// it. When it returns true, adapt() would succeed with, per event, the same known valued
-// parameters in the same order and the same ip_address and user_id (the other RawEvent fields are
-// the payload's own). Thread-safe; never throws.
+// value); out.dropped_unknown tells whether an unknown name with a value was. For any other payload
+// it returns false having decided nothing, and adapt() must handle it. When it returns true,
+// adapt() would succeed with, per event, the same known valued parameters in the same order and the
+// same ip_address and user_id (the other RawEvent fields are the payload's own). Thread-safe; never
+// throws.
 bool adapt_views(const event::CollectorPayload& payload, std::string& arena, ViewEvents& out,
                  ViewContext& ctx);
 

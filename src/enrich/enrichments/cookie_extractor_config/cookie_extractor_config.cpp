@@ -28,7 +28,7 @@ std::string context_json(const char* schema, std::string_view name, std::string_
 }  // namespace
 
 void CookieExtractorEnrichment::apply(EventContext& ctx) const {
-  for (const std::string& line : ctx.raw().headers) {
+  for (const std::string& line : ctx.headers()) {
     std::string_view h(line);
     auto colon = h.find(':');
     if (colon == std::string_view::npos || !equals_icase(trim(h.substr(0, colon)), "cookie")) {

@@ -4,27 +4,49 @@
 
 namespace furrow::enrich::enrichments {
 
-void EventFingerprintEnrichment::preimage_into(const event::Params& params,
-                                               std::string& out) const {
-  thread_local std::vector<const event::Param*> kept;
+namespace {
+
+struct Kept {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Appends the preimage of the parameters `for_each` lists (each name once) to `out`, which is
+// cleared and sized once first.
+template <class ForEach>
+void build_preimage(const std::vector<std::string>& exclude, ForEach&& for_each, std::string& out) {
+  thread_local std::vector<Kept> kept;
   kept.clear();
   std::size_t size = 0;
-  for (const auto& p : params.items()) {
-    if (!p.value.has_value()) continue;
-    if (std::find(exclude_.begin(), exclude_.end(), p.name) != exclude_.end()) continue;
-    kept.push_back(&p);
-    size += p.name.size() + p.value->size() + 2;
-  }
-  std::sort(kept.begin(), kept.end(),
-            [](const event::Param* a, const event::Param* b) { return a->name < b->name; });
+  for_each([&](std::string_view name, std::string_view value) {
+    if (std::find(exclude.begin(), exclude.end(), name) != exclude.end()) return;
+    kept.push_back({name, value});
+    size += name.size() + value.size() + 2;
+  });
+  // Names are unique, so the order is total and the result does not depend on the input order.
+  std::sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) { return a.name < b.name; });
   out.clear();
   out.reserve(size);
-  for (const event::Param* p : kept) {
-    out += p->name;
+  for (const Kept& p : kept) {
+    out += p.name;
     out += '\x1f';
-    out += *p->value;
+    out += p.value;
     out += '\x1f';
   }
+}
+
+}  // namespace
+
+void EventFingerprintEnrichment::preimage_into(const event::Params& params,
+                                               std::string& out) const {
+  build_preimage(
+      exclude_,
+      [&](auto&& f) {
+        for (const auto& p : params.items()) {
+          if (p.value) f(std::string_view(p.name), std::string_view(*p.value));
+        }
+      },
+      out);
 }
 
 std::string EventFingerprintEnrichment::preimage(const event::Params& params) const {
@@ -35,7 +57,8 @@ std::string EventFingerprintEnrichment::preimage(const event::Params& params) co
 
 void EventFingerprintEnrichment::apply(EventContext& ctx) const {
   thread_local std::string buffer;
-  preimage_into(ctx.raw().parameters, buffer);
+  build_preimage(
+      exclude_, [&](auto&& f) { ctx.for_each_parameter(f); }, buffer);
   ctx.event()[event::Field::event_fingerprint] = hasher_.hex(buffer);
 }
 

@@ -1,23 +1,56 @@
 #include "enrich/enrichments/http_header_extractor_config/http_header_extractor_config.h"
 
+#include <atomic>
+#include <functional>
+#include <string>
+
 #include "common/strings.h"
 #include "enrich/enrichments/ua_parser_config/ua_rules.h"
 
 namespace furrow::enrich::enrichments {
 
+namespace {
+
+std::atomic<uint64_t> g_next_id{1};
+
+// One remembered match result: the header names of a request repeat from event to event.
+struct NameMatch {
+  uint64_t owner = 0;  // the enrichment's id; 0 = empty
+  std::string name;
+  bool match = false;
+};
+constexpr std::size_t kMemoSlots = 64;
+
+}  // namespace
+
+HttpHeaderExtractorEnrichment::HttpHeaderExtractorEnrichment(std::unique_ptr<RE2> pattern)
+    : pattern_(std::move(pattern)), id_(g_next_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+bool HttpHeaderExtractorEnrichment::matches(std::string_view name) const {
+  thread_local NameMatch memo[kMemoSlots];
+  NameMatch& slot = memo[std::hash<std::string_view>{}(name) % kMemoSlots];
+  if (slot.owner == id_ && slot.name == name) return slot.match;
+  const bool match = RE2::FullMatch(re2::StringPiece(name.data(), name.size()), *pattern_);
+  slot.owner = id_;
+  slot.name.assign(name);
+  slot.match = match;
+  return match;
+}
+
 void HttpHeaderExtractorEnrichment::apply(EventContext& ctx) const {
-  for (const std::string& line : ctx.raw().headers) {
+  // Reused per thread: the buffer and the writer's nesting stack keep their memory.
+  thread_local rapidjson::StringBuffer sb;
+  thread_local JsonWriter w;
+  for (const std::string& line : ctx.headers()) {
     std::string_view h(line);
     auto colon = h.find(':');
     // The bare content type the collector appends to POST headers has no name: skipped.
     if (colon == std::string_view::npos) continue;
     std::string_view name = trim(h.substr(0, colon));
     std::string_view value = trim(h.substr(colon + 1));
-    if (name.empty() || !RE2::FullMatch(re2::StringPiece(name.data(), name.size()), *pattern_)) {
-      continue;
-    }
-    rapidjson::StringBuffer sb;
-    JsonWriter w(sb);
+    if (name.empty() || !matches(name)) continue;
+    sb.Clear();
+    w.Reset(sb);
     w.StartObject();
     w.Key("schema");
     w.String(kHttpHeaderSchema);

@@ -6,7 +6,9 @@
 
 #include <re2/re2.h>
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "enrich/enrichment.h"
 #include "enrich/enrichments/config.h"
@@ -17,14 +19,17 @@ inline constexpr const char* kHttpHeaderSchema = "iglu:org.ietf/http_header/json
 
 class HttpHeaderExtractorEnrichment final : public Enrichment {
  public:
-  explicit HttpHeaderExtractorEnrichment(std::unique_ptr<RE2> pattern)
-      : pattern_(std::move(pattern)) {}
+  explicit HttpHeaderExtractorEnrichment(std::unique_ptr<RE2> pattern);
   std::string_view name() const override { return "http_header_extractor_config"; }
   Step step() const override { return Step::kHttpHeaderExtractor; }
   void apply(EventContext& ctx) const override;
 
  private:
+  // Whether `name` fully matches the pattern; remembered per thread for recent names.
+  bool matches(std::string_view name) const;
+
   std::unique_ptr<RE2> pattern_;
+  uint64_t id_;  // process-unique, never reused: keys the per-thread memo of name matches
 };
 
 Result<std::shared_ptr<const Enrichment>> make_http_header_extractor(const EnrichmentConfig& c,

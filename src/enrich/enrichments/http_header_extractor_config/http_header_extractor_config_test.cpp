@@ -51,5 +51,32 @@ TEST(HttpHeaderExtractor, MatchAllAndInvalidPattern) {
   EXPECT_NE(bad.error().message.find("headersPattern"), std::string::npos);
 }
 
+TEST(HttpHeaderExtractor, RememberedMatchesStayPerEnrichment) {
+  // The per-thread memo of name matches: two enrichments with different patterns, and one that
+  // replaces a destroyed one, each answer for themselves on the same names, event after event.
+  auto host = make(R"({"headersPattern":"Host"})");
+  auto other = make(R"({"headersPattern":"(?i)x-.*"})");
+  ASSERT_NE(host, nullptr);
+  ASSERT_NE(other, nullptr);
+  for (int round = 0; round < 3; ++round) {
+    testing::TestEvent a, b;
+    a.raw.headers = b.raw.headers = {"Host: h", "X-A: 1", "x-b: 2", "Accept: */*"};
+    host->apply(a.ctx);
+    other->apply(b.ctx);
+    ASSERT_EQ(a.ctx.pending_contexts().size(), 1u);
+    EXPECT_NE(a.ctx.pending_contexts()[0].find(R"("name":"Host")"), std::string::npos);
+    ASSERT_EQ(b.ctx.pending_contexts().size(), 2u);
+    EXPECT_NE(b.ctx.pending_contexts()[1].find(R"("name":"x-b","value":"2")"), std::string::npos);
+  }
+  host.reset();
+  auto accept = make(R"({"headersPattern":"Accept"})");
+  ASSERT_NE(accept, nullptr);
+  testing::TestEvent c;
+  c.raw.headers = {"Host: h", "Accept: */*"};
+  accept->apply(c.ctx);
+  ASSERT_EQ(c.ctx.pending_contexts().size(), 1u);
+  EXPECT_NE(c.ctx.pending_contexts()[0].find(R"("name":"Accept")"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace furrow::enrich::enrichments
