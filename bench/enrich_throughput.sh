@@ -4,6 +4,12 @@
 #   bash bench/enrich_throughput.sh            # 300k-event throughput runs + the 10M memory run
 #   EVENTS=100000 BIG=0 bash bench/enrich_throughput.sh   # quick: throughput only
 #   CALLGRIND=1 BIG=0 bash bench/enrich_throughput.sh     # + instructions per event (valgrind)
+#   EXTRACTORS=1 CALLGRIND=1 BIG=0 bash bench/enrich_throughput.sh
+#       # the same with cookie_extractor_config (sp), http_header_extractor_config (every header)
+#       # and event_fingerprint_config enabled (the configs of enrich_checksum_enrichments_test.sh)
+#   ENRICH_ARGS=--default-enrichments CALLGRIND=1 BIG=0 bash bench/enrich_throughput.sh
+#       # any enrich options; with the default enrichments the start-up under valgrind takes
+#       # minutes, but cancels out of the difference
 #
 # Throughput: the input is generated into a file first, then enriched with --threads 1 and with
 # all cores; events/s/core = events / (user + sys CPU seconds), which does not depend on how busy
@@ -18,9 +24,19 @@ BIN=${FURROW_BIN:-build/release/furrow}
 EVENTS=${EVENTS:-300000}
 BIG=${BIG:-10000000}
 SEED=${SEED:-42}
+read -r -a EXTRA <<<"${ENRICH_ARGS:-}"
 TMP=$(mktemp -d /tmp/furrow-bench-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 [[ -x $BIN ]] || { echo "no furrow binary at $BIN (make release, or set FURROW_BIN)" >&2; exit 1; }
+if [[ ${EXTRACTORS:-0} != 0 ]]; then
+  mkdir -p "$TMP/cfg"
+  cp examples/enrichments/cookie_extractor_config.json examples/enrichments/event_fingerprint_config.json \
+    "$TMP/cfg/"
+  sed 's/"X-Forwarded-For|Accept-Language"/".*"/' examples/enrichments/http_header_extractor_config.json \
+    >"$TMP/cfg/http_header_extractor_config.json"
+  EXTRA+=(--enrichments "$TMP/cfg")
+  ENRICH_ARGS="${ENRICH_ARGS:-} --enrichments <cookie, header, fingerprint configs>"
+fi
 
 # Runs a command under GNU time; prints "wall user sys maxrss_kb".
 measure() {
@@ -30,12 +46,12 @@ measure() {
 }
 
 echo "# furrow enrich throughput ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m))"
-echo "input: furrow gen --count $EVENTS --seed $SEED (no malformed payloads)"
+echo "input: furrow gen --count $EVENTS --seed $SEED (no malformed payloads)${ENRICH_ARGS:+, enrich options: $ENRICH_ARGS}"
 "$BIN" gen --count "$EVENTS" --seed "$SEED" --output "$TMP/in.b64" --quiet
 echo "input size: $(stat -c %s "$TMP/in.b64") bytes"
 for threads in 1 0; do
   read -r wall user sys rss < <(measure "$BIN" enrich --input "$TMP/in.b64" --output /dev/null \
-    --bad /dev/null --threads "$threads")
+    --bad /dev/null --threads "$threads" "${EXTRA[@]}")
   cpu=$(echo "$user + $sys" | bc -l)
   printf 'threads=%s: wall %ss, CPU %ss (user %s + sys %s), %.0f events/s/core, %.0f events/s wall, peak RSS %s KiB\n' \
     "$([[ $threads == 0 ]] && echo "all($(nproc))" || echo "$threads")" "$wall" "$cpu" "$user" "$sys" \
@@ -47,7 +63,7 @@ if [[ ${CALLGRIND:-0} != 0 ]]; then
   irefs() {
     "$BIN" gen --count "$1" --seed "$SEED" --output "$TMP/cg.b64" --quiet
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" enrich --input "$TMP/cg.b64" \
-      --output /dev/null --bad /dev/null --threads 1 2>&1 | sed -n 's/.*refs: *//p' | tr -d ,
+      --output /dev/null --bad /dev/null --threads 1 "${EXTRA[@]}" 2>&1 | sed -n 's/.*refs: *//p' | tr -d ,
   }
   small=$(irefs 10)
   large=$(irefs 20000)

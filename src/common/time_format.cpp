@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <chrono>
+#include <climits>
+#include <cstring>
 
 namespace furrow {
 namespace {
@@ -60,30 +62,54 @@ void put2(char* p, int v) {
   p[1] = static_cast<char>('0' + v % 10);
 }
 
+// 0000-01-01 00:00:00.000 and 9999-12-31 23:59:59.999 UTC: the instants whose year has four
+// digits, formatted through the per-thread cache below.
+constexpr int64_t kFourDigitMin = -62'167'219'200'000LL;
+constexpr int64_t kFourDigitMax = 253'402'300'799'999LL;
+
+// `yyyy-MM-dd HH:mm:ss` of the last few seconds formatted on this thread, direct-mapped by the
+// second: the timestamps of one event, and of consecutive events, mostly share seconds.
+struct SecondText {
+  int64_t second = INT64_MIN;
+  char text[19];
+};
+constexpr std::size_t kSecondSlots = 8;
+
 void append_civil(int64_t ms, char date_time_sep, std::string& out) {
-  const CivilTime t = civil_from_ms(ms);
-  if (t.year >= 0 && t.year <= 9999) {
+  if (ms >= kFourDigitMin && ms <= kFourDigitMax) {
     // The common case, written in one go: yyyy-MM-dd?HH:mm:ss.SSS
+    thread_local SecondText cache[kSecondSlots];
+    const int64_t second = floor_div(ms, 1000);
+    const int millis = static_cast<int>(ms - second * 1000);
+    SecondText& slot = cache[static_cast<uint64_t>(second) % kSecondSlots];
+    if (slot.second != second) {
+      const CivilTime t = civil_from_ms(ms);
+      char* buf = slot.text;
+      const int y = static_cast<int>(t.year);
+      put2(buf, y / 100);
+      put2(buf + 2, y % 100);
+      buf[4] = '-';
+      put2(buf + 5, t.month);
+      buf[7] = '-';
+      put2(buf + 8, t.day);
+      buf[10] = ' ';
+      put2(buf + 11, t.hour);
+      buf[13] = ':';
+      put2(buf + 14, t.minute);
+      buf[16] = ':';
+      put2(buf + 17, t.second);
+      slot.second = second;
+    }
     char buf[23];
-    const int y = static_cast<int>(t.year);
-    put2(buf, y / 100);
-    put2(buf + 2, y % 100);
-    buf[4] = '-';
-    put2(buf + 5, t.month);
-    buf[7] = '-';
-    put2(buf + 8, t.day);
+    std::memcpy(buf, slot.text, sizeof slot.text);
     buf[10] = date_time_sep;
-    put2(buf + 11, t.hour);
-    buf[13] = ':';
-    put2(buf + 14, t.minute);
-    buf[16] = ':';
-    put2(buf + 17, t.second);
     buf[19] = '.';
-    buf[20] = static_cast<char>('0' + t.millis / 100);
-    put2(buf + 21, t.millis % 100);
+    buf[20] = static_cast<char>('0' + millis / 100);
+    put2(buf + 21, millis % 100);
     out.append(buf, sizeof buf);
     return;
   }
+  const CivilTime t = civil_from_ms(ms);
   append_year(t.year, out);
   out.push_back('-');
   append_padded(t.month, 2, out);

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <random>
+
 namespace furrow {
 namespace {
 
@@ -45,6 +50,33 @@ TEST(TimeFormat, RoundTripsAcrossEras) {
     int64_t back = 0;
     ASSERT_TRUE(parse_tsv_tstamp(format_tsv_tstamp(ms), back)) << ms;
     EXPECT_EQ(back, ms);
+  }
+}
+
+TEST(TimeFormat, CachedSecondsAgreeWithCivilTimeFields) {
+  // The per-thread cache of formatted seconds against a plain rendering of civil_from_ms, on
+  // runs of nearby instants (cache hits, slot collisions, negative seconds) and random ones, in
+  // both forms, interleaved.
+  auto reference = [](int64_t ms, char sep) {
+    const CivilTime t = civil_from_ms(ms);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04" PRId64 "-%02d-%02d%c%02d:%02d:%02d.%03d", t.year, t.month,
+                  t.day, sep, t.hour, t.minute, t.second, t.millis);
+    return std::string(buf);
+  };
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> any(-62'167'219'200'000LL, 253'402'300'799'999LL);
+  std::uniform_int_distribution<int64_t> near(-20'000, 20'000);
+  std::vector<int64_t> bases = {0, -1000, 1'700'000'000'000, int64_t{-62'167'219'200'000LL},
+                                253'402'300'799'000LL};
+  for (int i = 0; i < 200; ++i) bases.push_back(any(rng));
+  for (const int64_t base : bases) {
+    for (int j = 0; j < 20; ++j) {
+      int64_t ms = base + near(rng);
+      ms = std::clamp<int64_t>(ms, -62'167'219'200'000LL, 253'402'300'799'999LL);
+      ASSERT_EQ(format_tsv_tstamp(ms), reference(ms, ' ')) << ms;
+      ASSERT_EQ(format_iso_instant(ms), reference(ms, 'T') + "Z") << ms;
+    }
   }
 }
 
