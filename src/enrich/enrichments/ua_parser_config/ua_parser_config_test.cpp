@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 #include "enrich/enrichments/test_helpers.h"
 #include "support/test_support.h"
@@ -239,6 +240,50 @@ TEST(UaParser, TranslatesPcreOnlySyntax) {
   EXPECT_EQ(translate_pcre("(?<v>\\d+)"), "(?P<v>\\d+)");
   EXPECT_EQ(translate_pcre("[]a]\\++"), "[\\]a]\\++");
   EXPECT_EQ(translate_pcre("Chrome/(\\d+)"), "Chrome/(\\d+)");
+}
+
+TEST(UaParser, RelaxesOnlyLargeOneCharacterCountedRepeats) {
+  int bound = 0;
+  EXPECT_EQ(relax_counted_repeats("(iPhone).{1,200}Version/(\\d+).{0,100}Safari", bound),
+            "(iPhone).{1,}Version/(\\d+).{0,}Safari");
+  EXPECT_EQ(bound, 100);
+  // Classes (with escapes and ']' first), escapes and plain characters are one-character atoms;
+  // lazy repeats keep their '?'.
+  EXPECT_EQ(relax_counted_repeats("[^;/\\]]{1,100}?\\d{0,30}x{2,9}", bound),
+            "[^;/\\]]{1,}?\\d{0,}x{2,}");
+  EXPECT_EQ(bound, 9);
+  // Small bounds, exact counts, groups, repeats of repeats and assertions are left alone.
+  for (const char* kept : {" {0,2}(A)", "a{3}", "(ab){1,30}", "a+{1,30}", "\\b{1,30}",
+                           "\\Qx{1,30}\\E", "[unclosed{1,30}", "(?:a|b){0,50}"}) {
+    EXPECT_EQ(relax_counted_repeats(kept, bound), kept);
+    EXPECT_EQ(bound, std::numeric_limits<int>::max()) << kept;
+  }
+}
+
+// The winner's groups come from a copy without large counted bounds only when the matched span
+// is short enough for the bounds not to matter; a longer span keeps the bounded rule's groups.
+TEST(UaParser, GroupsOfLongSpansKeepTheirCountedBounds) {
+  auto rules = UserAgentRules::from_yaml(
+      "user_agent_parsers:\n  - regex: '(a.{0,8})(b.*)'\nos_parsers: []\n"
+      "device_parsers:\n  - regex: 'M(.{1,10}?)(\\d+)'\n    device_replacement: '$1'\n"
+      "    model_replacement: '$2'\n",
+      "bounded.yaml");
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  // Short span: ".{0,8}" gives back one "b".
+  auto p = (*rules)->parse("xa bbb");
+  EXPECT_EQ(p.ua.family, "a bb");
+  EXPECT_EQ(p.ua.major, "b");
+  // Long span: ".{0,8}" stops after 8 characters (unbounded it would take all but the last b).
+  p = (*rules)->parse("a bbbbbbbbbbbbbb");
+  EXPECT_EQ(p.ua.family, "a bbbbbbb");
+  EXPECT_EQ(p.ua.major, "bbbbbbb");
+  // Lazy bounded repeat: shortest prefix before the digits, within 10 characters.
+  p = (*rules)->parse("Mxy123");
+  EXPECT_EQ(p.device.family, "xy");
+  EXPECT_EQ(p.device.model, "123");
+  p = (*rules)->parse("Mabcdefghijk1 Mz9");
+  EXPECT_EQ(p.device.family, "z");
+  EXPECT_EQ(p.device.model, "9");
 }
 
 TEST(UaParser, BadRulesAreStartupErrors) {

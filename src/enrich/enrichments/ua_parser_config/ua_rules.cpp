@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include "enrich/enrichments/config.h"
 
@@ -124,6 +125,18 @@ Status load_section(const YAML::Node& root, const char* name, const char* const 
       }
     }
     rule.groups_needed = std::min(needed, rule.re->NumberOfCapturingGroups() + 1);
+    if (rule.groups_needed > 1) {
+      int bound = 0;
+      std::string relaxed = relax_counted_repeats(pattern, bound);
+      if (relaxed != pattern) {
+        auto re = std::make_unique<RE2>(relaxed, opts);
+        // A relaxed copy that fails to compile (not expected) is simply not used.
+        if (re->ok() && re->NumberOfCapturingGroups() == rule.re->NumberOfCapturingGroups()) {
+          rule.relaxed = std::move(re);
+          rule.relaxed_bound = bound;
+        }
+      }
+    }
     int id = -1;
     if (filter.Add(pattern, opts, &id) != RE2::NoError ||
         id != section.base + static_cast<int>(section.rules.size())) {
@@ -223,6 +236,91 @@ std::string translate_pcre(std::string_view p) {
   return out;
 }
 
+std::string relax_counted_repeats(std::string_view p, int& bound) {
+  bound = std::numeric_limits<int>::max();
+  // \Q...\E quotes its text: leave such patterns alone rather than parse the quoting.
+  if (p.find("\\Q") != std::string_view::npos) return std::string(p);
+  std::string out;
+  out.reserve(p.size());
+  // True while the last thing copied is a complete atom that always takes exactly one
+  // character: only such an atom's "{n,m}" may be relaxed.
+  bool single = false;
+  auto digits = [&](std::size_t& j, int& value) {
+    std::size_t start = j;
+    value = 0;
+    while (j < p.size() && p[j] >= '0' && p[j] <= '9' && j - start < 6) {
+      value = value * 10 + (p[j] - '0');
+      ++j;
+    }
+    return j > start;
+  };
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      const char n = p[i + 1];
+      out += c;
+      out += n;
+      ++i;
+      // Character escapes (\d, \w, \s, \., \/ ...) take one character; assertions (\b, \A,
+      // \z), back-references and escapes with arguments (\p{..}, \x{..}, \Q..\E, \C) do not
+      // count.
+      single = std::string_view("123456789bBAzZpPxQEC").find(n) == std::string_view::npos;
+      continue;
+    }
+    if (c == '[') {
+      // Copy the whole class (escapes inside included).
+      out += c;
+      std::size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') out += p[j++];
+      if (j < p.size() && p[j] == ']') out += p[j++];
+      while (j < p.size() && p[j] != ']') {
+        if (p[j] == '\\' && j + 1 < p.size()) {
+          out += p[j++];
+          out += p[j++];
+          continue;
+        }
+        if (p[j] == '[' && j + 1 < p.size() && p[j + 1] == ':') {
+          // [:alpha:] inside a class
+          std::size_t close = p.find(":]", j + 2);
+          if (close == std::string_view::npos) break;
+          out.append(p.substr(j, close + 2 - j));
+          j = close + 2;
+          continue;
+        }
+        out += p[j++];
+      }
+      if (j >= p.size()) return std::string(p);  // unterminated class: not ours to fix
+      out += ']';
+      i = j;
+      single = true;
+      continue;
+    }
+    if (c == '{' && single) {
+      std::size_t j = i + 1;
+      int lo = 0, hi = 0;
+      if (digits(j, lo) && j < p.size() && p[j] == ',') {
+        ++j;
+        const std::size_t lower_end = j;  // just after "n,"
+        if (digits(j, hi) && j < p.size() && p[j] == '}' && hi >= kMinRelaxedBound && lo <= hi) {
+          out.append(p.substr(i, lower_end - i));  // "{n,"
+          out += '}';
+          bound = std::min(bound, hi);
+          i = j;
+          single = false;
+          continue;
+        }
+      }
+      out += c;
+      single = false;
+      continue;
+    }
+    out += c;
+    // A plain character or "." is a one-character atom; operators, groups, anchors are not.
+    single = std::string_view("()|*+?{}^$").find(c) == std::string_view::npos;
+  }
+  return out;
+}
+
 int UserAgentRules::first_match(const Section& sec, const std::vector<int>& candidates,
                                 std::string_view text, re2::StringPiece* groups, int max_groups,
                                 int& ngroups) {
@@ -242,6 +340,21 @@ int UserAgentRules::first_match(const Section& sec, const std::vector<int>& cand
       groups[0] = re2::StringPiece();
       return *it - lo;
     }
+    // The leftmost-first span (forward and reverse DFA), then the groups of the best parse of
+    // exactly that span: what RE2 computes internally, without its whole-text capturing engines.
+    re2::StringPiece span;
+    if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, &span, 1)) {
+      const std::size_t begin = static_cast<std::size_t>(span.data() - sp.data());
+      const RE2& capture =
+          rule.relaxed && span.size() <= static_cast<std::size_t>(rule.relaxed_bound)
+              ? *rule.relaxed
+              : *rule.re;
+      if (capture.Match(sp, begin, begin + span.size(), RE2::ANCHOR_BOTH, groups, n)) {
+        ngroups = n;
+        return *it - lo;
+      }
+    }
+    // Not reached for a rule that passed the test above; kept as the plain path.
     if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, groups, n)) {
       ngroups = n;
       return *it - lo;

@@ -9,7 +9,14 @@
 // single AllPotentials call (both have a large fixed cost per call) give the candidate rules of
 // every section; each section then tries only its candidates, in file order, with a match test
 // that needs no capture groups (RE2's DFA alone). Groups are extracted for the winner only, and
-// only as many as its replacements and default slots use (none for a rule such as "Mac OS").
+// only as many as its replacements and default slots use (none for a rule such as "Mac OS"): its
+// match span first (DFA only), then the groups by an anchored match over that span. RE2's own
+// unanchored capturing match ran its slow engines (NFA, or BitState from every start position)
+// over the whole user agent: 7-18 us for rules such as "(iPod|iPhone|iPad).{1,200}Version/...".
+// Counted repeats of one character ("x{n,m}" with m >= kMinRelaxedBound, e.g. ".{1,200}") blow up
+// the program RE2 runs for the groups, so each rule also keeps a copy with those bounds dropped
+// ("x{n,}"); it extracts the groups whenever the span is at most the smallest dropped bound,
+// where no such repeat can reach its bound and both regexes parse the span identically.
 // (A plain RE2::Set over the full rules was measured at milliseconds per string: its many-match
 // DFA states are huge.) User agents longer than kMaxUserAgentLength bytes are cut to that length
 // before matching.
@@ -58,6 +65,16 @@ struct ParsedUserAgent {
 // nothing needed translating).
 std::string translate_pcre(std::string_view pattern);
 
+// Counted repeats with an upper bound below this are kept as they are (cheap to expand).
+inline constexpr int kMinRelaxedBound = 8;
+
+// `pattern` (RE2 syntax) with the upper bound dropped from every counted repeat "x{n,m}" of a
+// single-character atom x (".", a class, a literal, an escape such as \d) whose m >=
+// kMinRelaxedBound. `bound` is set to the smallest m dropped (INT_MAX when none was). On a text of
+// at most `bound` characters the result has exactly the matches and groups of `pattern`: each
+// iteration of such an atom takes one character, so no repeat can exceed the text's length.
+std::string relax_counted_repeats(std::string_view pattern, int& bound);
+
 class UserAgentRules {
  public:
   // Loads regexes.yaml text; `origin` names it in errors.
@@ -82,6 +99,10 @@ class UserAgentRules {
     bool has[5] = {false, false, false, false, false};
     // 1 + the highest capture group the slots read (1 = only the match test is needed).
     int groups_needed = 1;
+    // relax_counted_repeats(re) when it differs and groups are needed, else nullptr; it
+    // extracts the groups of spans of at most relaxed_bound characters.
+    std::unique_ptr<RE2> relaxed;
+    int relaxed_bound = 0;
   };
   struct Section {
     std::vector<Rule> rules;
