@@ -391,16 +391,32 @@ class Session : public std::enable_shared_from_this<Session> {
   // A deadline for the current read or write. Expiry cancels the socket's operations, which then
   // complete with operation_aborted and timed_out_ set, so that a 408 can still be written (a
   // beast::tcp_stream timeout would close the socket instead).
+  // The Asio timer is set lazily: arming and disarming only move deadline_, and a wait already
+  // pending that expires no later than the new deadline is kept; when it fires it checks
+  // deadline_ and waits again if the deadline moved on. A keep-alive request then costs no timer
+  // cancellation, completion or new wait (each request used to cancel and re-arm it twice).
   void arm(int64_t ms) {
     timed_out_ = false;
-    timer_.expires_after(std::chrono::milliseconds(ms));
-    timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        self->timed_out_ = true;
-        beast::error_code ignored;
-        self->socket_.cancel(ignored);
-      }
+    deadline_ = Clock::now() + std::chrono::milliseconds(ms);
+    if (deadline_wait_ && timer_.expiry() <= deadline_) return;
+    wait_for_deadline();
+  }
+  void disarm() { deadline_ = Clock::time_point::max(); }
+
+  void wait_for_deadline() {
+    deadline_wait_ = true;
+    const uint64_t generation = ++deadline_generation_;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = weak_from_this(), generation](beast::error_code ec) {
+      auto self = weak.lock();
+      // Superseded by a newer wait, or the timer was taken for the application's deadline.
+      if (!self || generation != self->deadline_generation_) return;
+      self->deadline_wait_ = false;
+      if (ec || self->deadline_ == Clock::time_point::max()) return;
+      if (Clock::now() < self->deadline_) return self->wait_for_deadline();  // moved on
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->socket_.cancel(ignored);
     });
   }
 
@@ -531,7 +547,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_body(beast::error_code ec, std::size_t n) {
     bytes_in_ += n;
     if (ec) return on_read_error(ec);
-    timer_.cancel();
+    disarm();
     begin_request();
     const RequestParser& req = *parser_;
     keep_alive_ = req.keep_alive() && !s_.draining.load(std::memory_order_relaxed);
@@ -597,6 +613,10 @@ class Session : public std::enable_shared_from_this<Session> {
       inflight_ = false;
       s_.inflight.fetch_sub(1);
     }
+    // The timer now serves the application's deadline: a pending request deadline is dropped.
+    disarm();
+    deadline_wait_ = false;
+    ++deadline_generation_;
     timer_.expires_after(std::chrono::milliseconds(limits().app_response_timeout_ms));
     timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
       if (!ec) self->on_app_timeout(seq);
@@ -740,7 +760,7 @@ class Session : public std::enable_shared_from_this<Session> {
     arm(30'000);
     net::async_write(socket_, net::buffer(out_.data() + sent, out_.size() - sent),
                      [self = shared_from_this(), sent](beast::error_code ec, std::size_t n) {
-                       self->timer_.cancel();
+                       self->disarm();
                        self->on_write(ec, sent + n);
                      });
   }
@@ -764,7 +784,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server::Impl& s_;
   tcp::socket socket_;
+  using Clock = net::steady_timer::clock_type;
   net::steady_timer timer_;
+  Clock::time_point deadline_ = Clock::time_point::max();  // max(): none
+  bool deadline_wait_ = false;        // a wait_for_deadline() wait is pending on timer_
+  uint64_t deadline_generation_ = 0;  // identifies the newest such wait
   bool timed_out_ = false;
   // Read size bounds for the header: the buffer starts with kMinRead bytes, enough for a typical
   // tracking request, and grows as a larger one needs it.

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -508,6 +509,44 @@ TEST(ServerWithoutRouter, KeepAliveRulesAndPostBodies) {
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(p->querystring, "e=pv&n=" + std::to_string(i + 1));
   }
+}
+
+// The request deadline is kept lazily (a pending timer wait is reused when a keep-alive request
+// pushes the deadline later): an idle keep-alive connection is closed one header timeout after
+// its last request, not after its first, and not never.
+TEST(ServerWithoutRouter, IdleTimeoutCountsFromTheLastRequest) {
+  CollectorConfig cfg;
+  cfg.host = "127.0.0.1";
+  cfg.port = 0;
+  cfg.threads = 1;
+  cfg.limits.header_timeout_ms = 1000;
+  Handler handler(cfg, "memory", 1'000'000);
+  MemorySink sink;
+  auto bad = BadOutput::open("", false);
+  ASSERT_TRUE(bad.ok());
+  Metrics metrics;
+  Server server(handler, sink, *bad.value(), metrics);
+  ASSERT_TRUE(server.start().ok());
+  Client c(server.port());
+  const auto t0 = std::chrono::steady_clock::now();
+  c.send(get("/i?e=pv&n=1"));
+  ASSERT_TRUE(c.read().has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  c.send(get("/i?e=pv&n=2"));
+  auto r = c.read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->rfind("HTTP/1.1 200 ", 0), 0u);
+  const auto t1 = std::chrono::steady_clock::now();
+  // Past the first request's deadline (t0 + 1 s), before the second's (t1 + 1 s).
+  const auto quiet_until = t0 + std::chrono::milliseconds(1150);
+  if (quiet_until < t1 + std::chrono::milliseconds(900)) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        quiet_until - std::chrono::steady_clock::now());
+    EXPECT_TRUE(c.silent_for(static_cast<int>(std::max<int64_t>(ms.count(), 0))));
+  }
+  EXPECT_TRUE(c.closed_by_server(3000));
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(900));
+  EXPECT_EQ(sink.records_.load(), 2u);
 }
 
 }  // namespace
