@@ -1,6 +1,7 @@
 #include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
 
 #include <algorithm>
+#include <memory>
 
 namespace furrow::enrich::enrichments {
 
@@ -11,8 +12,8 @@ struct Kept {
   std::string_view value;
 };
 
-// Appends the preimage of the parameters `for_each` lists (each name once) to `out`, which is
-// cleared and sized once first.
+// Appends the preimage of the parameters `for_each` lists (each name once) to
+// `out`, which is cleared and sized once first.
 template <class ForEach>
 void build_preimage(const std::vector<std::string>& exclude, ForEach&& for_each, std::string& out) {
   thread_local std::vector<Kept> kept;
@@ -23,7 +24,8 @@ void build_preimage(const std::vector<std::string>& exclude, ForEach&& for_each,
     kept.push_back({name, value});
     size += name.size() + value.size() + 2;
   });
-  // Names are unique, so the order is total and the result does not depend on the input order.
+  // Names are unique, so the order is total and the result does not depend on
+  // the input order.
   std::sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) { return a.name < b.name; });
   out.clear();
   out.reserve(size);
@@ -55,11 +57,45 @@ std::string EventFingerprintEnrichment::preimage(const event::Params& params) co
   return out;
 }
 
+EventFingerprintEnrichment::EventFingerprintEnrichment(std::vector<std::string> exclude,
+                                                       Hasher hasher, std::string_view algorithm)
+    : exclude_(std::move(exclude)), hasher_(hasher) {
+  if (!algorithm.empty()) md_ = EVP_MD_fetch(nullptr, std::string(algorithm).c_str(), nullptr);
+}
+
+EventFingerprintEnrichment::~EventFingerprintEnrichment() {
+  EVP_MD_free(md_);
+}
+
+void EventFingerprintEnrichment::digest_hex(std::string_view data, std::string& out) const {
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  // EVP_Digest() would create, initialise (fetching the algorithm) and free a
+  // context per call.
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> context(EVP_MD_CTX_new());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (md_ == nullptr || context == nullptr ||
+      EVP_DigestInit_ex2(context.get(), md_, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &len) != 1) {
+    out = hasher_.hex(data);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.resize(2 * std::size_t{len});
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
+  }
+}
+
 void EventFingerprintEnrichment::apply(EventContext& ctx) const {
   thread_local std::string buffer;
   build_preimage(
       exclude_, [&](auto&& f) { ctx.for_each_parameter(f); }, buffer);
-  ctx.event()[event::Field::event_fingerprint] = hasher_.hex(buffer);
+  digest_hex(buffer, ctx.event()[event::Field::event_fingerprint]);
 }
 
 Result<std::shared_ptr<const Enrichment>> make_event_fingerprint(const EnrichmentConfig& c,
@@ -86,7 +122,7 @@ Result<std::shared_ptr<const Enrichment>> make_event_fingerprint(const Enrichmen
   auto hasher = Hasher::by_name(*algo);
   if (!hasher) return c.error("data.parameters.hashAlgorithm", "not available in this OpenSSL");
   return std::shared_ptr<const Enrichment>(
-      std::make_shared<EventFingerprintEnrichment>(std::move(**exclude), *hasher));
+      std::make_shared<EventFingerprintEnrichment>(std::move(**exclude), *hasher, *algo));
 }
 
 }  // namespace furrow::enrich::enrichments

@@ -16,7 +16,8 @@ std::shared_ptr<const Enrichment> make(const std::string& params) {
   return e.ok() ? *e : nullptr;
 }
 
-// Spec TV-15: pre-image "e\x1fse\x1fse_ac\x1fbuy\x1f", MD5 6829c2021516783f1ef03a9e9736ac77.
+// Spec TV-15: pre-image "e\x1fse\x1fse_ac\x1fbuy\x1f", MD5
+// 6829c2021516783f1ef03a9e9736ac77.
 TEST(EventFingerprint, Tv15Golden) {
   auto e = make(R"({"excludeParameters":["stm","eid"],"hashAlgorithm":"MD5"})");
   ASSERT_NE(e, nullptr);
@@ -62,6 +63,33 @@ TEST(EventFingerprint, RejectsUnknownAlgorithm) {
                              {});
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().message.find("hashAlgorithm"), std::string::npos);
+}
+
+TEST(EventFingerprint, ReusedDigestContextAgreesWithOneShotDigests) {
+  // apply() hashes through a per-thread context; the value must be the one-shot
+  // digest of the preimage, for every algorithm, event after event, with
+  // instances interleaved.
+  std::vector<std::shared_ptr<const Enrichment>> all;
+  for (const char* algo : {"MD5", "SHA1", "SHA256", "SHA384", "SHA512"}) {
+    all.push_back(
+        make(std::string(R"({"excludeParameters":["eid"],"hashAlgorithm":")") + algo + R"("})"));
+    ASSERT_NE(all.back(), nullptr) << algo;
+  }
+  const char* algos[] = {"MD5", "SHA1", "SHA256", "SHA384", "SHA512"};
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      testing::TestEvent t;
+      t.raw.parameters.set("e", "pv");
+      t.raw.parameters.set("url", "https://a.example/" + std::string(200 * round, 'x'));
+      t.raw.parameters.set("eid", std::to_string(round));
+      t.ev[event::Field::event_fingerprint] = "previous value";
+      all[k]->apply(t.ctx);
+      const auto& fp = dynamic_cast<const EventFingerprintEnrichment&>(*all[k]);
+      EXPECT_EQ(t.ev[event::Field::event_fingerprint],
+                Hasher::by_name(algos[k])->hex(fp.preimage(t.raw.parameters)))
+          << algos[k] << " round " << round;
+    }
+  }
 }
 
 }  // namespace
