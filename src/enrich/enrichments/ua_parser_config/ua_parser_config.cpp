@@ -23,9 +23,13 @@ void append_version(std::string& out, const std::string& family,
 }  // namespace
 
 std::string ua_parser_context_json(const ParsedUserAgent& p) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  std::string version;
+  // Per-thread buffer, writer (its level stack) and version string keep their memory between
+  // calls: only the returned string is allocated.
+  thread_local rapidjson::StringBuffer sb;
+  thread_local JsonWriter w(sb);
+  thread_local std::string version;
+  sb.Clear();
+  w.Reset(sb);
   w.StartObject();
   w.Key("schema");
   w.String(kUaParserContextSchema);
