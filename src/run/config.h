@@ -30,6 +30,10 @@ struct RunConfig {
   unsigned enrich_threads = 1;
   int64_t commit_interval_ms = 250;
   int64_t models_interval_ms = 1000;
+  // A model run (plus the dashboard refresh) waits at least this many times the last run's
+  // duration after it, so models take at most about 1 / (1 + factor) of one core however large
+  // runs get; a higher factor leaves more CPU to loading under sustained load, for staler models.
+  unsigned models_cost_factor = 4;
   // Back-pressure: the collector answers 503 while more than this is waiting in the raw log.
   uint64_t max_lag_bytes = 256ull << 20;
   bool micro_enabled = true;

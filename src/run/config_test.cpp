@@ -27,6 +27,7 @@ run:
   enrich_threads: 2
   commit_interval_ms: 100
   models_interval_ms: 0
+  models_cost_factor: 9
   max_lag_mb: 64
   auth: {token: abcdefabcdefabcdef123, secure_cookie: true}
   micro: {enabled: false, max_events: 10, max_mb: 2}
@@ -42,6 +43,7 @@ collector:
   EXPECT_EQ(c->enrichments, "/base/enr");
   EXPECT_EQ(c->enrich_threads, 2u);
   EXPECT_EQ(c->models_interval_ms, 0);
+  EXPECT_EQ(c->models_cost_factor, 9u);
   EXPECT_EQ(c->max_lag_bytes, 64ull << 20);
   EXPECT_EQ(c->token, "abcdefabcdefabcdef123");
   EXPECT_TRUE(c->secure_cookie);
@@ -55,6 +57,9 @@ TEST(RunConfig, ErrorsNameTheKey) {
   auto typo = parse_run_config("run:\n  prot: 1\n", "t.yaml", "/");
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.error().message.find("run.prot: unknown key"), std::string::npos);
+  auto factor = parse_run_config("run:\n  models_cost_factor: 0\n", "t.yaml", "/");
+  ASSERT_FALSE(factor.ok());
+  EXPECT_NE(factor.error().message.find("run.models_cost_factor: 1..100"), std::string::npos);
   auto range = parse_run_config("run:\n  port: 70000\n", "t.yaml", "/");
   ASSERT_FALSE(range.ok());
   EXPECT_NE(range.error().message.find("run.port"), std::string::npos);

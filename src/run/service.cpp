@@ -202,6 +202,7 @@ int serve(RunConfig cfg) {
   eo.db_file = db_file;
   eo.workers = cfg.enrich_threads;
   eo.commit_interval = std::chrono::milliseconds(cfg.commit_interval_ms);
+  eo.models_cost_factor = cfg.models_cost_factor;
   eo.models_interval = std::chrono::milliseconds(cfg.models_interval_ms);
   // The dashboard reads the same database; its rollups are refreshed after each model run.
   std::shared_ptr<dashboard::Dashboard> dash;
@@ -294,8 +295,8 @@ int serve(RunConfig cfg) {
   }
   const EngineStats s = engine.stats();
   say("stopped: " + std::to_string(s.good) + " good events, " + std::to_string(s.bad) +
-      " bad rows loaded (" + std::to_string(s.duplicates) + " replayed duplicates skipped); " +
-      std::to_string(s.model_runs) + " model runs (" +
+      " bad rows loaded (" + std::to_string(s.duplicates) + " replayed duplicates skipped) in " +
+      std::to_string(s.commits) + " commits; " + std::to_string(s.model_runs) + " model runs (" +
       std::to_string(s.models_time.count() / 1000) + " ms, longest " +
       std::to_string(s.models_longest.count() / 1000) + " ms); SQLite memory high-water " +
       std::to_string(sinks::sqlite_memory_highwater() >> 20) + " MB");
