@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "collector/post_count.h"
 #include "collector/redirect.h"
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -838,14 +839,12 @@ void Handler::track(const HttpRequest& req, std::string_view path, std::string_v
 
   if (is_post && config_.limits.max_events_per_post > 0 &&
       req.body.size() >= 3 * config_.limits.max_events_per_post) {
-    rapidjson::Document doc;
-    doc.Parse(req.body.data(), req.body.size());
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("data") && doc["data"].IsArray() &&
-        doc["data"].Size() > config_.limits.max_events_per_post) {
+    const std::optional<std::size_t> events = count_post_data_events(req.body);
+    if (events && *events > config_.limits.max_events_per_post) {
       event::CollectorPayload p = build_payload(req, path, query, now_ms, nuid, anonymous);
       out.bad_rows.push_back(event::size_violation(
-          processor(), now_ms, config_.limits.max_events_per_post, doc["data"].Size(),
-          "too many events in one POST: " + std::to_string(doc["data"].Size()) + ", at most " +
+          processor(), now_ms, config_.limits.max_events_per_post, *events,
+          "too many events in one POST: " + std::to_string(*events) + ", at most " +
               std::to_string(config_.limits.max_events_per_post) + " allowed",
           event::collector_payload_json(p)));
       return;
