@@ -331,30 +331,29 @@ int UserAgentRules::first_match(const Section& sec, const std::vector<int>& cand
   re2::StringPiece sp(text.data(), text.size());
   for (; it != candidates.end() && *it < hi; ++it) {
     const Rule& rule = sec.rules[static_cast<std::size_t>(*it - lo)];
-    // A match test without groups runs only RE2's DFA; groups are extracted for the winner, and
-    // only those its slots read.
-    if (!rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, nullptr, 0)) continue;
+    // Only RE2's DFAs test a candidate: a rule whose slots read no group is tested without
+    // groups; the others ask for the match span (forward and reverse DFA; one call less for the
+    // winner than a test followed by a span search, same cost on a miss). The winner's groups,
+    // only those its slots read, are then those of the best parse of exactly that span: what RE2
+    // computes internally, without its whole-text capturing engines.
     int n = std::min(max_groups, rule.groups_needed);
     if (n <= 1) {
+      if (!rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, nullptr, 0)) continue;
       ngroups = 1;
       groups[0] = re2::StringPiece();
       return *it - lo;
     }
-    // The leftmost-first span (forward and reverse DFA), then the groups of the best parse of
-    // exactly that span: what RE2 computes internally, without its whole-text capturing engines.
     re2::StringPiece span;
-    if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, &span, 1)) {
-      const std::size_t begin = static_cast<std::size_t>(span.data() - sp.data());
-      const RE2& capture =
-          rule.relaxed && span.size() <= static_cast<std::size_t>(rule.relaxed_bound)
-              ? *rule.relaxed
-              : *rule.re;
-      if (capture.Match(sp, begin, begin + span.size(), RE2::ANCHOR_BOTH, groups, n)) {
-        ngroups = n;
-        return *it - lo;
-      }
+    if (!rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, &span, 1)) continue;
+    const std::size_t begin = static_cast<std::size_t>(span.data() - sp.data());
+    const RE2& capture = rule.relaxed && span.size() <= static_cast<std::size_t>(rule.relaxed_bound)
+                             ? *rule.relaxed
+                             : *rule.re;
+    if (capture.Match(sp, begin, begin + span.size(), RE2::ANCHOR_BOTH, groups, n)) {
+      ngroups = n;
+      return *it - lo;
     }
-    // Not reached for a rule that passed the test above; kept as the plain path.
+    // Not reached (the span matched); kept as the plain path.
     if (rule.re->Match(sp, 0, sp.size(), RE2::UNANCHORED, groups, n)) {
       ngroups = n;
       return *it - lo;
