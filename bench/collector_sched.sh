@@ -17,20 +17,10 @@ MODE=${3:-buffered}
 FURROW=${FURROW_BIN:-build/release/furrow}
 WORK=$(mktemp -d /tmp/furrow-sched-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-REF="https://shop.example.com/products/garden/tools?id=42&utm_source=newsletter"
-COOKIE="sp=0b5a7a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b; _sp_id.1fff=abc.1700000000.1.1700000000.1700000000"
-QS="e=pv&url=https%3A%2F%2Fshop.example.com%2Fproducts%2Fgarden&page=Garden%20tools&tv=js-3.24.6&tna=sp&aid=shop&p=web&tz=Europe%2FLondon&lang=en-GB&cs=UTF-8&res=1920x1080&cd=24&cookie=1&eid=5f1c0b7e-8f2a-4c3d-9e4f-a1b2c3d4e5f6&dtm=1700000000000&vp=1280x720&ds=1280x2000&vid=1&sid=9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d&duid=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d&stm=1700000000001"
-cat >"$WORK/req.lua" <<LUA
-wrk.headers["User-Agent"] = "$UA"
-wrk.headers["Referer"] = "$REF"
-wrk.headers["Cookie"] = "$COOKIE"
-LUA
-"$FURROW" collector --host 127.0.0.1 --port 0 --threads 1 --sink "rawlog:$WORK/raw" \
-  --durability "$MODE" 2>"$WORK/err" &
-PID=$!
-for _ in $(seq 100); do grep -q listening "$WORK/err" && break; sleep 0.05; done
-PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/err")
+source bench/lib/collector_request.sh
+write_req_lua "$WORK/req.lua"
+start_collector "$MODE" "$WORK/raw" "$WORK/err"
+PID=$COLLECTOR_PID PORT=$COLLECTOR_PORT
 URL="http://127.0.0.1:$PORT/i?$QS"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)  ${SECS}s, $CONNS connections, $MODE, $FURROW"
 wrk -t1 -c"$CONNS" -d1s -s "$WORK/req.lua" "$URL" >/dev/null # warm-up

@@ -13,12 +13,9 @@ MODE=${2:-buffered}
 FURROW=${FURROW_BIN:-build/release/furrow}
 WORK=$(mktemp -d /tmp/furrow-threads-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-QS="e=pv&url=https%3A%2F%2Fshop.example.com%2Fproducts%2Fgarden&page=Garden%20tools&tv=js-3.24.6&tna=sp&aid=shop&p=web&tz=Europe%2FLondon&lang=en-GB&cs=UTF-8&res=1920x1080&cd=24&cookie=1&eid=5f1c0b7e-8f2a-4c3d-9e4f-a1b2c3d4e5f6&dtm=1700000000000&vp=1280x720&ds=1280x2000&vid=1&sid=9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d&duid=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d&stm=1700000000001"
-"$FURROW" collector --host 127.0.0.1 --port 0 --threads 1 --sink "rawlog:$WORK/raw" \
-  --durability "$MODE" 2>"$WORK/err" &
-PID=$!
-for _ in $(seq 100); do grep -q listening "$WORK/err" && break; sleep 0.05; done
-PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/err")
+source bench/lib/collector_request.sh
+start_collector "$MODE" "$WORK/raw" "$WORK/err"
+PID=$COLLECTOR_PID PORT=$COLLECTOR_PORT
 URL="http://127.0.0.1:$PORT/i?$QS"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)  ${SECS}s, 64 connections, $MODE, $FURROW"
 wrk -t1 -c64 -d1s "$URL" >/dev/null
