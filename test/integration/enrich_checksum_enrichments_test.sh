@@ -16,15 +16,8 @@ set -euo pipefail
 BIN=${FURROW_BIN:?}
 TMP=$(mktemp -d /tmp/furrow-enrich-checksum-enr-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-hash() { sha256sum | cut -c1-64; }
-mask_bad() {
-  sed -E -e 's/"(timestamp|lastAttempt)":"[^"]*"/"\1":"T"/g' \
-    -e 's/"(etl_tstamp|event_id)":"[^"]*"/"\1":"X"/g' "$1"
-}
-
 SRC=${FURROW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+source "$SRC/test/support/enrich_checksum_lib.sh"
 mkdir -p "$TMP/cfg"
 cp "$SRC/examples/enrichments/cookie_extractor_config.json" \
   "$SRC/examples/enrichments/event_fingerprint_config.json" "$TMP/cfg/"
@@ -33,30 +26,6 @@ sed 's/"X-Forwarded-For|Accept-Language"/".*"/' \
   >"$TMP/cfg/http_header_extractor_config.json"
 grep -q '"headersPattern": ".\*"' "$TMP/cfg/http_header_extractor_config.json" ||
   fail "examples/enrichments/http_header_extractor_config.json changed; update this test"
-
-# mode label, seed, malformed share, gen hash, good hash, good lines, bad hash, bad lines, options
-check() {
-  local label=$1 seed=$2 share=$3 gen_hash=$4 good_hash=$5 good_n=$6 bad_hash=$7 bad_n=$8
-  shift 8
-  "$BIN" gen --count 4000 --seed "$seed" --malformed-share "$share" --quiet --output "$TMP/in.b64"
-  [[ $(hash <"$TMP/in.b64") == "$gen_hash" ]] ||
-    fail "seed $seed: furrow gen output changed; the expected enrich hashes must be regenerated (see the header)"
-  for threads in 1 3; do
-    "$BIN" enrich --input "$TMP/in.b64" --output "$TMP/good.tsv" --bad "$TMP/bad.ndjson" \
-      --threads "$threads" --quiet "$@" 2>"$TMP/err" || fail "enrich failed: $(cat "$TMP/err")"
-    if grep -q 'warning' "$TMP/err"; then
-      fail "$label: $(cat "$TMP/err") (run scripts/setup for the default data)"
-    fi
-    [[ $(wc -l <"$TMP/good.tsv") == "$good_n" ]] ||
-      fail "$label seed $seed threads $threads: $(wc -l <"$TMP/good.tsv") good lines, want $good_n"
-    [[ $(wc -l <"$TMP/bad.ndjson") == "$bad_n" ]] ||
-      fail "$label seed $seed threads $threads: $(wc -l <"$TMP/bad.ndjson") bad rows, want $bad_n"
-    [[ $(cut -f1-2,4- "$TMP/good.tsv" | hash) == "$good_hash" ]] ||
-      fail "$label seed $seed threads $threads: enriched TSV differs from the reference output"
-    [[ $(mask_bad "$TMP/bad.ndjson" | hash) == "$bad_hash" ]] ||
-      fail "$label seed $seed threads $threads: bad rows differ from the reference output"
-  done
-}
 
 GEN42=77faa19dee4730e1469ed435cd7355625e64b10a3db44915e7dc98eaf45dcbcc
 GEN7=8d0a4137017217a35b9fa823f9444a4616a8b596b06e5cca03025584c6a49191
