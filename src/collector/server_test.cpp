@@ -350,17 +350,31 @@ TEST_F(AppRouterTest, UnansweredRequestTimesOutWith504) {
   respond(std::move(late));  // after the timeout: ignored
 }
 
-TEST(ServerWithoutRouter, CollectorRoutesAsBefore) {
+// One I/O thread on an ephemeral port of 127.0.0.1.
+CollectorConfig loopback_config() {
   CollectorConfig cfg;
   cfg.host = "127.0.0.1";
   cfg.port = 0;
   cfg.threads = 1;
-  Handler handler(cfg, "memory", 1'000'000);
-  MemorySink sink;
-  auto bad = BadOutput::open("", false);
-  ASSERT_TRUE(bad.ok());
+  return cfg;
+}
+
+// A collector Server without an app router, over `sink`, with everything it needs.
+struct RouterlessServer {
+  RouterlessServer(sinks::RawSink& sink, const CollectorConfig& cfg)
+      : handler(cfg, "memory", 1'000'000),
+        bad(std::move(BadOutput::open("", false).value())),
+        server(handler, sink, *bad, metrics) {}
+  Handler handler;
+  std::unique_ptr<BadOutput> bad;
   Metrics metrics;
-  Server server(handler, sink, *bad.value(), metrics);
+  Server server;
+};
+
+TEST(ServerWithoutRouter, CollectorRoutesAsBefore) {
+  MemorySink sink;
+  RouterlessServer rs(sink, loopback_config());
+  Server& server = rs.server;
   ASSERT_TRUE(server.start().ok());
   Client c(server.port());
   c.send(get("/com.snowplowanalytics.snowplow/tp2?e=pv"));
@@ -399,16 +413,9 @@ class KeepingSink : public MemorySink {
 // arrives in pieces, and header fields larger than the session's field arena (heap fallback)
 // all give the same answers and records as single small requests.
 TEST(ServerWithoutRouter, PipelinedSplitAndLargeHeaderRequests) {
-  CollectorConfig cfg;
-  cfg.host = "127.0.0.1";
-  cfg.port = 0;
-  cfg.threads = 1;
-  Handler handler(cfg, "memory", 1'000'000);
   KeepingSink sink;
-  auto bad = BadOutput::open("", false);
-  ASSERT_TRUE(bad.ok());
-  Metrics metrics;
-  Server server(handler, sink, *bad.value(), metrics);
+  RouterlessServer rs(sink, loopback_config());
+  Server& server = rs.server;
   ASSERT_TRUE(server.start().ok());
   std::string big = "GET /i?e=pv&n=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (int i = 0; i < 40; ++i)
@@ -444,16 +451,9 @@ TEST(ServerWithoutRouter, PipelinedSplitAndLargeHeaderRequests) {
 // What the request parser hands over: keep-alive as HTTP/1.0 and 1.1 define it, and POST bodies
 // framed by Content-Length or chunked reach the record byte for byte.
 TEST(ServerWithoutRouter, KeepAliveRulesAndPostBodies) {
-  CollectorConfig cfg;
-  cfg.host = "127.0.0.1";
-  cfg.port = 0;
-  cfg.threads = 1;
-  Handler handler(cfg, "memory", 1'000'000);
   KeepingSink sink;
-  auto bad = BadOutput::open("", false);
-  ASSERT_TRUE(bad.ok());
-  Metrics metrics;
-  Server server(handler, sink, *bad.value(), metrics);
+  RouterlessServer rs(sink, loopback_config());
+  Server& server = rs.server;
   ASSERT_TRUE(server.start().ok());
   const std::string body =
       R"({"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",)"
@@ -515,17 +515,11 @@ TEST(ServerWithoutRouter, KeepAliveRulesAndPostBodies) {
 // pushes the deadline later): an idle keep-alive connection is closed one header timeout after
 // its last request, not after its first, and not never.
 TEST(ServerWithoutRouter, IdleTimeoutCountsFromTheLastRequest) {
-  CollectorConfig cfg;
-  cfg.host = "127.0.0.1";
-  cfg.port = 0;
-  cfg.threads = 1;
+  CollectorConfig cfg = loopback_config();
   cfg.limits.header_timeout_ms = 1000;
-  Handler handler(cfg, "memory", 1'000'000);
   MemorySink sink;
-  auto bad = BadOutput::open("", false);
-  ASSERT_TRUE(bad.ok());
-  Metrics metrics;
-  Server server(handler, sink, *bad.value(), metrics);
+  RouterlessServer rs(sink, cfg);
+  Server& server = rs.server;
   ASSERT_TRUE(server.start().ok());
   Client c(server.port());
   const auto t0 = std::chrono::steady_clock::now();
