@@ -1,6 +1,7 @@
 #include "sinks/raw_log.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -74,8 +75,14 @@ Result<std::string> read_whole(const fs::path& path) {
 // 2 MiB of buffers plus zstd's context rather than the whole segment and its compressed copy
 // (that doubled the collector's peak RSS while a full segment was being sealed). The frame
 // carries the content size (pledged), as a one-shot ZSTD_compress frame does.
+//
+// It yields the CPU after every 128 KiB piece (a fraction of a millisecond of work). The
+// compressor runs as SCHED_IDLE, but that only makes a waking request thread preempt it: when
+// the scheduler's tick hands the CPU to the compressor while the I/O thread is still runnable,
+// nothing preempts it until the next tick (4 ms at HZ=250). Those waits were the collector's
+// whole p99 tail above nginx's (bench/results/collector.md); yielding bounds them to one piece.
 Status compress_segment(const fs::path& segment, int level) {
-  constexpr std::size_t kChunk = 1u << 20;
+  constexpr std::size_t kChunk = 128u << 10;
   int in_fd = ::open(segment.c_str(), O_RDONLY | O_CLOEXEC);
   if (in_fd < 0) return sys_error("cannot open", segment);
   struct stat st_in {};
@@ -126,6 +133,7 @@ Status compress_segment(const fs::path& segment, int level) {
       if (last ? rc == 0 : input.pos == input.size) break;
     }
     if (!st.ok() || last) done = true;
+    ::sched_yield();
   }
   ::close(in_fd);
   if (st.ok() && ::fsync(fd) != 0) st = sys_error("cannot fsync", tmp);
