@@ -14,7 +14,8 @@ bin=${FURROW_BIN:-$root/build/release/furrow}
 duration=${DURATION:-60}
 export RUN_BENCH_RATE=${RUN_BENCH_RATE:-40000}
 export RUN_BENCH_EVENTS=${RUN_BENCH_EVENTS:-25}
-export RUN_BENCH_CONNS=${RUN_BENCH_CONNS:-8}
+export RUN_BENCH_CONNS=${RUN_BENCH_CONNS:-32}
+export RUN_BENCH_THREADS=${RUN_BENCH_THREADS:-2}
 export RUN_BENCH_ID=$(printf '%08x' $((RANDOM * 32768 + RANDOM)))
 tmp=$(mktemp -d /tmp/furrow-run-bench.XXXXXX)
 pid=
@@ -90,8 +91,16 @@ count() { sqlite3 "file:$db?mode=ro" "select count(*) from atomic_events where a
 sleep 1
 start_count=$(count)
 start_t=$(date +%s.%N)
-wrk -t 2 -c "$RUN_BENCH_CONNS" -d "${duration}s" --latency -s "$here/run_load.lua" "$base" > "$tmp/wrk.txt" 2>&1 || true
+# Where the machine's CPU went while wrk ran: furrow's process, wrk itself, the rest (the
+# prober, other users of the machine), idle and stolen (in clock ticks from /proc/stat).
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+furrow_ticks0=$(proc_ticks "$pid")
+read -r -a stat0 < <(head -1 /proc/stat)
+/usr/bin/time -f '%U %S' -o "$tmp/wrk_cpu.txt" \
+  wrk -t "$RUN_BENCH_THREADS" -c "$RUN_BENCH_CONNS" -d "${duration}s" --latency -s "$here/run_load.lua" "$base" > "$tmp/wrk.txt" 2>&1 || true
 wrk_end=$(date +%s.%N)
+read -r -a stat1 < <(head -1 /proc/stat)
+furrow_ticks1=$(proc_ticks "$pid")
 # The rate is what reached SQLite while wrk ran; a backlog left then is drained and reported
 # separately (it is not counted as sustained throughput).
 load_end_count=$(count)
@@ -121,6 +130,13 @@ cpu=$(for t in /proc/$pid/task/*; do
       done | awk -v n="$all_events" 'NF == 2 { ns[$1] += $2; total += $2 }
         END { if (n > 0) { for (k in ns) printf "%s %.1f, ", k, ns[k] / 1000 / n;
                            printf "total %.1f", total / 1000 / n } }')
+# Time each stage was runnable but waited for a CPU (schedstat's second field): large values
+# mean the stages starve each other (or wrk starves them), not that they have too much to do.
+waits=$(for t in /proc/$pid/task/*; do
+        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(cut -d' ' -f2 "$t/schedstat" 2>/dev/null)"
+      done | awk -v n="$all_events" 'NF == 2 { ns[$1] += $2; total += $2 }
+        END { if (n > 0) { for (k in ns) printf "%s %.1f, ", k, ns[k] / 1000 / n;
+                           printf "total %.1f", total / 1000 / n } }')
 # The kernel's share of it (stime, in clock ticks), per thread name: SQLite's and the raw log's
 # reads and writes, fsyncs, futex waits.
 hz=$(getconf CLK_TCK)
@@ -142,7 +158,21 @@ peak=$(cat "$tmp/peak_rss_kb" 2>/dev/null || echo 0)
 printf 'run_load: %d events loaded in %.1f s = %.0f events/s into SQLite (offered %s/s, %s requests, %s non-2xx); event-to-queryable p50 %s ms p99 %s ms max %s ms (%s probes); peak RSS %d MB; load avg %s\n' \
   "$loaded" "$secs" "$rate" "$RUN_BENCH_RATE" "${reqs:-0}" "${non2xx:-0}" "$p50" "$p99" "$pmax" "$n" \
   $((peak / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
+wrk_lat=$(awk '/^ +(50|99)%/ {printf "%s %s ", $1, $2}' "$tmp/wrk.txt")
+read -r wrk_user wrk_sys < <(tail -1 "$tmp/wrk_cpu.txt" 2>/dev/null || echo "0 0")
+printf 'run_load: offered for real: %.0f events/s (%s requests of %s events in %.1f s over %s connections); answer time %s\n' \
+  "$(echo "${reqs:-0} * $RUN_BENCH_EVENTS / $secs" | bc -l)" "${reqs:-0}" "$RUN_BENCH_EVENTS" "$secs" "$RUN_BENCH_CONNS" "$wrk_lat"
+# /proc/stat cpu: user nice system idle iowait irq softirq steal (ticks, all CPUs).
+awk -v f="$((furrow_ticks1 - furrow_ticks0))" -v wu="$wrk_user" -v ws="$wrk_sys" -v hz="$hz" -v secs="$secs" \
+  -v a="${stat0[*]}" -v b="${stat1[*]}" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); busy = 0
+    for (i = 2; i <= 9; i++) d[i] = y[i] - x[i]
+    total = d[2] + d[3] + d[4] + d[5] + d[6] + d[7] + d[8] + d[9]
+    w = (wu + ws) * hz; busy = d[2] + d[3] + d[4] + d[7] + d[8]
+    printf "run_load: cores used while wrk ran (of %d): furrow %.2f, wrk %.2f, rest (prober, others) %.2f, idle %.2f, iowait %.2f, steal %.2f\n",
+      total / hz / secs + 0.5, f / hz / secs, w / hz / secs, (busy - f - w) / hz / secs, d[5] / hz / secs, d[6] / hz / secs, d[9] / hz / secs }'
 printf 'run_load: backlog at the end of the load: %d events, drained in %.1f s; %d of %d accepted events in SQLite\n' \
   "$backlog" "$drain_secs" "$((end_count - start_count))" "$accepted"
 printf 'run_load: CPU us per event by thread: %s (%s events)\n' "$cpu" "$all_events"
 printf 'run_load: of which system time: %s\n' "${sys%, }"
+printf 'run_load: runnable but waiting for a CPU, us per event: %s\n' "$waits"
