@@ -92,6 +92,13 @@ class EventContext {
   void add_derived_context(std::string sdj_json) {
     pending_contexts_.push_back(std::move(sdj_json));
   }
+  // The same for JSON the caller keeps (e.g. a memoized context): copied once, straight into
+  // the pending list, so the view need only be valid during the call.
+  void add_derived_context(std::string_view sdj_json) { pending_contexts_.emplace_back(sdj_json); }
+  // A literal would be ambiguous between the two overloads above.
+  void add_derived_context(const char* sdj_json) {
+    add_derived_context(std::string_view(sdj_json));
+  }
 
   // Records a failure of this enrichment for this event (the event becomes an
   // enrichment_failures bad row; the other enrichments still run). `message_json` is one of the
