@@ -48,19 +48,66 @@ constexpr std::array<uint32_t, 256> kShift6 = make_shifted(6);
 constexpr std::array<uint32_t, 256> kShift0 = make_shifted(0);
 
 #if defined(__x86_64__)
+// Tables for the AVX2 loop, indexed by a byte's high or low nibble (pshufb), derived from
+// kTable. Validity: the high nibble selects a class bit (one per high nibble 2..7, where the
+// alphabets live; kOtherHigh for every other); the low-nibble table holds the classes in which
+// that low nibble is not an alphabet character, so a byte is valid iff the two ANDed are zero.
+constexpr uint8_t kOtherHigh = 0x40;
+constexpr uint8_t nibble_class(int hi) {
+  return hi >= 2 && hi <= 7 ? static_cast<uint8_t>(1u << (hi - 2)) : kOtherHigh;
+}
+struct NibbleTables {
+  uint8_t high_class[16] = {};
+  uint8_t low_invalid[16] = {};
+  // Sextet minus byte for each high nibble 3..7, with the two exceptions handled apart: in high
+  // nibble 2 ('+', '-', '/') the offset depends on the low nibble (plus2), and '_' (0x5F) is
+  // the one byte of high nibble 5 that is not a letter.
+  int8_t offset_by_high[16] = {};
+  int8_t plus2_by_low[16] = {};
+  constexpr NibbleTables() {
+    for (int hi = 0; hi < 16; ++hi) high_class[hi] = nibble_class(hi);
+    for (int lo = 0; lo < 16; ++lo) {
+      for (int hi = 0; hi < 16; ++hi) {
+        if (kTable[static_cast<std::size_t>(hi * 16 + lo)] >= 64)
+          low_invalid[lo] |= nibble_class(hi);
+      }
+    }
+    for (int hi = 3; hi < 8; ++hi) {
+      const int c = hi * 16 + 1;  // '1', 'A', 'Q', 'a', 'q': a letter or digit of that row
+      offset_by_high[hi] = static_cast<int8_t>(kTable[static_cast<std::size_t>(c)] - c);
+    }
+    for (int lo = 0; lo < 16; ++lo) {
+      const int c = 0x20 + lo;
+      if (kTable[static_cast<std::size_t>(c)] < 64)
+        plus2_by_low[lo] = static_cast<int8_t>(kTable[static_cast<std::size_t>(c)] - c);
+    }
+  }
+};
+constexpr NibbleTables kNibbles;
+static_assert(kTable['_'] == 63 && kTable['Z'] == 25 && kTable['p'] == 41);
+
 // AVX2 loop for long inputs: 32 characters (eight whole groups) per iteration while all 32 are
-// alphabet characters, of either alphabet. Sextets come from range tests, not a table; then the
-// usual multiply-add packing turns each group of four sextets into three bytes. It stops before
-// the first 32-character block holding anything else and returns how many characters it used,
-// always a multiple of four, so the scalar loops continue from a group boundary with nothing
-// pending. Writes 32 bytes per block of which 24 are output: `dst` needs 8 bytes of slack.
+// alphabet characters, of either alphabet. Validity and sextets come from nibble lookups
+// (pshufb); then the usual multiply-add packing turns each group of four sextets into three
+// bytes. It stops before the first 32-character block holding anything else and returns how many
+// characters it used, always a multiple of four, so the scalar loops continue from a group
+// boundary with nothing pending. Writes 32 bytes per block of which 24 are output: `dst` needs
+// 8 bytes of slack.
 __attribute__((target("avx2"))) std::size_t decode_avx2(const uint8_t* src, std::size_t n,
                                                         char*& dst) {
-  const __m256i upper_lo = _mm256_set1_epi8('A' - 1), upper_hi = _mm256_set1_epi8('Z' + 1);
-  const __m256i lower_lo = _mm256_set1_epi8('a' - 1), lower_hi = _mm256_set1_epi8('z' + 1);
-  const __m256i digit_lo = _mm256_set1_epi8('0' - 1), digit_hi = _mm256_set1_epi8('9' + 1);
-  const __m256i plus = _mm256_set1_epi8('+'), minus = _mm256_set1_epi8('-');
-  const __m256i slash = _mm256_set1_epi8('/'), underscore = _mm256_set1_epi8('_');
+  // Each 16-byte table in both 128-bit halves (pshufb looks up within a half).
+  const __m256i high_classes = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.high_class)));
+  const __m256i low_invalid = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.low_invalid)));
+  const __m256i offset_by_high = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.offset_by_high)));
+  const __m256i plus2_by_low = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.plus2_by_low)));
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i two = _mm256_set1_epi8(2);
+  const __m256i underscore = _mm256_set1_epi8('_');
+  const __m256i underscore_offset = _mm256_set1_epi8(static_cast<char>(63 - '_'));
   const __m256i pack_pairs = _mm256_set1_epi32(0x01400140);
   const __m256i pack_quads = _mm256_set1_epi32(0x00011000);
   const __m256i order = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2,
@@ -69,27 +116,17 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const uint8_t* src, std:
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
-    // Signed compares: bytes >= 0x80 are negative and fall in no range.
-    const __m256i is_upper =
-        _mm256_and_si256(_mm256_cmpgt_epi8(c, upper_lo), _mm256_cmpgt_epi8(upper_hi, c));
-    const __m256i is_lower =
-        _mm256_and_si256(_mm256_cmpgt_epi8(c, lower_lo), _mm256_cmpgt_epi8(lower_hi, c));
-    const __m256i is_digit =
-        _mm256_and_si256(_mm256_cmpgt_epi8(c, digit_lo), _mm256_cmpgt_epi8(digit_hi, c));
-    const __m256i is_62 = _mm256_or_si256(_mm256_cmpeq_epi8(c, plus), _mm256_cmpeq_epi8(c, minus));
-    const __m256i is_63 =
-        _mm256_or_si256(_mm256_cmpeq_epi8(c, slash), _mm256_cmpeq_epi8(c, underscore));
-    const __m256i valid = _mm256_or_si256(_mm256_or_si256(is_upper, is_lower),
-                                          _mm256_or_si256(is_digit, _mm256_or_si256(is_62, is_63)));
-    if (_mm256_movemask_epi8(valid) != -1) break;
-    // A..Z -> 0..25, a..z -> 26..51, 0..9 -> 52..61, +- -> 62, /_ -> 63.
-    __m256i v = _mm256_and_si256(is_upper, _mm256_sub_epi8(c, _mm256_set1_epi8('A')));
-    v = _mm256_or_si256(v,
-                        _mm256_and_si256(is_lower, _mm256_sub_epi8(c, _mm256_set1_epi8('a' - 26))));
-    v = _mm256_or_si256(v,
-                        _mm256_and_si256(is_digit, _mm256_add_epi8(c, _mm256_set1_epi8(52 - '0'))));
-    v = _mm256_or_si256(v, _mm256_and_si256(is_62, _mm256_set1_epi8(62)));
-    v = _mm256_or_si256(v, _mm256_and_si256(is_63, _mm256_set1_epi8(63)));
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), nibble);
+    const __m256i lo = _mm256_and_si256(c, nibble);
+    const __m256i bad = _mm256_and_si256(_mm256_shuffle_epi8(high_classes, hi),
+                                         _mm256_shuffle_epi8(low_invalid, lo));
+    if (!_mm256_testz_si256(bad, bad)) break;
+    // Sextet = byte + offset: by high nibble, by low nibble in row 2, fixed for '_'.
+    __m256i offset = _mm256_shuffle_epi8(offset_by_high, hi);
+    offset = _mm256_or_si256(offset, _mm256_and_si256(_mm256_cmpeq_epi8(hi, two),
+                                                      _mm256_shuffle_epi8(plus2_by_low, lo)));
+    offset = _mm256_blendv_epi8(offset, underscore_offset, _mm256_cmpeq_epi8(c, underscore));
+    const __m256i v = _mm256_add_epi8(c, offset);
     // Per group of four sextets a b c d: (a << 6 | b) and (c << 6 | d) as 16-bit lanes, then the
     // 24-bit group in a 32-bit lane; the shuffle puts each group's three bytes in order and the
     // permutation closes the gap between the two 128-bit halves.

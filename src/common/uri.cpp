@@ -37,8 +37,10 @@ constexpr uint32_t kRegName = kUnreserved | kEscaped | kRegNameExtra;
 constexpr uint32_t kServer = kUserinfo | kAlphanum | kDash | kServerExtra;
 constexpr uint32_t kScopeId = kAlphanum | kScopeExtra;
 
+// Indexed by any byte: NUL and bytes >= 0x80 are in no class (non-ASCII is handled by
+// scan_escape), so a class test is one load and one AND.
 struct Table {
-  uint32_t bits[128] = {};
+  uint32_t bits[256] = {};
   constexpr Table() {
     for (int c = 'a'; c <= 'z'; ++c) bits[c] |= kAlpha;
     for (int c = 'A'; c <= 'Z'; ++c) bits[c] |= kAlpha;
@@ -60,7 +62,7 @@ struct Table {
 constexpr Table kTable;
 
 bool in_class(unsigned char c, uint32_t mask) {
-  return c != 0 && c < 128 && (kTable.bits[c] & mask) != 0;
+  return (kTable.bits[c] & mask) != 0;
 }
 bool is_hex(char c) {
   return in_class(static_cast<unsigned char>(c), kHex);
@@ -537,14 +539,17 @@ void parse_query(std::string_view query, QueryPairs& out) {
 }
 
 bool UriParser::parse(std::string_view input, UriParts& parts, std::string& error) {
+  // Spaces become %20: the runs between them are copied whole (most URLs have none).
   text_.clear();
-  text_.reserve(input.size() + 16);
-  for (char c : input) {
-    if (c == ' ') {
-      text_ += "%20";
-    } else {
-      text_.push_back(c);
+  for (std::size_t start = 0;;) {
+    const std::size_t space = input.find(' ', start);
+    if (space == std::string_view::npos) {
+      text_.append(input.substr(start));
+      break;
     }
+    text_.append(input.substr(start, space - start));
+    text_ += "%20";
+    start = space + 1;
   }
   std::string first_error;
   {

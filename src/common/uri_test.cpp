@@ -44,6 +44,12 @@ TEST(Uri, SplitsLikeJavaNetUri) {
   EXPECT_EQ(norm, "http://example.com:8080/a%20b");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.path, "/a%20b");
+  // Leading, trailing and repeated spaces, in every part.
+  Split c2 = split("http://example.com/ a  b?q= x #f g ", &norm);
+  EXPECT_EQ(norm, "http://example.com/%20a%20%20b?q=%20x%20#f%20g%20");
+  EXPECT_EQ(c2.path, "/%20a%20%20b");
+  EXPECT_EQ(c2.query, "q=%20x%20");
+  EXPECT_EQ(c2.fragment, "f%20g%20");
   Split d = split(
       "http://www.psychicbazaar.com/crystals/335-howlite-tumble-stone.html?view=print#detail");
   EXPECT_EQ(d.query, "view=print");

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/simd.h"
+
 namespace furrow::common {
 namespace {
 
@@ -98,7 +100,7 @@ bool is_blank(char c) {
 }  // namespace
 
 bool is_valid_utf8(std::string_view in) {
-  std::size_t i = 0;
+  std::size_t i = ascii_blocks(in.data(), in.size());  // leading ASCII, 32 bytes at a time
   const std::size_t n = in.size();
   while (i < n) {
     // Eight ASCII bytes at a time; a word with any high bit falls through to the exact check.

@@ -1,13 +1,37 @@
 #include "common/uuid.h"
 
+#include <array>
 #include <cstdint>
 #include <random>
 
 namespace furrow {
 namespace {
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+// For each byte: its lower-case form if it is a hexadecimal digit, else 0 (both checks in one
+// load; UUIDs are checked for every event that carries eid or sid).
+constexpr std::array<char, 256> kHexLower = [] {
+  std::array<char, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  for (int c = 'A'; c <= 'F'; ++c)
+    t[static_cast<std::size_t>(c)] = static_cast<char>(c - 'A' + 'a');
+  return t;
+}();
+
+// Checks the 8-4-4-4-12 form and writes the lower-case text to `out` (36 bytes) as it goes;
+// false at the first character out of place (then `out` holds garbage).
+bool lower_uuid(const char* s, char* out) {
+  bool ok = s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-';
+  unsigned char all = 0xFF;
+  for (int i = 0; i < 36; ++i) {
+    const char c = kHexLower[static_cast<unsigned char>(s[i])];
+    out[i] = c;
+    // The four hyphens are not in the table (0); they are checked above and copied back below.
+    if (i != 8 && i != 13 && i != 18 && i != 23)
+      all &= static_cast<unsigned char>(c != 0 ? 0xFF : 0);
+  }
+  out[8] = out[13] = out[18] = out[23] = '-';
+  return ok && all != 0;
 }
 
 std::mt19937_64& thread_rng() {
@@ -23,22 +47,15 @@ std::mt19937_64& thread_rng() {
 
 bool is_uuid(std::string_view s) {
   if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < 36; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-    } else if (!is_hex(s[i])) {
-      return false;
-    }
-  }
-  return true;
+  char lower[36];
+  return lower_uuid(s.data(), lower);
 }
 
 bool normalize_uuid(std::string_view s, std::string& out) {
-  if (!is_uuid(s)) return false;
-  out.assign(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  }
+  if (s.size() != 36) return false;
+  char lower[36];
+  if (!lower_uuid(s.data(), lower)) return false;
+  out.assign(lower, 36);
   return true;
 }
 

@@ -267,11 +267,11 @@ std::string simple_error(std::string_view error) {
 
 // Writes the split parts of a parsed URI into the six columns starting at `scheme`.
 void set_uri_columns(event::EnrichedEvent& ev, const UriParts& parts, Field scheme, Field host,
-                     Field port, Field path, Field query, Field fragment, std::string& tmp) {
+                     Field port, Field path, Field query, Field fragment) {
+  // The parts view the parsed URL or the parser's own buffer, never these six columns.
   auto put = [&](Field f, const std::optional<std::string_view>& v) {
     if (v) {
-      tsv_safe(*v, tmp);
-      ev[f] = tmp;
+      tsv_safe(*v, ev[f]);
     } else {
       ev[f].clear();
     }
@@ -398,8 +398,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
         ok = convert_wxh(v, ev[m.field], ev[m.second], s.error);
         break;
       case Conv::kUuid:
-        ok = convert_uuid(v, s.tmp, s.error);
-        if (ok) ev[m.field] = s.tmp;
+        // Straight into the column: each UUID column has one parameter, so it is empty here.
+        ok = convert_uuid(v, ev[m.field], s.error);
         break;
       case Conv::kTstamp: {
         int64_t ms = 0;
@@ -472,14 +472,14 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
   if (have_co) {
     s.sdj.clear();
     process_contexts(co_text, run.vs, run.config.max_json_depth, s.sdj);
-    ev[Field::contexts] = s.sdj.column;
+    ev[Field::contexts].swap(s.sdj.column);  // (s.sdj is cleared before its next use)
     for (auto& m : s.sdj.messages) s.violations.push_back(std::move(m));
     for (auto& i : s.sdj.validation_infos) s.infos.push_back(std::move(i));
   }
   s.sdj.clear();
   if (have_ue) {
     process_unstruct(ue_text, run.vs, run.config.max_json_depth, s.sdj);
-    ev[Field::unstruct_event] = s.sdj.column;
+    ev[Field::unstruct_event].swap(s.sdj.column);
     for (auto& m : s.sdj.messages) s.violations.push_back(m);
     for (auto& i : s.sdj.validation_infos) {
       if (std::find(s.infos.begin(), s.infos.end(), i) == s.infos.end()) s.infos.push_back(i);
@@ -509,7 +509,7 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
         page_uri_ok = true;
         set_uri_columns(ev, s.parts, Field::page_urlscheme, Field::page_urlhost,
                         Field::page_urlport, Field::page_urlpath, Field::page_urlquery,
-                        Field::page_urlfragment, s.tmp);
+                        Field::page_urlfragment);
         // The query is needed at step 9; keep it before page_url is overwritten.
         s.query.clear();
         if (s.parts.query) parse_query(*s.parts.query, s.query);
@@ -537,7 +537,7 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
       UriParts parts;
       if (s.refr_uri.parse(ev[Field::page_referrer], parts, s.error)) {
         set_uri_columns(ev, parts, Field::refr_urlscheme, Field::refr_urlhost, Field::refr_urlport,
-                        Field::refr_urlpath, Field::refr_urlquery, Field::refr_urlfragment, s.tmp);
+                        Field::refr_urlpath, Field::refr_urlquery, Field::refr_urlfragment);
       } else {
         s.failures.push_back(failure_message(simple_error(
             "Provided URI [" + ev[Field::page_referrer] + "] could not be parsed: " + s.error)));

@@ -7,10 +7,13 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 
+#include "common/simd.h"
 #include "common/url_codec.h"
 #include "event/bad_row.h"
 
@@ -28,13 +31,20 @@ constexpr std::string_view kUnstructCriterion =
 constexpr std::string_view kValidationInfoSchema =
     "iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0";
 
-bool vendor_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.';
-}
-bool name_char(char c) {
-  return c != '.' && vendor_char(c);
-}
+// Iglu URI character classes, one table load per character: a vendor is [a-zA-Z0-9-_.]+, a name
+// and a format [a-zA-Z0-9-_]+.
+constexpr uint8_t kVendorChar = 1, kNameChar = 2;
+constexpr std::array<uint8_t, 256> kIgluChars = [] {
+  std::array<uint8_t, 256> t{};
+  auto set = [&t](int c, uint8_t bits) { t[static_cast<std::size_t>(c)] = bits; };
+  for (int c = 'a'; c <= 'z'; ++c) set(c, kVendorChar | kNameChar);
+  for (int c = 'A'; c <= 'Z'; ++c) set(c, kVendorChar | kNameChar);
+  for (int c = '0'; c <= '9'; ++c) set(c, kVendorChar | kNameChar);
+  set('-', kVendorChar | kNameChar);
+  set('_', kVendorChar | kNameChar);
+  set('.', kVendorChar);
+  return t;
+}();
 
 // Forwards SAX events to a document under construction, refusing nesting past the limit.
 struct DepthLimitedBuilder {
@@ -268,33 +278,6 @@ class CompactCopier {
     return true;
   }
 
-  // Splits the compact array `array` (as copied by this class) into its elements.
-  template <class Fn>
-  static bool for_each_element(std::string_view array, Fn&& fn) {
-    if (array.size() < 2 || array.front() != '[') return false;
-    std::size_t depth = 0, start = 1;
-    bool in_string = false;
-    for (std::size_t i = 1; i + 1 < array.size(); ++i) {
-      const char c = array[i];
-      if (in_string) {
-        in_string = c != '"';  // no escapes in copied strings
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        --depth;
-      } else if (c == ',' && depth == 0) {
-        if (!fn(array.substr(start, i - start))) return false;
-        start = i + 1;
-      }
-    }
-    if (array.size() > 2 && !fn(array.substr(start, array.size() - 1 - start))) return false;
-    return true;
-  }
-
  private:
   void ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -312,6 +295,7 @@ class CompactCopier {
     bool ascii = true;
     // Eight bytes at a time while none is '"', '\\', a control or a non-ASCII byte; the byte loop
     // below takes over from the first block holding one.
+    p_ = common::skip_json_plain_ascii(p_, end_);  // whole 32-byte blocks (AVX2), then words
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
     while (end_ - p_ >= 8) {
       uint64_t w;
@@ -457,6 +441,11 @@ class CompactCopier {
   // An object at `depth` with a string "schema" and a "data" member, each exactly once; the
   // compact data goes to `data`, other members are checked and dropped.
   bool sdj_object(std::string_view& schema, std::string& data, int depth) {
+    return sdj_members(schema, depth, [&] { return value(data, depth + 1); });
+  }
+  // The same with `read_data()` reading the "data" member's value.
+  template <class ReadData>
+  bool sdj_members(std::string_view& schema, int depth, ReadData&& read_data) {
     if (!eat('{') || depth >= max_depth_) return false;
     bool have_schema = false, have_data = false;
     std::string_view key;
@@ -467,7 +456,7 @@ class CompactCopier {
         if (have_schema || !string(schema)) return false;
         have_schema = true;
       } else if (key == "data") {
-        if (have_data || !value(data, depth + 1)) return false;
+        if (have_data || !read_data()) return false;
         have_data = true;
       } else {
         skipped.clear();
@@ -477,6 +466,44 @@ class CompactCopier {
     return eat('}') && have_schema && have_data;
   }
 
+ public:
+  // The contexts envelope {"schema":S,"data":[entity,...]} in one pass: each entity (an object
+  // with a valid Iglu "schema" and a "data") is appended to `out` as {"schema":"S","data":D},
+  // comma-separated; S is the envelope's schema, still to be checked by the caller. Accepts
+  // exactly what copying the envelope compactly and then reading each copied element as an
+  // entity would accept (the element's depth limits are those of the first, stricter reading).
+  bool contexts_envelope(std::string_view& schema, std::string& out) {
+    thread_local std::string data;
+    const bool ok = sdj_members(schema, 1, [&] {
+      // The data array at depth 2 (as value() would check it), entities at depth 3.
+      ws();
+      if (p_ >= end_ || *p_ != '[' || 2 >= max_depth_) return false;
+      ++p_;
+      if (eat(']')) return true;
+      bool first = true;
+      do {
+        std::string_view entity_schema;
+        data.clear();
+        if (!sdj_object(entity_schema, data, 3)) return false;
+        IgluUri uri;
+        const char* code = nullptr;
+        if (!parse_iglu_uri(entity_schema, uri, code)) return false;
+        if (!first) out += ',';
+        first = false;
+        out += "{\"schema\":\"";
+        out += entity_schema;
+        out += "\",\"data\":";
+        out += data;
+        out += '}';
+      } while (eat(','));
+      return eat(']');
+    });
+    if (!ok) return false;
+    ws();
+    return p_ == end_;
+  }
+
+ private:
   const char* p_;
   const char* end_;
   int max_depth_;
@@ -485,25 +512,26 @@ class CompactCopier {
 }  // namespace
 
 bool fast_contexts_column(std::string_view json, int max_depth, std::string& column) {
-  CompactCopier c(json, max_depth);
-  std::string_view schema;
-  thread_local std::string data;
-  data.clear();
-  if (!c.envelope(kContextsPrefix, schema, data)) return false;
-  thread_local std::string entities;
-  entities.clear();
-  const bool ok = CompactCopier::for_each_element(data, [&](std::string_view element) {
-    if (!entities.empty()) entities += ',';
-    return CompactCopier::entity(element, max_depth, entities, nullptr);
-  });
-  if (!ok) return false;
   column.clear();
-  if (entities.empty()) return true;  // no entity: the column stays null
   column += "{\"schema\":\"";
   column += kContextsSchema;
   column += "\",\"data\":[";
-  column += entities;
-  column += "]}";
+  const std::size_t header = column.size();
+  CompactCopier c(json, max_depth);
+  std::string_view schema;
+  IgluUri uri;
+  const char* code = nullptr;
+  if (!c.contexts_envelope(schema, column) ||
+      schema.substr(0, kContextsPrefix.size()) != kContextsPrefix ||
+      !parse_iglu_uri(schema, uri, code)) {
+    column.clear();
+    return false;
+  }
+  if (column.size() == header) {
+    column.clear();  // no entity: the column stays null
+  } else {
+    column += "]}";
+  }
   return true;
 }
 
@@ -531,19 +559,20 @@ bool fast_unstruct_column(std::string_view json, int max_depth, std::string& col
 bool parse_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
   code = "INVALID_IGLUURI";
   if (s.substr(0, 5) != "iglu:") return false;
-  s.remove_prefix(5);
+  // vendor/name/format, each non-empty, of its own characters and ended by '/'; the rest is the
+  // version. (A part that stops at any other character fails, as splitting at the first three
+  // slashes and checking each part would.)
   std::string_view parts[4];
-  for (int i = 0; i < 3; ++i) {
-    const std::size_t slash = s.find('/');
-    if (slash == std::string_view::npos) return false;
-    parts[i] = s.substr(0, slash);
-    s.remove_prefix(slash + 1);
+  std::size_t i = 5;
+  for (int k = 0; k < 3; ++k) {
+    const uint8_t bit = k == 0 ? kVendorChar : kNameChar;
+    const std::size_t start = i;
+    while (i < s.size() && (kIgluChars[static_cast<unsigned char>(s[i])] & bit) != 0) ++i;
+    if (i == start || i >= s.size() || s[i] != '/') return false;
+    parts[k] = s.substr(start, i - start);
+    ++i;
   }
-  parts[3] = s;
-  if (parts[0].empty() || !std::all_of(parts[0].begin(), parts[0].end(), vendor_char)) return false;
-  for (int i = 1; i < 3; ++i) {
-    if (parts[i].empty() || !std::all_of(parts[i].begin(), parts[i].end(), name_char)) return false;
-  }
+  parts[3] = s.substr(i);
   // SchemaVer: three non-negative integers separated by '-'.
   code = "INVALID_SCHEMAVER";
   int groups = 0;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,129 @@ TEST(SdjFastPath, NestingAtTheLimitIsLeftToTheDomPath) {
     contexts(co(std::string(R"({"schema":"iglu:com.acme/e/jsonschema/1-0-0","data":)") + data +
                 "}"));  // the helper checks agreement whenever the fast path accepts
   }
+}
+
+// Random edits of tracker-shaped contexts: whenever the fast path accepts, the helper checks
+// that it agrees with the DOM path; both outcomes must occur.
+TEST(SdjFastPath, RandomMutationsOfContextsAgreeWithTheDomPath) {
+  const std::string base =
+      co(kWebPage + R"(,{"schema":"iglu:com.acme/x_y/jsonschema/1-0-2","data":{"a":[1,2.5,"s"],)"
+                    R"("b":{"c":null,"d":true},"e":")"
+                    "\xC3\xA9"
+                    R"("}},)"
+                    R"({"data":{"k":"v"},"schema":"iglu:com.acme.sub/n-m/jsonschema/2-1-0"})");
+  const std::string alphabet = "{}[]\":, \n0123456789-.eEtrufalsn\\/abcxyz_\xC3\xA9";
+  std::mt19937 rng(1128);
+  int fast = 0, declined = 0;
+  for (int n = 0; n < 4000; ++n) {
+    std::string s = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % s.size();
+      switch (rng() % 4) {
+        case 3:  // whitespace, which keeps most texts valid
+          s.insert(at, 1, " \n\t\r"[rng() % 4]);
+          break;
+        case 0:
+          s[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          s.erase(at, 1 + rng() % 3);
+          break;
+        default:
+          s.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+      }
+      if (s.empty()) s = "x";
+    }
+    const auto c = contexts(s);
+    if (::testing::Test::HasFailure()) return;
+    (c.fast ? fast : declined)++;
+  }
+  EXPECT_GT(fast, 100);
+  EXPECT_GT(declined, 100);
+}
+
+// The Iglu URI rules stated as iglu-core does: split at the first three slashes, check each part.
+bool reference_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
+  auto vendor_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  };
+  code = "INVALID_IGLUURI";
+  if (s.substr(0, 5) != "iglu:") return false;
+  s.remove_prefix(5);
+  std::string_view parts[4];
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t slash = s.find('/');
+    if (slash == std::string_view::npos) return false;
+    parts[i] = s.substr(0, slash);
+    s.remove_prefix(slash + 1);
+  }
+  parts[3] = s;
+  for (int i = 0; i < 3; ++i) {
+    if (parts[i].empty()) return false;
+    for (char c : parts[i]) {
+      if (!vendor_char(c) || (i > 0 && c == '.')) return false;
+    }
+  }
+  code = "INVALID_SCHEMAVER";
+  int groups = 0;
+  std::size_t digits = 0;
+  for (char c : parts[3]) {
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '-' && digits > 0 && groups < 2) {
+      ++groups;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (groups != 2 || digits == 0) return false;
+  out = IgluUri{parts[0], parts[1], parts[2], parts[3]};
+  code = nullptr;
+  return true;
+}
+
+TEST(IgluUri, AgreesWithSplittingAtSlashesOnRandomMutations) {
+  const std::string alphabet = "/.-_:aZ09 \xC3\xA9";
+  std::mt19937 rng(2026);
+  int ok = 0, bad_uri = 0, bad_ver = 0;
+  for (int n = 0; n < 20000; ++n) {
+    std::string s = n % 2 ? "iglu:com.acme.a-b_c/name_x-y/jsonschema/1-10-2"
+                          : "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0";
+    const int edits = static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % s.size();
+      if (rng() % 2) {
+        s[at] = alphabet[rng() % alphabet.size()];
+      } else {
+        s.erase(at, 1);
+      }
+      if (s.empty()) s = "i";
+    }
+    IgluUri got, want;
+    const char* got_code = "unset";
+    const char* want_code = "unset";
+    const bool g = parse_iglu_uri(s, got, got_code);
+    ASSERT_EQ(g, reference_iglu_uri(s, want, want_code)) << s;
+    ASSERT_EQ(std::string_view(got_code ? got_code : "null"),
+              std::string_view(want_code ? want_code : "null"))
+        << s;
+    if (g) {
+      ASSERT_EQ(got.vendor, want.vendor);
+      ASSERT_EQ(got.name, want.name);
+      ASSERT_EQ(got.format, want.format);
+      ASSERT_EQ(got.version, want.version);
+      ++ok;
+    } else {
+      (std::string_view(got_code) == "INVALID_IGLUURI" ? bad_uri : bad_ver)++;
+    }
+  }
+  EXPECT_GT(ok, 1000);
+  EXPECT_GT(bad_uri, 1000);
+  EXPECT_GT(bad_ver, 100);
 }
 
 }  // namespace

@@ -34,6 +34,31 @@ TEST(Tsv, WritesOneHundredThirtyOneFieldsWithoutTrailingTab) {
   EXPECT_EQ(s.substr(s.size() - 23), "2013-10-07 23:35:29.999");
 }
 
+// Values of every length around the short-copy size (0-40 bytes), in strings that were longer
+// before (heap buffers) or never were (in-object), appended after existing text: the line is the
+// fields joined by tabs, whatever each string held before.
+TEST(Tsv, ValuesOfEveryLengthAreCopiedExactly) {
+  EnrichedEvent ev;
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    if (i % 3 == 0) ev.values[i].assign(100, 'z');  // capacity kept by the assign below
+    std::string v;
+    for (std::size_t k = 0; k < (i * 7) % 41; ++k)
+      v.push_back(static_cast<char>('a' + (i + k) % 26));
+    ev.values[i] = v;
+  }
+  std::string want = "head";
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    if (i != 0) want += '\t';
+    want += ev.values[i];
+  }
+  std::string got = "head";
+  write_tsv(ev, got);
+  EXPECT_EQ(got, want);
+  // Twice into the same buffer: the second line follows the first exactly.
+  write_tsv(ev, got);
+  EXPECT_EQ(got, want + want.substr(4));
+}
+
 TEST(Tsv, RoundTripsEveryKind) {
   EnrichedEvent ev = minimal_event();
   ev[Field::txn_id] = "-28288";
