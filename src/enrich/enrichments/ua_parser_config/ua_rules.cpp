@@ -25,9 +25,6 @@ constexpr const char* kDeviceKeys[5] = {"device_replacement", "brand_replacement
 constexpr int kUaDefaultGroups[5] = {1, 2, 3, 4, 5};
 constexpr int kDeviceDefaultGroups[5] = {1, 0, 1, 0, 0};
 
-// Shorter literals are not worth filtering on (too common).
-constexpr int kMinAtomLength = 2;
-
 RE2::Options rule_options() {
   RE2::Options o;
   o.set_log_errors(false);
@@ -87,11 +84,12 @@ int template_groups(std::string_view tmpl) {
   return n;
 }
 
-// Adds the rules of section `name` to `section` and to the shared prefilter. `default_groups`
-// gives, per slot, the capture group used when the rule has no replacement (0 = none).
+// Adds the rules of section `name` to `section` and their prefilter conditions to `conditions`.
+// `default_groups` gives, per slot, the capture group used when the rule has no replacement
+// (0 = none).
 Status load_section(const YAML::Node& root, const char* name, const char* const keys[5],
                     const int default_groups[5], const std::string& origin,
-                    re2::FilteredRE2& filter, UserAgentRules::Section& section) {
+                    std::vector<LiteralCondition>& conditions, UserAgentRules::Section& section) {
   YAML::Node list = root[name];
   if (!list || !list.IsSequence()) {
     return Error{origin + ": key '" + name + "': expected a list of rules"};
@@ -137,34 +135,10 @@ Status load_section(const YAML::Node& root, const char* name, const char* const 
         }
       }
     }
-    int id = -1;
-    if (filter.Add(pattern, opts, &id) != RE2::NoError ||
-        id != section.base + static_cast<int>(section.rules.size())) {
-      return Error{where + ".regex': rejected by the RE2 prefilter"};
-    }
+    conditions.push_back(necessary_literals(pattern));
     section.rules.push_back(std::move(rule));
     ++index;
   }
-  return Status::Ok();
-}
-
-// Compiles the shared prefilter and the RE2::Set of its atoms (nullptr when it has none).
-Status compile_prefilter(re2::FilteredRE2& filter, std::size_t rule_count,
-                         const std::string& origin, std::unique_ptr<RE2::Set>& atoms_set) {
-  if (rule_count == 0) return Status::Ok();  // FilteredRE2 wants at least one rule
-  std::vector<std::string> atoms;
-  filter.Compile(&atoms);
-  if (atoms.empty()) return Status::Ok();
-  RE2::Options aopts = rule_options();
-  aopts.set_literal(true);
-  atoms_set = std::make_unique<RE2::Set>(aopts, RE2::UNANCHORED);
-  for (const auto& a : atoms) {
-    std::string err;
-    if (atoms_set->Add(a, &err) < 0) {
-      return Error{origin + ": prefilter atom '" + a + "' rejected: " + err};
-    }
-  }
-  if (!atoms_set->Compile()) return Error{origin + ": too many prefilter atoms for RE2::Set"};
   return Status::Ok();
 }
 
@@ -372,32 +346,31 @@ Result<std::shared_ptr<const UserAgentRules>> UserAgentRules::from_yaml(std::str
   }
   if (!root.IsMap()) return Error{origin + ": expected a YAML mapping of rule sections"};
   auto rules = std::make_shared<UserAgentRules>();
-  rules->filter_ = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
-  re2::FilteredRE2& filter = *rules->filter_;
+  std::vector<LiteralCondition> conditions;  // per rule, in prefilter id order
   try {
-    if (auto s = load_section(root, "user_agent_parsers", kUaKeys, kUaDefaultGroups, origin, filter,
-                              rules->ua_);
+    if (auto s = load_section(root, "user_agent_parsers", kUaKeys, kUaDefaultGroups, origin,
+                              conditions, rules->ua_);
         !s.ok()) {
       return s.error();
     }
     rules->os_.base = static_cast<int>(rules->ua_.rules.size());
-    if (auto s =
-            load_section(root, "os_parsers", kOsKeys, kUaDefaultGroups, origin, filter, rules->os_);
+    if (auto s = load_section(root, "os_parsers", kOsKeys, kUaDefaultGroups, origin, conditions,
+                              rules->os_);
         !s.ok()) {
       return s.error();
     }
     rules->device_.base = rules->os_.base + static_cast<int>(rules->os_.rules.size());
     if (auto s = load_section(root, "device_parsers", kDeviceKeys, kDeviceDefaultGroups, origin,
-                              filter, rules->device_);
+                              conditions, rules->device_);
         !s.ok()) {
       return s.error();
     }
   } catch (const YAML::Exception& e) {
     return Error{origin + ": malformed rules: " + e.what()};
   }
-  if (auto s = compile_prefilter(filter, rules->rule_count(), origin, rules->atoms_); !s.ok()) {
-    return s.error();
-  }
+  std::string error;
+  rules->prefilter_ = LiteralPrefilter::build(conditions, error);
+  if (!rules->prefilter_) return Error{origin + ": prefilter: " + error};
   return std::shared_ptr<const UserAgentRules>(std::move(rules));
 }
 
@@ -419,20 +392,9 @@ void UserAgentRules::parse(std::string_view user_agent, ParsedUserAgent& out) co
   re2::StringPiece groups[kMaxGroups];
 
   // One prefilter pass for the three sections. Per-thread scratch: no allocation once warm.
-  thread_local std::string lower;
-  thread_local std::vector<int> atom_hits;
+  thread_local LiteralPrefilter::Scratch scratch;
   thread_local std::vector<int> candidates;
-  candidates.clear();
-  if (filter_ && rule_count() > 0) {
-    lower.assign(user_agent.data(), user_agent.size());
-    for (char& c : lower) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    atom_hits.clear();
-    if (atoms_) atoms_->Match(lower, &atom_hits);
-    // AllPotentials returns rule ids in ascending order.
-    filter_->AllPotentials(atom_hits, &candidates);
-  }
+  prefilter_->candidates(user_agent, scratch, candidates);  // ascending rule ids
 
   auto run = [&](const Section& sec, auto&& fill) {
     int n = 0;

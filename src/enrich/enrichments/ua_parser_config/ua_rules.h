@@ -4,9 +4,9 @@
 // whose regex matches anywhere in the string wins; replacements substitute $1..$9; empty results
 // are null; an unmatched family is "Other".
 //
-// Speed: one RE2 FilteredRE2 prefilter holds the rules of all three sections. The literal atoms
-// of all rules form one RE2::Set, so a single DFA pass over the lower-cased user agent and a
-// single AllPotentials call (both have a large fixed cost per call) give the candidate rules of
+// Speed: one LiteralPrefilter (ua_prefilter.h) holds the rules of all three sections: a
+// necessary condition on the literal strings each rule's matches contain, the strings of all
+// rules in one RE2::Set, so a single DFA pass over the user agent gives the candidate rules of
 // every section; each section then tries only its candidates, in file order, with a match test
 // that needs no capture groups (RE2's DFA alone). Groups are extracted for the winner only, and
 // only as many as its replacements and default slots use (none for a rule such as "Mac OS"): its
@@ -25,7 +25,6 @@
 // docs/enrichments.md); a rule that still does not compile is a start-up error naming it.
 #pragma once
 
-#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -40,6 +39,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "enrich/enrichments/ua_parser_config/ua_prefilter.h"
 
 namespace furrow::enrich::enrichments {
 
@@ -120,8 +120,7 @@ class UserAgentRules {
 
   Section ua_, os_, device_;
   // Prefilter over every rule of the three sections (ids: ua_ rules, then os_, then device_).
-  std::unique_ptr<re2::FilteredRE2> filter_;
-  std::unique_ptr<RE2::Set> atoms_;  // nullptr when there are no atoms
+  std::unique_ptr<LiteralPrefilter> prefilter_;
 };
 
 // A bounded, thread-safe LRU cache of parse results keyed by the user-agent string. Sharded so
