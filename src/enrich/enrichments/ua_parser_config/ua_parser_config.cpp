@@ -8,62 +8,103 @@ namespace furrow::enrich::enrichments {
 
 namespace {
 
-void append_version(std::string& out, const std::string& family,
+// Appends `s` as a JSON string, escaped exactly as rapidjson's Writer does with its default
+// flags (the rest of furrow's JSON): '"' and '\\' backslash-escaped, control characters as \b
+// \t \n \f \r or \u00XX (upper-case hex), every other byte copied (no UTF-8 validation).
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out += '"';
+  std::size_t plain = 0;  // start of the run of bytes not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
+    out += '\\';
+    switch (c) {
+      case '"':
+      case '\\':
+        out += static_cast<char>(c);
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(s.data() + plain, s.size() - plain);
+  out += '"';
+}
+
+// `"key":` then the value: a string, or null when `nullable` and empty (the event's null).
+void append_member(std::string& out, std::string_view key, std::string_view value, bool nullable) {
+  out += '"';
+  out += key;
+  out += "\":";
+  if (nullable && value.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, value);
+  }
+  out += ',';
+}
+
+// "family", then " major", ".minor", ... up to the first empty part.
+void append_version(std::string& out, std::string_view key, const std::string& family,
                     std::initializer_list<const std::string*> parts) {
-  out = family;
+  thread_local std::string version;
+  version = family;
   bool first = true;
   for (const std::string* p : parts) {
     if (p->empty()) break;
-    out += first ? ' ' : '.';
-    out += *p;
+    version += first ? ' ' : '.';
+    version += *p;
     first = false;
   }
+  append_member(out, key, version, false);
 }
 
 }  // namespace
 
 std::string ua_parser_context_json(const ParsedUserAgent& p) {
-  // Per-thread buffer, writer (its level stack) and version string keep their memory between
-  // calls: only the returned string is allocated.
-  thread_local rapidjson::StringBuffer sb;
-  thread_local JsonWriter w(sb);
-  thread_local std::string version;
-  sb.Clear();
-  w.Reset(sb);
-  w.StartObject();
-  w.Key("schema");
-  w.String(kUaParserContextSchema);
-  w.Key("data");
-  w.StartObject();
-  w.Key("useragentFamily");
-  write_string(w, p.ua.family);
-  w.Key("useragentMajor");
-  write_nullable(w, p.ua.major);
-  w.Key("useragentMinor");
-  write_nullable(w, p.ua.minor);
-  w.Key("useragentPatch");
-  write_nullable(w, p.ua.patch);
-  w.Key("useragentVersion");
-  append_version(version, p.ua.family, {&p.ua.major, &p.ua.minor, &p.ua.patch});
-  write_string(w, version);
-  w.Key("osFamily");
-  write_string(w, p.os.family);
-  w.Key("osMajor");
-  write_nullable(w, p.os.major);
-  w.Key("osMinor");
-  write_nullable(w, p.os.minor);
-  w.Key("osPatch");
-  write_nullable(w, p.os.patch);
-  w.Key("osPatchMinor");
-  write_nullable(w, p.os.patch_minor);
-  w.Key("osVersion");
-  append_version(version, p.os.family, {&p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor});
-  write_string(w, version);
-  w.Key("deviceFamily");
-  write_string(w, p.device.family);
-  w.EndObject();
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  // Written directly (the member names and order are fixed): a third of the instructions of the
+  // rapidjson Writer it replaces, with the same bytes (UaParser.ContextJsonSameAsRapidjson).
+  std::string out;
+  out.reserve(512);
+  out += "{\"schema\":\"";
+  out += kUaParserContextSchema;
+  out += "\",\"data\":{";
+  append_member(out, "useragentFamily", p.ua.family, false);
+  append_member(out, "useragentMajor", p.ua.major, true);
+  append_member(out, "useragentMinor", p.ua.minor, true);
+  append_member(out, "useragentPatch", p.ua.patch, true);
+  append_version(out, "useragentVersion", p.ua.family, {&p.ua.major, &p.ua.minor, &p.ua.patch});
+  append_member(out, "osFamily", p.os.family, false);
+  append_member(out, "osMajor", p.os.major, true);
+  append_member(out, "osMinor", p.os.minor, true);
+  append_member(out, "osPatch", p.os.patch, true);
+  append_member(out, "osPatchMinor", p.os.patch_minor, true);
+  append_version(out, "osVersion", p.os.family,
+                 {&p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor});
+  append_member(out, "deviceFamily", p.device.family, false);
+  out.back() = '}';  // the last member's ','
+  out += '}';
+  return out;
 }
 
 namespace {

@@ -198,6 +198,98 @@ TEST(UaParser, EnrichmentAddsContextOnlyWithUserAgent) {
   EXPECT_TRUE(none.ctx.pending_contexts().empty());
 }
 
+// The reference: the context written with rapidjson's Writer (how furrow writes JSON elsewhere,
+// and how ua_parser_context_json was written before it was hand-rolled).
+std::string rapidjson_context(const ParsedUserAgent& p) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  auto version = [](const std::string& family, std::initializer_list<const std::string*> parts) {
+    std::string v = family;
+    bool first = true;
+    for (const std::string* s : parts) {
+      if (s->empty()) break;
+      v += first ? ' ' : '.';
+      v += *s;
+      first = false;
+    }
+    return v;
+  };
+  w.StartObject();
+  w.Key("schema");
+  w.String(kUaParserContextSchema);
+  w.Key("data");
+  w.StartObject();
+  w.Key("useragentFamily");
+  write_string(w, p.ua.family);
+  w.Key("useragentMajor");
+  write_nullable(w, p.ua.major);
+  w.Key("useragentMinor");
+  write_nullable(w, p.ua.minor);
+  w.Key("useragentPatch");
+  write_nullable(w, p.ua.patch);
+  w.Key("useragentVersion");
+  write_string(w, version(p.ua.family, {&p.ua.major, &p.ua.minor, &p.ua.patch}));
+  w.Key("osFamily");
+  write_string(w, p.os.family);
+  w.Key("osMajor");
+  write_nullable(w, p.os.major);
+  w.Key("osMinor");
+  write_nullable(w, p.os.minor);
+  w.Key("osPatch");
+  write_nullable(w, p.os.patch);
+  w.Key("osPatchMinor");
+  write_nullable(w, p.os.patch_minor);
+  w.Key("osVersion");
+  write_string(w, version(p.os.family, {&p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor}));
+  w.Key("deviceFamily");
+  write_string(w, p.device.family);
+  w.EndObject();
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+TEST(UaParser, ContextJsonSameAsRapidjson) {
+  ASSERT_NE(uap_rules(), nullptr);
+  // Every parse result of the uap-core user-agent tests.
+  YAML::Node cases =
+      YAML::LoadFile((test::shared_dir() / "data/uap-core/tests/test_ua.yaml").string());
+  int n = 0;
+  for (const auto& c : cases["test_cases"]) {
+    ParsedUserAgent p = uap_rules()->parse(c["user_agent_string"].as<std::string>());
+    ASSERT_EQ(ua_parser_context_json(p), rapidjson_context(p)) << c["user_agent_string"];
+    ++n;
+  }
+  ASSERT_GT(n, 1000);
+  // Every byte value in every slot, and random mixes of the characters JSON escapes.
+  for (int b = 0; b < 256; ++b) {
+    ParsedUserAgent p;
+    const std::string s = "a" + std::string(1, static_cast<char>(b)) + "z";
+    for (std::string* slot :
+         {&p.ua.family, &p.ua.major, &p.ua.minor, &p.ua.patch, &p.ua.patch_minor, &p.os.family,
+          &p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor, &p.device.family}) {
+      *slot = s;
+      ASSERT_EQ(ua_parser_context_json(p), rapidjson_context(p)) << "byte " << b;
+    }
+  }
+  const char alphabet[] = {'"',    '\\',   '\0', '\n', '\x1f', '\x7f',
+                           '\xc3', '\xa9', 'x',  ' ',  '/',    '.'};
+  uint64_t x = 7;
+  for (int i = 0; i < 2000; ++i) {
+    ParsedUserAgent p;
+    for (std::string* slot : {&p.ua.family, &p.ua.major, &p.os.family, &p.os.patch_minor,
+                              &p.device.family, &p.ua.patch}) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const std::size_t len = (x >> 60) % 6;  // empty slots too (null, or a version stop)
+      slot->clear();
+      for (std::size_t k = 0; k < len; ++k) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        slot->push_back(alphabet[(x >> 33) % sizeof alphabet]);
+      }
+    }
+    ASSERT_EQ(ua_parser_context_json(p), rapidjson_context(p)) << i;
+  }
+}
+
 // With the cache on, the enrichment keeps finished contexts per thread: over many user agents,
 // repeated and interleaved, and two enrichments used alternately (each with its own memo key),
 // every context equals the one built from a fresh parse (cache off).
