@@ -235,6 +235,20 @@ class JavaUriParser {
     return true;
   }
 
+  // check_chars over [start, first char of `delimiters` or the end), in one scan; `end` gets
+  // that bound.
+  bool check_component(std::size_t start, uint32_t mask, std::string_view delimiters,
+                       std::string_view what, std::size_t& end) {
+    malformed_at_ = kNone;
+    const std::size_t p = scan_mask(start, n_, mask);
+    if (p < n_ && !in_set(s_[p], delimiters)) {
+      if (malformed_at_ == p) return fail("Malformed escape pair", p);
+      return fail("Illegal character in " + std::string(what), p);
+    }
+    end = p;
+    return true;
+  }
+
   bool parse_hierarchical(std::size_t start, std::size_t& out) {
     std::size_t p = start;
     if (at(p, '/') && at(p + 1, '/')) {
@@ -247,14 +261,17 @@ class JavaUriParser {
         return fail_expecting("authority", p);
       }
     }
-    std::size_t q = scan_until(p, n_, "", "?#");
-    if (!check_chars(p, q, kPath, "path")) return false;
+    // The path runs to the first '?' or '#', the query to the first '#'. Neither delimiter is in
+    // its component's class (and no escape or UTF-8 sequence can hold one), so one class scan
+    // finds both the end and the first illegal character: a component is valid iff the scan
+    // stops at its delimiter or the end.
+    std::size_t q = 0;
+    if (!check_component(p, kPath, "?#", "path", q)) return false;
     parts_->path = s_.substr(p, q - p);
     p = q;
     if (at(p, '?')) {
       ++p;
-      q = scan_until(p, n_, "", "#");
-      if (!check_chars(p, q, kUric, "query")) return false;
+      if (!check_component(p, kUric, "#", "query", q)) return false;
       parts_->query = s_.substr(p, q - p);
       p = q;
     }

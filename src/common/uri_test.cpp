@@ -91,6 +91,44 @@ TEST(Uri, FallsBackToReencodingIllegalCharacters) {
   EXPECT_EQ(norm, "http://example.com/a+b%252");
 }
 
+// Illegal characters and malformed escapes next to the '?' and '#' that end the path and the
+// query: the first parse must fail (or not) exactly where java.net.URI does, which shows in
+// whether the lenient re-encoding ran (the normalized text) and in the error when both fail.
+TEST(Uri, PathAndQueryEndAtTheirDelimitersOnly) {
+  struct Case {
+    const char* url;
+    const char* normalized;  // "" when the parse fails
+  };
+  const Case cases[] = {
+      {"http://a.com/p%4?q", "http://a.com/p%254?q"},
+      {"http://a.com/p%41?q%4#f", "http://a.com/p%41?q%254#f"},
+      {"http://a.com/p|?q", "http://a.com/p%7C?q"},
+      {"http://a.com/p?q|#f", "http://a.com/p?q%7C#f"},
+      {"http://a.com/p?q?r/s:t#f?#", "http://a.com/p?q?r/s:t#f?%23"},
+      {"http://a.com/p#?x", "http://a.com/p#?x"},
+      {"http://a.com/\xC3\xA9?\xE2\x82\xAC#\xC3\xA9",
+       "http://a.com/\xC3\xA9?\xE2\x82\xAC#\xC3\xA9"},
+      {"http://a.com/a%zz?b", "http://a.com/a%25zz?b"},
+      {"http://a.com/?", "http://a.com/?"},
+      {"http://a.com/%", "http://a.com/%25"},
+      {"http://a.com?%#", "http://a.com?%25#"},
+      {"/rel%2?x#y", "/rel%252?x#y"},
+      {"http://[::1/x?y%", ""},
+  };
+  for (const auto& c : cases) {
+    UriParser p;
+    UriParts parts;
+    std::string err;
+    const bool ok = p.parse(c.url, parts, err);
+    EXPECT_EQ(ok ? p.normalized() : std::string(), c.normalized) << c.url << ": " << err;
+  }
+  UriParser p;
+  UriParts parts;
+  std::string err;
+  ASSERT_FALSE(p.parse("http://[::1/x?y%", parts, err));
+  EXPECT_EQ(err, "Expected closing bracket for IPv6 address at index 11: http://[::1/x?y%");
+}
+
 TEST(Uri, RejectsWhatCannotBeRepaired) {
   UriParser p;
   UriParts parts;

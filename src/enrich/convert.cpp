@@ -37,23 +37,53 @@ namespace {
 
 // Index of the first byte below 0x20 or equal to 0x7F, or in.size(). Eight bytes at a time: the
 // flags below can be set spuriously only above a byte that is truly flagged (by a borrow), so
-// the lowest flag is exact.
-std::size_t first_control(std::string_view in) {
+// the lowest flag is exact. The last < 8 bytes of a string of 8 or more are checked as the
+// string's last 8 (overlapping bytes already found clean), not byte by byte.
+uint64_t control_flags(const char* p) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  uint64_t w;
+  std::memcpy(&w, p, 8);  // little-endian: byte k of the text is byte k of w
+  const uint64_t del = w ^ (kOnes * 0x7F);
+  return (((w - kOnes * 0x20) & ~w) | ((del - kOnes) & ~del)) & kHigh;
+}
+
+std::size_t first_control(std::string_view in) {
   const char* p = in.data();
+  const std::size_t n = in.size();
+  if (n < 8) {
+    std::size_t i = 0;
+    for (; i < n; ++i) {
+      const auto u = static_cast<unsigned char>(p[i]);
+      if (u < 0x20 || u == 0x7F) break;
+    }
+    return i;
+  }
   std::size_t i = 0;
-  for (; i + 8 <= in.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);  // little-endian: byte k of the text is byte k of w
-    const uint64_t del = w ^ (kOnes * 0x7F);
-    const uint64_t flags = (((w - kOnes * 0x20) & ~w) | ((del - kOnes) & ~del)) & kHigh;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t flags = control_flags(p + i);
     if (flags != 0) return i + (static_cast<std::size_t>(__builtin_ctzll(flags)) >> 3);
   }
-  for (; i < in.size(); ++i) {
-    const auto u = static_cast<unsigned char>(p[i]);
-    if (u < 0x20 || u == 0x7F) break;
+  if (i < n) {
+    const uint64_t flags = control_flags(p + n - 8);
+    if (flags != 0) return n - 8 + (static_cast<std::size_t>(__builtin_ctzll(flags)) >> 3);
   }
-  return i;
+  return n;
+}
+
+// Appends a run of ASCII digits as Java's Integer.parseInt and then toString give it back:
+// leading zeros dropped. Up to nine digits always fit an int32, so the text is copied; longer
+// runs are parsed (false when they overflow).
+bool append_java_int_digits(std::string_view digits, std::string& out) {
+  if (digits.size() <= 9) {
+    std::size_t z = 0;
+    while (z + 1 < digits.size() && digits[z] == '0') ++z;
+    out.append(digits.substr(z));
+    return true;
+  }
+  int32_t v = 0;
+  if (!parse_java_int(digits, v)) return false;
+  append_int(v, out);
+  return true;
 }
 
 }  // namespace
@@ -123,13 +153,13 @@ bool convert_wxh(std::string_view in, std::string& width, std::string& height, s
     error = "Does not conform to regex (\\d+)x(\\d+)";
     return false;
   }
-  int32_t w = 0, h = 0;
-  if (!parse_java_int(in.substr(0, x), w) || !parse_java_int(in.substr(x + 1), h)) {
+  if (!append_java_int_digits(in.substr(0, x), width) ||
+      !append_java_int_digits(in.substr(x + 1), height)) {
+    width.clear();
+    height.clear();
     error = "Could not be converted to java.lang.Integer s";
     return false;
   }
-  append_int(w, width);
-  append_int(h, height);
   return true;
 }
 
@@ -167,6 +197,10 @@ bool format_checked_tstamp(int64_t ms, std::string& out, std::string& error) {
 
 bool convert_tstamp(std::string_view in, std::string& out, std::string& error) {
   int64_t ms = 0;
+  return convert_tstamp(in, out, error, ms);
+}
+
+bool convert_tstamp(std::string_view in, std::string& out, std::string& error, int64_t& ms) {
   if (!parse_java_long(in, ms)) {
     out.clear();
     error = "Not in the expected format: ms since epoch";

@@ -27,6 +27,8 @@ bool convert_uuid(std::string_view in, std::string& out, std::string& error);
 // Milliseconds since the epoch (Java Long.parseLong) formatted `yyyy-MM-dd HH:mm:ss.SSS`; the year
 // must be 0..9999.
 bool convert_tstamp(std::string_view in, std::string& out, std::string& error);
+// The same, also giving the parsed milliseconds (set when it returns true).
+bool convert_tstamp(std::string_view in, std::string& out, std::string& error, int64_t& ms);
 // The same for an already numeric time (collector_tstamp).
 bool format_checked_tstamp(int64_t ms, std::string& out, std::string& error);
 // Parses a Java long; false when not one.

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
+#include <string>
 
 namespace furrow::enrich {
 namespace {
@@ -105,6 +107,42 @@ TEST(Convert, WxH) {
   }
   EXPECT_FALSE(convert_wxh("99999999999x1", w, h, err));
   EXPECT_TRUE(w.empty() && h.empty());
+}
+
+// Any digit runs (leading zeros, 1-12 digits, around the int32 limit) against parsing both
+// sides as a Java int and printing them back.
+TEST(Convert, WxHAgreesWithParsingAsJavaInts) {
+  std::mt19937 rng(1920);
+  auto digits = [&rng] {
+    static const char* const kEdges[] = {
+        "2147483647", "2147483648", "0002147483647", "999999999", "1000000000", "0", "000"};
+    if (rng() % 5 == 0) return std::string(kEdges[rng() % std::size(kEdges)]);
+    std::string d;
+    const int len = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < len; ++i)
+      d.push_back(static_cast<char>('0' + (rng() % 3 == 0 ? 0 : rng() % 10)));
+    return d;
+  };
+  int ok = 0, overflow = 0;
+  for (int n = 0; n < 5000; ++n) {
+    const std::string a = digits(), b = digits();
+    std::string w = "stale", h = "stale", err;
+    const bool got = convert_wxh(a + "x" + b, w, h, err);
+    const long long av = std::stoll(a), bv = std::stoll(b);
+    const bool fits = av <= 2147483647LL && bv <= 2147483647LL;
+    ASSERT_EQ(got, fits) << a << "x" << b;
+    if (fits) {
+      ASSERT_EQ(w, std::to_string(av));
+      ASSERT_EQ(h, std::to_string(bv));
+      ++ok;
+    } else {
+      ASSERT_TRUE(w.empty() && h.empty()) << a << "x" << b;
+      ASSERT_EQ(err, "Could not be converted to java.lang.Integer s");
+      ++overflow;
+    }
+  }
+  EXPECT_GT(ok, 1000);
+  EXPECT_GT(overflow, 100);
 }
 
 TEST(Convert, Uuid) {

@@ -403,8 +403,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
         break;
       case Conv::kTstamp: {
         int64_t ms = 0;
-        ok = convert_tstamp(v, ev[m.field], s.error);
-        if (ok && parse_java_long(v, ms)) {
+        ok = convert_tstamp(v, ev[m.field], s.error, ms);
+        if (ok) {
           if (m.field == Field::dvce_created_tstamp) t.has_dtm = true, t.dtm = ms;
           if (m.field == Field::dvce_sent_tstamp) t.has_stm = true, t.stm = ms;
           if (m.field == Field::true_tstamp) t.has_ttm = true, t.ttm = ms;

@@ -295,9 +295,14 @@ class CompactCopier {
     bool ascii = true;
     // Eight bytes at a time while none is '"', '\\', a control or a non-ASCII byte; the byte loop
     // below takes over from the first block holding one.
-    p_ = common::skip_json_plain_ascii(p_, end_);  // whole 32-byte blocks (AVX2), then words
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-    while (end_ - p_ >= 8) {
+    for (int words = 0; end_ - p_ >= 8; ++words) {
+      // A run past two words: whole 32-byte blocks (AVX2), once, then words again (as in the
+      // payload scanner).
+      if (words == 2) {
+        p_ = common::skip_json_plain_ascii(p_, end_);
+        if (end_ - p_ < 8) break;
+      }
       uint64_t w;
       std::memcpy(&w, p_, 8);
       const uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');

@@ -3,6 +3,7 @@
 // and the same ip_address and user_id. Also the parameter-name table behind both.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -88,6 +89,38 @@ TEST(ParamKeys, EveryNameRoundTripsAndOthersAreUnknown) {
   EXPECT_EQ(param_key_since(param_key_id("ttm")), 4);
   EXPECT_EQ(param_key_since(param_key_id("ev_ca")), -1);
   EXPECT_EQ(param_key_since(param_key_id("cv")), -1);
+}
+
+// Every one-character change (replace, drop, insert, swap) of every known name, with bytes from
+// the names' own alphabet and NUL: the lookup finds a name exactly when it is a known one.
+TEST(ParamKeys, EditsOfKnownNamesAreFoundOnlyWhenKnown) {
+  std::map<std::string, int> known;
+  for (int id = 0; id < kParamKeyCount; ++id) known[std::string(param_key_name(id))] = id;
+  const std::string alphabet = std::string("abcdefghijklmnopqrstuvwxyz_01XE") + '\0';
+  auto expect = [&](const std::string& s) {
+    const auto it = known.find(s);
+    ASSERT_EQ(param_key_id(s), it == known.end() ? -1 : it->second) << s;
+  };
+  for (const auto& [name, id] : known) {
+    for (std::size_t at = 0; at <= name.size(); ++at) {
+      for (char c : alphabet) {
+        std::string inserted = name;
+        inserted.insert(at, 1, c);
+        expect(inserted);
+        if (at < name.size()) {
+          std::string replaced = name;
+          replaced[at] = c;
+          expect(replaced);
+        }
+      }
+      if (at < name.size()) expect(std::string(name).erase(at, 1));
+      if (at + 1 < name.size()) {
+        std::string swapped = name;
+        std::swap(swapped[at], swapped[at + 1]);
+        expect(swapped);
+      }
+    }
+  }
 }
 
 TEST(AdaptViews, AcceptsTheUsualPostWithTheSameParameters) {

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace furrow::protocol {
 namespace {
@@ -40,6 +42,20 @@ uint64_t pack(std::string_view k) {
   return v;
 }
 
+// pack() for 1-7 bytes without a loop (looked up for every parameter of every event): two
+// overlapping loads cover 4-7 bytes; 1-3 bytes are the first, middle and last byte (some of
+// which coincide, each put at its own place).
+uint64_t pack_short(const char* p, std::size_t n) {
+  if (n >= 4) {
+    uint32_t lo = 0, hi = 0;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return uint64_t{lo} | (uint64_t{hi} << (8 * (n - 4)));
+  }
+  const auto byte = [p](std::size_t i) { return uint64_t{static_cast<uint8_t>(p[i])} << (8 * i); };
+  return byte(0) | byte(n / 2) | byte(n - 1);
+}
+
 // Open table of 1024 slots addressed by the top bits of (packed * multiplier); the multiplier is
 // chosen once so that no two known names share a slot, so a lookup is one multiply, one load and
 // one compare.
@@ -65,7 +81,7 @@ class KeyTable {
   }
   int find(std::string_view name) const {
     if (name.empty() || name.size() > 7) return -1;
-    const uint64_t k = pack(name);
+    const uint64_t k = pack_short(name.data(), name.size());
     const std::size_t s = slot(k, mult_);
     // A name with a NUL byte packs like a shorter one: the length check rejects it.
     if (slots_[s] != k || ids_[s] < 0 || kKeys[ids_[s]].name.size() != name.size()) return -1;

@@ -12,7 +12,6 @@
 #include <ctime>
 
 #include "common/base64.h"
-#include "common/simd.h"
 #include "common/url_codec.h"
 #include "protocol/adapters_internal.h"
 #include "protocol/json_util.h"
@@ -325,10 +324,6 @@ class PayloadScanner {
   // Moves to the next '"', '\\' or control character, eight bytes at a time; the last < 8 bytes
   // are left to the caller's byte loop.
   void skip_plain() {
-    // Whole 32-byte blocks first (AVX2, when the CPU has it), then the word loop from wherever
-    // that stopped: at the special byte itself (the word loop then stops at once) or before the
-    // last < 32 bytes.
-    p_ = common::skip_json_plain(p_, end_);
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
     while (end_ - p_ >= 8) {
       uint64_t w;
