@@ -64,8 +64,26 @@ class OutFile {
   }
   Status write(const std::string& data) {
     if (data.empty()) return Status::Ok();
-    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return Error{name_ + ": write failed: " + std::strerror(errno)};
+    if (data.size() < kDirect) {
+      if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+        return Error{name_ + ": write failed: " + std::strerror(errno)};
+      }
+      return Status::Ok();
+    }
+    // A whole batch's lines: straight to the descriptor after what is buffered, instead of
+    // being copied through the stdio buffer first (a copy of all the output).
+    if (std::fflush(file_) != 0) return Error{name_ + ": write failed: " + std::strerror(errno)};
+    const int fd = ::fileno(file_);
+    const char* p = data.data();
+    std::size_t left = data.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Error{name_ + ": write failed: " + std::strerror(errno)};
+      }
+      p += n;
+      left -= static_cast<std::size_t>(n);
     }
     return Status::Ok();
   }
@@ -82,6 +100,7 @@ class OutFile {
 
  private:
   static constexpr std::size_t kBuffer = 1 << 20;
+  static constexpr std::size_t kDirect = 64 << 10;  // writes this large bypass the buffer
   FILE* file_ = nullptr;
   bool owned_ = false;
   std::string name_;
