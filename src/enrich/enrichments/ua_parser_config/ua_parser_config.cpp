@@ -146,7 +146,7 @@ void UaParserEnrichment::apply(EventContext& ctx) const {
     slot.ua.assign(ua);
     slot.owner = id_;
   }
-  ctx.add_derived_context(slot.json);
+  ctx.add_derived_context(std::string_view(slot.json));  // one copy, into the pending list
 }
 
 Result<std::filesystem::path> ua_rules_path(const EnrichmentConfig& c, const LoadOptions& options) {
