@@ -8,9 +8,16 @@
 //                                    the atomic schema's four indexes; 1, 2, 3: without the
 //                                    load_id, domain_sessionid, collector_tstamp index; 4:
 //                                    only the unique event key (the price of each index).
-//   BM_SqliteLoaderAdd               furrow's Loader (sinks::open_sqlite_loader, furrow run's
+//   BM_SqliteLoaderAdd/<in_process>  furrow's Loader (sinks::open_sqlite_loader, furrow run's
 //                                    tuning): add() of each TSV line (field checks, JSON check,
 //                                    keeping the line) and flush() every 5,000 rows.
+//                                    in_process = 0: LineKind::kEnriched (furrow load); 1:
+//                                    kEnrichedInProcess (furrow run: JSON columns not parsed).
+//   BM_SqliteLoaderAdd/<in_process>/<rows_per_commit>
+//                                    the same with a commit every rows_per_commit rows (furrow
+//                                    run commits small batches when the loader keeps up): the
+//                                    price of small commits. wal_pages_per_row = pages written
+//                                    to the WAL per row (index pages rewritten by every commit).
 //
 // Each iteration loads 5,000 new rows (unique event ids) into the same database, so the tables
 // and indexes grow as in a run. Figures: time per row (items_per_second), and, noise-free,
@@ -280,30 +287,46 @@ void BM_SqliteLoaderAdd(benchmark::State& state) {
     state.SkipWithError(ckpt.error().message.c_str());
     return;
   }
+  const auto kind = state.range(0) != 0 ? furrow::sinks::LineKind::kEnrichedInProcess
+                                        : furrow::sinks::LineKind::kEnriched;
+  const std::size_t per_commit =
+      state.range(1) > 0 ? static_cast<std::size_t>(state.range(1)) : kRowsPerTxn;
   uint64_t next = 0;
+  int64_t wal_pages = 0;
   std::vector<std::string> lines(kRowsPerTxn);
   for (auto _ : state) {
     state.PauseTiming();
     for (auto& l : lines) l = make_line(next++);
     state.ResumeTiming();
+    std::size_t n = 0;
     for (const auto& l : lines) {
-      if (!(*loader)->add(l, furrow::sinks::LineKind::kEnriched)) {
+      if (!(*loader)->add(l, kind)) {
         state.SkipWithError("add failed");
         break;
       }
+      if (++n % per_commit == 0 && !(*loader)->flush()) state.SkipWithError("flush failed");
     }
     if (!(*loader)->flush()) state.SkipWithError("flush failed");
     state.PauseTiming();
     int wal = 0, copied = 0;
     (void)furrow::sinks::sqlite_checkpoint(*ckpt, wal, copied);
+    wal_pages += wal;
     state.ResumeTiming();
   }
+  state.counters["wal_pages_per_row"] =
+      static_cast<double>(wal_pages) / static_cast<double>(state.iterations() * kRowsPerTxn);
   if ((*loader)->stats().inserted != next || (*loader)->stats().rejected != 0) {
     state.SkipWithError("not every row was inserted");
   }
   furrow::sinks::close_sqlite_database(*ckpt);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerTxn));
 }
-BENCHMARK(BM_SqliteLoaderAdd)->Iterations(iterations())->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SqliteLoaderAdd)
+    ->Args({0, 5'000})
+    ->Args({1, 5'000})
+    ->Args({1, 1'000})
+    ->Args({1, 250})
+    ->Iterations(iterations())
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -177,7 +177,7 @@ Status Loader::add(std::string_view line, LineKind kind) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return Status::Ok();
   const bool bad = kind == LineKind::kBadRow || (kind == LineKind::kAuto && line.front() == '{');
-  Status st = bad ? add_bad_row(line) : add_enriched(line);
+  Status st = bad ? add_bad_row(line) : add_enriched(line, kind == LineKind::kEnrichedInProcess);
   if (!st) return st;
   return maybe_flush();
 }
@@ -189,9 +189,11 @@ Status Loader::add_event(const event::EnrichedEvent& event) {
   return add(scratch_, LineKind::kEnriched);
 }
 
-Status Loader::add_enriched(std::string_view line) {
+Status Loader::add_enriched(std::string_view line, bool trusted_json) {
   const bool encodes = encodes_events();
-  if (encodes && quick_accept_enriched(line, fields_)) {
+  // A line the quick check declines gets the exact checks below, JSON parse included, whatever
+  // its kind.
+  if (encodes && quick_accept_enriched(line, fields_, trusted_json)) {
     ++n_events_;
     ++stats_.events;
     return event_parsed(line, fields_);

@@ -68,6 +68,10 @@ enum class LineKind {
   kAuto,      // '{' first: a bad-row JSON document; otherwise an enriched TSV line
   kEnriched,  // always an enriched TSV line
   kBadRow,    // always a bad-row document
+  // An enriched TSV line that furrow's own enrich wrote in this process (furrow run): checked
+  // like kEnriched except that its JSON columns are not parsed again (see quick_accept_enriched).
+  // Not for lines read from files or Kafka, which may come from anywhere.
+  kEnrichedInProcess,
 };
 
 class Loader {
@@ -136,7 +140,7 @@ class Loader {
   const std::vector<BadRow>& pending_bad_rows() const { return bad_; }
 
  private:
-  Status add_enriched(std::string_view line);
+  Status add_enriched(std::string_view line, bool trusted_json);
   Status add_bad_row(std::string_view line);
   void reject(std::string_view line, std::string_view failure_type, std::string_view message,
               std::size_t field_count);

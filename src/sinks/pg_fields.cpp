@@ -71,7 +71,7 @@ bool find_tabs(std::string_view line, std::array<uint32_t, event::kFieldCount - 
 
 }  // namespace
 
-bool quick_accept_enriched(std::string_view line, EventFields& f) {
+bool quick_accept_enriched(std::string_view line, EventFields& f, bool trusted_json) {
   if (line.size() > UINT32_MAX) return false;
   std::array<uint32_t, event::kFieldCount - 1> tabs;
   bool non_ascii = false;
@@ -109,7 +109,7 @@ bool quick_accept_enriched(std::string_view line, EventFields& f) {
         if (v != "0" && v != "1") return false;
         break;
       case FieldKind::kJson:
-        if (!valid_json(v)) return false;
+        if (trusted_json ? v.front() != '{' || v.back() != '}' : !valid_json(v)) return false;
         break;
     }
     if (non_ascii) {

@@ -228,6 +228,54 @@ TEST_F(SqliteLoaderTest, UnstorableLinesBecomeBadRowsWithTheirReason) {
   EXPECT_EQ(one("SELECT min(json_valid(document)) FROM bad_rows"), "1");
 }
 
+// Lines from furrow run's own enrich (LineKind::kEnrichedInProcess) are stored exactly as the same
+// lines of another kind, and refused for the same reasons, except that their JSON columns are not
+// parsed: a malformed object (which enrich's JSON writers cannot produce) is stored as it is.
+TEST_F(SqliteLoaderTest, InProcessLinesKeepEveryCheckButTheJsonParse) {
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  auto with = [](int n, Field f, std::string v) {
+    auto e = sample_event(n);
+    e[f] = std::move(v);
+    return tsv(e);
+  };
+  const std::string ctx = R"({"schema":"iglu:c/contexts/jsonschema/1-0-1","data":[{"a":"é"}]})";
+  ASSERT_TRUE(l->add(with(1, Field::contexts, ctx), LineKind::kEnrichedInProcess));
+  ASSERT_TRUE(l->add(with(2, Field::contexts, ctx), LineKind::kEnriched));
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"a\tb\tc", "FieldNumberMismatch"},
+      {with(3, Field::txn_id, "12x"), "not a 32-bit integer"},
+      {with(4, Field::derived_contexts, "{\"a\":\"bad \xC3\x28 utf8\"}"), "derived_contexts"},
+      {with(5, Field::contexts, R"({"data":"\u0000"})"), "jsonb"},
+      {with(6, Field::geo_country, "USA"), "longer than the column"},
+      {with(8, Field::contexts, R"({"a":)"), "RowDecodingError"},
+  };
+  for (const auto& c : refused) ASSERT_TRUE(l->add(c.first, LineKind::kEnrichedInProcess));
+  // Not an object: the quick check declines it and the full checks (valid JSON) decide.
+  ASSERT_TRUE(l->add(with(7, Field::unstruct_event, "[1,2]"), LineKind::kEnrichedInProcess));
+  // Malformed but between braces: only the full check (any other kind) finds it.
+  const std::string malformed = with(9, Field::contexts, "{'a':1}");
+  ASSERT_TRUE(l->add(malformed, LineKind::kEnrichedInProcess));
+  ASSERT_TRUE(l->add(with(10, Field::contexts, "{'a':1}"), LineKind::kEnriched));
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 4u);
+  EXPECT_EQ(l->stats().rejected, refused.size() + 1);
+  const auto stored =
+      rows("SELECT coalesce(contexts, unstruct_event) FROM atomic_events ORDER BY event_id");
+  ASSERT_EQ(stored.size(), 4u);
+  EXPECT_EQ(stored[0][0], ctx);
+  EXPECT_EQ(stored[1][0], ctx);
+  EXPECT_EQ(stored[2][0], "[1,2]");
+  EXPECT_EQ(stored[3][0], "{'a':1}");
+  const auto docs = rows("SELECT document FROM bad_rows");
+  ASSERT_EQ(docs.size(), refused.size() + 1);
+  for (const auto& c : refused) {
+    bool found = false;
+    for (const auto& row : docs) found = found || row[0]->find(c.second) != std::string::npos;
+    EXPECT_TRUE(found) << c.second;
+  }
+}
+
 TEST_F(SqliteLoaderTest, BadRowLinesAreDetectedAndDeduplicated) {
   const std::string bad =
       R"({"schema":"iglu:com.snowplowanalytics.snowplow.badrows/schema_violations/jsonschema/2-0-1","data":{"processor":{"artifact":"furrow-enrich","version":"0.1.0"},"failure":{"timestamp":"2024-03-01T10:00:00.000Z","messages":[]},"payload":{}}})";
