@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 
 #include "common/time_format.h"
 #include "dashboard/distinct.h"
+#include "storage/models.h"
 
 namespace furrow::dashboard {
 namespace {
@@ -360,9 +362,21 @@ void fill_first(Session& s, const Stmt& r, std::string_view app, const std::stri
   if (s.device.empty()) s.device.assign(r.text(19));
 }
 
-// Aggregates the events of load_ids (lo, hi] and applies them, inside the caller's transaction.
-Status apply_events(Conn& db, int64_t lo, int64_t hi) {
+// What one chunk of events changes in the rollup tables: computed by read_chunk inside a read
+// transaction (a WAL snapshot, which never blocks the loader), then written by write_chunk in a
+// short write transaction. Reading the old session states and sketches outside the write
+// transaction is safe because the write transaction first checks that the watermark has not
+// moved (every refresh moves it in the same transaction as its writes).
+struct Chunk {
   Deltas deltas;
+  std::vector<std::pair<std::string, Session>> sessions;      // new state of each touched session
+  std::vector<std::pair<std::string, std::string>> sketches;  // bucket key, merged sketch
+};
+
+// Aggregates the events of load_ids (lo, hi] with the stored state they change, into `chunk`.
+// Reads only.
+Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
+  Deltas& deltas = chunk.deltas;
   std::unordered_map<std::string, Session> touched;
   {
     auto st = db.prepare(kEventsSql);
@@ -444,12 +458,8 @@ Status apply_events(Conn& db, int64_t lo, int64_t hi) {
       "SELECT app_id, start_ms, first_rank, first_ms, entry_page, exit_ms, exit_page, page_views, "
       "pings, refr_medium, refr_source, refr_term, mkt_source, mkt_medium, mkt_campaign, country, "
       "browser, os, device, windows FROM dash_sessions WHERE domain_sessionid = ?1");
-  auto put = db.prepare(
-      "INSERT OR REPLACE INTO dash_sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
   if (!get) return get.error();
-  if (!put) return put.error();
-  Session state;
+  chunk.sessions.reserve(touched.size());
   for (auto& [sid, fresh] : touched) {
     std::sort(fresh.windows.begin(), fresh.windows.end());
     fresh.windows.erase(std::unique(fresh.windows.begin(), fresh.windows.end()),
@@ -458,6 +468,7 @@ Status apply_events(Conn& db, int64_t lo, int64_t hi) {
     g.bind(1, sid);
     const int rc = g.step();
     if (rc == SQLITE_ROW) {
+      Session state;
       state.app_id.assign(g.text(0));
       state.start_ms = g.i64(1);
       state.first_rank = static_cast<int>(g.i64(2));
@@ -476,13 +487,48 @@ Status apply_events(Conn& db, int64_t lo, int64_t hi) {
       sqlite3_reset(g.raw());
       deltas.session(state, -1);
       state.merge(fresh);
+      chunk.sessions.emplace_back(sid, std::move(state));
     } else if (rc == SQLITE_DONE) {
       sqlite3_reset(g.raw());
-      state = fresh;
+      chunk.sessions.emplace_back(sid, std::move(fresh));
     } else {
       return Error{"SQLite reading dash_sessions: " + db.last_error()};
     }
-    deltas.session(state, 1);
+    deltas.session(chunk.sessions.back().second, 1);
+  }
+
+  // Visitors: the stored sketch of each bucket with the chunk's hashes added.
+  auto vget = db.prepare(
+      "SELECT sketch FROM dash_visitors WHERE grain = ?1 AND bucket = ?2 AND app_id = ?3");
+  if (!vget) return vget.error();
+  chunk.sketches.reserve(deltas.visitors.size());
+  for (const auto& [k, hashes] : deltas.visitors) {
+    DistinctSketch sketch;
+    Stmt& g = **vget;
+    g.bind(1, static_cast<int64_t>(k[0]));
+    g.bind(2, get_i64(k, 1));
+    g.bind(3, std::string_view(k).substr(9));
+    const int rc = g.step();
+    if (rc == SQLITE_ROW) {
+      sketch.merge_serialized(g.text(0));
+    } else if (rc != SQLITE_DONE) {
+      return Error{"SQLite reading dash_visitors: " + db.last_error()};
+    }
+    sqlite3_reset(g.raw());
+    for (uint64_t h : hashes) sketch.add_hash(h);
+    chunk.sketches.emplace_back(k, sketch.serialize());
+  }
+  return Status::Ok();
+}
+
+// Writes a chunk's changes, inside the caller's write transaction.
+Status write_chunk(Conn& db, const Chunk& chunk) {
+  const Deltas& deltas = chunk.deltas;
+  auto put = db.prepare(
+      "INSERT OR REPLACE INTO dash_sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+  if (!put) return put.error();
+  for (const auto& [sid, state] : chunk.sessions) {
     Stmt& p = **put;
     p.bind(1, sid);
     p.bind(2, state.app_id);
@@ -550,42 +596,29 @@ Status apply_events(Conn& db, int64_t lo, int64_t hi) {
       if (n > 0) break;  // only a decrement can leave a zero
     }
   }
-  auto vget = db.prepare(
-      "SELECT sketch FROM dash_visitors WHERE grain = ?1 AND bucket = ?2 AND app_id = ?3");
   auto vput = db.prepare(
       "INSERT OR REPLACE INTO dash_visitors (grain, bucket, app_id, sketch) VALUES (?1, ?2, ?3, "
       "?4)");
-  if (!vget) return vget.error();
   if (!vput) return vput.error();
-  for (const auto& [k, hashes] : deltas.visitors) {
-    DistinctSketch sketch;
-    Stmt& g = **vget;
-    g.bind(1, static_cast<int64_t>(k[0]));
-    g.bind(2, get_i64(k, 1));
-    g.bind(3, std::string_view(k).substr(9));
-    const int rc = g.step();
-    if (rc == SQLITE_ROW) {
-      sketch.merge_serialized(g.text(0));
-    } else if (rc != SQLITE_DONE) {
-      return Error{"SQLite reading dash_visitors: " + db.last_error()};
-    }
-    sqlite3_reset(g.raw());
-    for (uint64_t h : hashes) sketch.add_hash(h);
+  for (const auto& [k, sketch] : chunk.sketches) {
     Stmt& p = **vput;
     p.bind(1, static_cast<int64_t>(k[0]));
     p.bind(2, get_i64(k, 1));
     p.bind(3, std::string_view(k).substr(9));
-    p.bind_blob(4, sketch.serialize());
+    p.bind_blob(4, sketch);
     if (Status st = step_done(db, p); !st) return st;
     sqlite3_reset(p.raw());
   }
   return Status::Ok();
 }
 
-// Runs `chunk` between BEGIN IMMEDIATE and COMMIT, rolling back on any error; passes on the
-// chunk's answer to "is there more to do?".
-Result<bool> in_write_transaction(Conn& db, const std::function<Result<bool>()>& chunk) {
-  if (Status st = db.exec("BEGIN IMMEDIATE"); !st) return st.error();
+// Runs `chunk` between `begin` and COMMIT, rolling back on any error; passes on the chunk's
+// answer.
+Result<bool> in_transaction(Conn& db, const char* begin,
+                            const std::function<Result<bool>()>& chunk) {
+  std::optional<storage::WriteLockPriority> priority;
+  if (std::string_view(begin) == "BEGIN IMMEDIATE") priority.emplace();
+  if (Status st = db.exec(begin); !st) return st.error();
   auto more = chunk();
   if (!more) {
     (void)db.exec("ROLLBACK");
@@ -601,7 +634,7 @@ Result<bool> in_write_transaction(Conn& db, const std::function<Result<bool>()>&
 // Bad rows with rowid above the watermark, in one transaction per chunk.
 Status refresh_bad_rows(Conn& db, const std::function<int64_t()>& now_ms, int64_t chunk) {
   for (;;) {
-    auto more = in_write_transaction(db, [&]() -> Result<bool> {
+    auto more = in_transaction(db, "BEGIN IMMEDIATE", [&]() -> Result<bool> {
       auto lo = state_value(db, "bad_rowid");
       if (!lo) return lo.error();
       auto sel = db.prepare(
@@ -685,28 +718,33 @@ Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms, int64_t
     if ((*t)->step() != SQLITE_ROW || (*t)->i64(0) != 3) return Status::Ok();
   }
   for (;;) {
-    auto more = in_write_transaction(db, [&]() -> Result<bool> {
-      auto lo = state_value(db, "events_load_id");
-      if (!lo) return lo.error();
+    // Read phase, in a read transaction: the next chunk and everything it changes.
+    Chunk chunk;
+    int64_t lo = 0, hi = 0;
+    bool cut = false;
+    auto planned = in_transaction(db, "BEGIN", [&]() -> Result<bool> {
+      auto from = state_value(db, "events_load_id");
+      if (!from) return from.error();
+      lo = *from;
       auto mx = db.prepare("SELECT coalesce(max(load_id), 0) FROM atomic_events");
       if (!mx) return mx.error();
       if ((*mx)->step() != SQLITE_ROW) return Error{"SQLite: " + db.last_error()};
       const int64_t hi_all = (*mx)->i64(0);
-      if (hi_all <= *lo) return false;
-      // Chunk boundaries from the loader's batch sizes, so one transaction stays bounded.
+      if (hi_all <= lo) return false;
+      // Chunk boundaries from the loader's batch sizes, so one chunk stays bounded.
       auto b = db.prepare(
           "SELECT load_id, events FROM load_batches WHERE load_id > ?1 AND load_id <= ?2 ORDER BY "
           "load_id");
       if (!b) return b.error();
-      int64_t hi = *lo, sum = 0;
-      bool cut = false;
+      hi = lo;
+      int64_t sum = 0;
       {
         Stmt& s = **b;
-        s.bind(1, *lo);
+        s.bind(1, lo);
         s.bind(2, hi_all);
         while (s.step() == SQLITE_ROW) {
           const int64_t n = s.i64(1);
-          if (hi > *lo && sum + n > chunk_events) {
+          if (hi > lo && sum + n > chunk_events) {
             cut = true;
             break;
           }
@@ -715,12 +753,22 @@ Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms, int64_t
         }
       }
       if (!cut) hi = hi_all;
-      if (Status st = apply_events(db, *lo, hi); !st) return st.error();
-      if (Status st = set_state(db, "events_load_id", hi); !st) return st.error();
-      return cut;
+      if (Status st = read_chunk(db, lo, hi, chunk); !st) return st.error();
+      return true;
     });
-    if (!more) return more.error();
-    if (!*more) break;
+    if (!planned) return planned.error();
+    if (!*planned) break;
+    // Write phase: only writes, so the write lock is held briefly.
+    auto wrote = in_transaction(db, "BEGIN IMMEDIATE", [&]() -> Result<bool> {
+      auto now = state_value(db, "events_load_id");
+      if (!now) return now.error();
+      if (*now != lo) return false;  // another refresh applied these events meanwhile
+      if (Status st = write_chunk(db, chunk); !st) return st.error();
+      if (Status st = set_state(db, "events_load_id", hi); !st) return st.error();
+      return true;
+    });
+    if (!wrote) return wrote.error();
+    if (*wrote && !cut) break;
   }
   return refresh_bad_rows(db, now_ms, chunk_events);
 }

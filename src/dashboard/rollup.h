@@ -55,8 +55,12 @@ enum class Dim : int {
 Status ensure_rollup_schema(Conn& db);
 
 // One incremental refresh (see Dashboard::refresh). `now_ms` dates bad rows whose failure time
-// cannot be read. Transactions hold at most `chunk_events` events (load batches permitting), so a
-// refresh beside a running loader holds the write lock only briefly.
+// cannot be read. Events are taken in chunks of at most `chunk_events` (load batches permitting);
+// each chunk is read and aggregated (with the stored session states and sketches it changes) in a
+// read transaction, which never blocks a loader, and then written in a write transaction that
+// only writes, so a refresh beside a running loader holds the write lock only briefly. The write
+// transaction first checks that the watermark has not moved since the read (another refresh of
+// the same database), and otherwise the chunk is read again.
 Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms,
                        int64_t chunk_events = 5'000);
 

@@ -1,6 +1,12 @@
 #include "storage/models.h"
 
+#include <pthread.h>
+#include <sched.h>
+
+#include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 namespace furrow::storage {
@@ -292,6 +298,9 @@ Result<ModelReport> run_locked(QueryStore& store, const ModelOptions& options) {
 // Runs `body` in a transaction opened with `begin`; commits when it succeeds, else rolls back.
 template <class T, class F>
 Result<T> in_transaction(QueryStore& store, const char* begin, F&& body) {
+  const bool writes = std::string_view(begin) == "BEGIN IMMEDIATE";
+  std::optional<WriteLockPriority> priority;
+  if (writes) priority.emplace();
   if (Status st = store.exec(begin); !st) return st.error();
   Result<T> r = body();
   if (!r) {
@@ -427,6 +436,31 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
 }
 
 }  // namespace
+
+WriteLockPriority::WriteLockPriority() {
+  int policy = 0;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) != 0 || policy != SCHED_IDLE) return;
+  sched_param normal{};
+  raised_ = pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal) == 0;
+}
+
+WriteLockPriority::~WriteLockPriority() {
+  if (!raised_) return;
+  sched_param idle{};
+  (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+}
+
+bool can_leave_idle_policy() {
+  bool ok = false;
+  std::thread probe([&ok] {
+    sched_param param{};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) return;
+    ok = pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0;
+  });
+  probe.join();
+  return ok;
+}
 
 Result<ModelReport> run_models(QueryStore& store, const ModelOptions& options) {
   if (store.dialect() == Dialect::kSqlite) return run_sqlite(store, options);

@@ -42,4 +42,25 @@ struct ModelReport {
 // Creates the model tables on first use (schema component "models").
 Result<ModelReport> run_models(QueryStore& store, const ModelOptions& options);
 
+// furrow run's models thread may run as SCHED_IDLE (it then takes only CPU that loading leaves
+// over). While it holds SQLite's write lock it must not wait for spare CPU, because the loader is
+// waiting for that lock: the write transactions of the models and of the dashboard rollups hold a
+// WriteLockPriority, which moves a SCHED_IDLE thread to the normal policy for its lifetime and
+// back. It does nothing on a thread of any other policy, or when the system refuses the change.
+class WriteLockPriority {
+ public:
+  WriteLockPriority();
+  ~WriteLockPriority();
+  WriteLockPriority(const WriteLockPriority&) = delete;
+  WriteLockPriority& operator=(const WriteLockPriority&) = delete;
+
+ private:
+  bool raised_ = false;
+};
+
+// Whether a thread of this process may leave SCHED_IDLE again (CAP_SYS_NICE, or RLIMIT_NICE of
+// at least 20): tried on a scratch thread, since the kernel's own check is the only exact one.
+// Without it a SCHED_IDLE thread could not get out of the way of a waiting loader.
+bool can_leave_idle_policy();
+
 }  // namespace furrow::storage

@@ -1,10 +1,13 @@
 #include "storage/models.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "sinks/loader.h"
 #include "storage/query_store.h"
@@ -168,6 +171,33 @@ TEST_F(ModelsTest, IncrementalRowsEqualAFullRefreshColumnForColumn) {
   EXPECT_EQ(dump(*s), incremental);
   // No temp table is left behind on the connection.
   EXPECT_EQ(one(*s, "SELECT count(*) FROM temp.sqlite_master"), "0");
+}
+
+// furrow run's models thread is SCHED_IDLE; its write transactions run at the normal policy.
+TEST(WriteLockPriority, RaisesAnIdleThreadForItsScopeOnly) {
+  if (!can_leave_idle_policy())
+    GTEST_SKIP() << "this system does not let a thread leave SCHED_IDLE";
+  auto policy = [] {
+    int p = -1;
+    sched_param param{};
+    EXPECT_EQ(pthread_getschedparam(pthread_self(), &p, &param), 0);
+    return p;
+  };
+  std::thread t([&] {
+    {
+      WriteLockPriority normal_thread;  // not idle: nothing changes
+      EXPECT_EQ(policy(), SCHED_OTHER);
+    }
+    EXPECT_EQ(policy(), SCHED_OTHER);
+    sched_param param{};
+    ASSERT_EQ(pthread_setschedparam(pthread_self(), SCHED_IDLE, &param), 0);
+    {
+      WriteLockPriority writing;
+      EXPECT_EQ(policy(), SCHED_OTHER);
+    }
+    EXPECT_EQ(policy(), SCHED_IDLE);
+  });
+  t.join();
 }
 
 TEST_F(ModelsTest, EmptyDatabaseRunsCleanly) {
