@@ -70,6 +70,8 @@ Status parse_run(const YAML::Node& run, const std::string& where, const fs::path
       st = get(v, where, key, i);
       if (st.ok() && (i < 1 || i > 100)) st = Error{where + ": run.models_cost_factor: 1..100"};
       c.models_cost_factor = static_cast<unsigned>(i);
+    } else if (key == "models_idle_priority") {
+      st = get(v, where, key, c.models_idle_priority);
     } else if (key == "max_lag_mb") {
       st = get(v, where, key, i);
       if (st.ok() && i < 1) st = Error{where + ": run.max_lag_mb: >= 1"};

@@ -28,6 +28,7 @@ run:
   commit_interval_ms: 100
   models_interval_ms: 0
   models_cost_factor: 9
+  models_idle_priority: true
   max_lag_mb: 64
   auth: {token: abcdefabcdefabcdef123, secure_cookie: true}
   micro: {enabled: false, max_events: 10, max_mb: 2}
@@ -44,6 +45,7 @@ collector:
   EXPECT_EQ(c->enrich_threads, 2u);
   EXPECT_EQ(c->models_interval_ms, 0);
   EXPECT_EQ(c->models_cost_factor, 9u);
+  EXPECT_TRUE(c->models_idle_priority);
   EXPECT_EQ(c->max_lag_bytes, 64ull << 20);
   EXPECT_EQ(c->token, "abcdefabcdefabcdef123");
   EXPECT_TRUE(c->secure_cookie);

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -81,6 +82,7 @@ struct Engine::Impl {
   Clock::time_point models_first_waiting;  // when models_waiting became non-zero
   Clock::time_point models_last_commit;    // the loader's last commit with events
   bool models_stop = false;
+  bool models_idle = false;  // the models thread runs as SCHED_IDLE; guarded by models_mu
 
   // Positions of the batches read, in read order (the runner writes in read order).
   struct BatchEnd {
@@ -150,15 +152,18 @@ struct Engine::Impl {
 
   Status write(const enrich::RecordBatch& b) {
     BatchEnd end;
+    bool more_read = false;  // batches read after this one, on their way through enrich
     {
       std::lock_guard lock(fifo_mu);
       end = fifo.front();
       fifo.pop_front();
+      more_read = !fifo.empty();
     }
     Status st;
     for_each_line(b.good, [&](std::string_view line) {
       if (!st.ok()) return;
-      st = loader->add(line, sinks::LineKind::kEnriched);
+      // Written by this process's enrich a moment ago: its JSON columns are not parsed again.
+      st = loader->add(line, sinks::LineKind::kEnrichedInProcess);
       if (micro != nullptr) pending_good.emplace_back(line);
     });
     for_each_line(b.bad, [&](std::string_view line) {
@@ -176,7 +181,11 @@ struct Engine::Impl {
     have_pending = true;
     const auto now = Clock::now();
     pending_lines += b.counts.good + b.counts.bad;
-    if (end.caught_up || now - last_commit >= opt.commit_interval ||
+    // Caught up: commit now, unless batches read after this one are already being enriched
+    // (they arrive within milliseconds, and the last of them commits): under load the loader
+    // then commits a few large transactions instead of one per raw-log read, each of which
+    // rewrites the same index pages and writes a checkpoint file.
+    if ((end.caught_up && !more_read) || now - last_commit >= opt.commit_interval ||
         pending_lines >= opt.commit_events) {
       return commit(false);
     }
@@ -312,6 +321,13 @@ struct Engine::Impl {
   // last run when events are waiting.
   void models_loop() {
     pthread_setname_np(pthread_self(), "furrow-models");
+    sched_param param{};
+    if (opt.models_idle_priority && storage::can_leave_idle_policy()) {
+      // Under models_mu, so that stop() either sees the thread idle and raises it, or this
+      // thread sees the stop and stays at the normal policy.
+      std::lock_guard lock(models_mu);
+      models_idle = !models_stop && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+    }
     Clock::time_point last_end = Clock::now() - opt.models_interval;
     Clock::duration cooldown = opt.models_interval;
     Clock::duration last_took{0};
@@ -413,6 +429,13 @@ Status Engine::stop() {
   {
     std::lock_guard lock(m.models_mu);
     m.models_stop = true;
+    if (m.models_idle) {
+      // A run in progress (and the last one) must not wait for spare CPU: on a machine busy
+      // with other work a SCHED_IDLE thread gets next to none, and the stop would wait for it.
+      sched_param param{};
+      (void)pthread_setschedparam(m.models_thread.native_handle(), SCHED_OTHER, &param);
+      m.models_idle = false;
+    }
   }
   m.models_cv.notify_all();
   m.checkpoint_cv.notify_all();

@@ -17,8 +17,9 @@
 // Stopping the engine runs the models once more when events are waiting and the last run took
 // less than a second (otherwise the next start models them).
 //
-// Commit policy: a transaction is committed when the reader has caught up with the log (so at low
-// rates an event is queryable within milliseconds), or every `commit_interval`, or at
+// Commit policy: a transaction is committed when the reader has caught up with the log and no
+// batch read after it is still on its way through enrich (so at low rates an event is queryable
+// within milliseconds, and under load commits are large), or every `commit_interval`, or at
 // `commit_events` pending events, whichever comes first.
 #pragma once
 
@@ -69,6 +70,16 @@ struct EngineOptions {
   std::chrono::milliseconds models_idle{500};
   std::chrono::milliseconds models_max_delay{10'000};
   unsigned models_cost_factor = 4;
+  // Opt-in: the models thread runs as SCHED_IDLE, so that under full load model runs and
+  // dashboard refreshes take only the CPU that the collector, enrich and the loader leave over (a
+  // run otherwise takes a whole core for seconds, during which loading falls behind); their write
+  // transactions run at the normal policy (storage::WriteLockPriority), so the loader never waits
+  // for the write lock of a starved thread, and stop() raises the thread back to the normal
+  // policy. Only when the system lets a thread leave SCHED_IDLE again
+  // (storage::can_leave_idle_policy). Not the default: on a machine busy with other work the
+  // models (and the dashboard) can starve for as long as it stays busy, and the long read
+  // transaction of a starved run keeps WAL checkpoints from finishing, so the WAL grows.
+  bool models_idle_priority = false;
   // How long the reader sleeps when the log has nothing new.
   std::chrono::milliseconds idle_poll{5};
 };

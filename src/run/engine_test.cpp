@@ -1,6 +1,8 @@
 #include "run/engine.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <atomic>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include "run/checkpoint.h"
 #include "sinks/raw_log.h"
 #include "sinks/raw_log_format.h"
+#include "storage/models.h"
 #include "storage/query_store.h"
 #include "support/test_support.h"
 
@@ -138,12 +141,17 @@ TEST_F(EngineTest, TrailingEventsAreModelledOnTheModelsThreadWhileRunning) {
   opts_.models_idle = std::chrono::milliseconds(20);
   opts_.models_max_delay = std::chrono::seconds(60);
   opts_.models_batch_events = 1'000'000;
+  opts_.models_idle_priority = true;
   std::atomic<int> hook_calls{0};
   std::atomic<bool> hook_on_caller{false};
+  std::atomic<int> hook_policy{-1};
   const auto caller = std::this_thread::get_id();
   MicroStore micro;
   Engine engine(opts_, *pipeline_, &micro, nullptr, [&] {
     if (std::this_thread::get_id() == caller) hook_on_caller = true;
+    int policy = -1;
+    sched_param param{};
+    if (pthread_getschedparam(pthread_self(), &policy, &param) == 0) hook_policy = policy;
     ++hook_calls;
   });
   ASSERT_TRUE(engine.start().ok());
@@ -154,10 +162,50 @@ TEST_F(EngineTest, TrailingEventsAreModelledOnTheModelsThreadWhileRunning) {
   EXPECT_GE(hook_calls.load(), 1);
   EXPECT_GE(engine.stats().model_runs, 1u);
   EXPECT_FALSE(hook_on_caller.load());
+  // With models_idle_priority, models and the dashboard hook take spare CPU only, where the
+  // system allows it.
+  EXPECT_EQ(hook_policy.load(), storage::can_leave_idle_policy() ? SCHED_IDLE : SCHED_OTHER);
   // The watermark covers every committed load batch.
   EXPECT_EQ(scalar("select last_load_id from model_state where model = 'web'"),
             scalar("select max(load_id) from atomic_events"));
   ASSERT_TRUE(engine.stop().ok());
+}
+
+// A stop raises an idle models thread to the normal policy, so that a run in progress does not
+// wait for spare CPU (on a busy machine a SCHED_IDLE thread gets next to none).
+TEST_F(EngineTest, StopRaisesAnIdleModelsThread) {
+  if (!storage::can_leave_idle_policy()) GTEST_SKIP() << "no way back from SCHED_IDLE here";
+  std::vector<std::string> recs;
+  for (int i = 0; i < 5; ++i) recs.push_back(page_view(i));
+  write_log(recs);
+  opts_.models_idle_priority = true;
+  opts_.models_idle = std::chrono::milliseconds(1);
+  std::atomic<bool> in_hook{false};
+  std::atomic<int> policy_before{-1}, policy_at_stop{-1};
+  auto policy = [] {
+    int p = -1;
+    sched_param param{};
+    pthread_getschedparam(pthread_self(), &p, &param);
+    return p;
+  };
+  MicroStore micro;
+  Engine engine(opts_, *pipeline_, &micro, nullptr, [&] {
+    if (in_hook.exchange(true)) return;  // the first run only
+    policy_before = policy();
+    // A long run: wait (up to 10 s) until stop() has raised this thread.
+    for (int i = 0; i < 2000 && policy() != SCHED_OTHER; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    policy_at_stop = policy();
+  });
+  ASSERT_TRUE(engine.start().ok());
+  for (int i = 0; i < 2000 && !in_hook.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(in_hook.load());
+  ASSERT_TRUE(engine.stop().ok());
+  EXPECT_EQ(policy_before.load(), SCHED_IDLE);
+  EXPECT_EQ(policy_at_stop.load(), SCHED_OTHER);
 }
 
 TEST_F(EngineTest, AReplayFromAnOlderPositionIsDeduplicated) {
