@@ -527,13 +527,70 @@ bool utf8_sanitize(std::string_view in, std::string& out) {
   return false;
 }
 
+namespace {
+
+bool query_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+std::string_view query_trim(std::string_view s) {
+  while (!s.empty() && query_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && query_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool find_last_query_value(std::string_view query, std::string_view name,
+                           std::optional<std::string>& value) {
+  // Without any '%', a name decodes to itself with '+' as a space (or, for invalid UTF-8, to
+  // text holding U+FFFD): a plain ASCII `name` without spaces must then appear literally.
+  bool plain_name = true;
+  for (char c : name) plain_name &= static_cast<unsigned char>(c) < 0x80 && c != ' ';
+  if (plain_name && query.find('%') == std::string_view::npos &&
+      query.find(name) == std::string_view::npos) {
+    return false;
+  }
+  bool found = false;
+  std::string decoded;
+  const std::size_t n = query.size();
+  std::size_t start = 0;
+  while (start <= n) {
+    // The pair [start, end) up to '&' or ';', its '=' (eq) and whether its name part holds a
+    // byte that decoding changes ('%' or '+').
+    std::size_t end = start, eq = std::string_view::npos;
+    bool escaped = false;
+    for (; end < n && query[end] != '&' && query[end] != ';'; ++end) {
+      const char c = query[end];
+      if (c == '=' && eq == std::string_view::npos) eq = end - start;
+      if ((c == '%' || c == '+') && eq == std::string_view::npos) escaped = true;
+    }
+    const std::string_view pair = query.substr(start, end - start);
+    const std::string_view raw_name = query_trim(pair.substr(0, eq));
+    bool match;
+    if (!escaped) {
+      // Decodes to itself, or (invalid UTF-8) to text holding U+FFFD, which is not `name`.
+      match = !raw_name.empty() && raw_name == name;
+    } else {
+      decoded.clear();
+      form_decode(raw_name, decoded);
+      match = decoded == name;
+    }
+    if (match) {
+      found = true;
+      if (eq == std::string_view::npos) {
+        value.reset();
+      } else {
+        value.emplace();
+        form_decode(query_trim(pair.substr(eq + 1)), *value);
+      }
+    }
+    start = end + 1;
+  }
+  return found;
+}
+
 void parse_query(std::string_view query, QueryPairs& out) {
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  auto trim = [&](std::string_view s) {
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-  };
+  const auto trim = query_trim;
   std::size_t start = 0;
   while (start <= query.size()) {
     std::size_t end = query.find_first_of("&;", start);

@@ -27,6 +27,12 @@ using QueryPairs = std::vector<std::pair<std::string, std::optional<std::string>
 // skipped, a pair without '=' has no value. Appends to `out`.
 void parse_query(std::string_view query, QueryPairs& out);
 
+// What parse_query would give for the last pair named `name` (after decoding; `name` non-empty
+// ASCII), without building the other pairs: true when there is one, with its value
+// (nullopt for a pair without '='); `value` is untouched when there is none.
+bool find_last_query_value(std::string_view query, std::string_view name,
+                           std::optional<std::string>& value);
+
 // The parts of a parsed URI, as views into UriParser::normalized(). An absent part is nullopt
 // (java.net.URI returns null); port is -1 when not given.
 struct UriParts {

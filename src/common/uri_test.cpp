@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+#include <string>
+
 namespace furrow {
 namespace {
 
@@ -140,6 +144,45 @@ TEST(Uri, RejectsWhatCannotBeRepaired) {
   EXPECT_FALSE(parts.host.has_value());
   EXPECT_FALSE(p.parse(":nothing", parts, err));
   EXPECT_FALSE(p.parse("http://", parts, err));
+}
+
+// The last pair of a name, against the full parse (last occurrence wins, as a map would), on
+// random queries of names that decode to it in different ways.
+TEST(Uri, FindsTheLastQueryValueLikeTheFullParse) {
+  const char* const names[] = {"_sp",  "%5Fsp", "%5fsp",    "_s%70", " _sp", "_sp\t",
+                               "+_sp", "_sp+",  "_SP",      "sp",    "_sp_", "a",
+                               "",     "%",     "\xC3\x28", "_s"};
+  const char* const values[] = {"", "=", "=abc.123", "= x+y ", "=%41%zz", "==1", "=\xFF", "=a;b"};
+  const char* const seps[] = {"&", ";", "&&", "&;"};
+  std::mt19937 rng(7);
+  int found = 0, missing = 0;
+  for (int n = 0; n < 5000; ++n) {
+    std::string q;
+    const int pairs = static_cast<int>(rng() % 5);
+    for (int k = 0; k < pairs; ++k) {
+      if (k) q += seps[rng() % std::size(seps)];
+      q += names[rng() % std::size(names)];
+      q += values[rng() % std::size(values)];
+    }
+    QueryPairs all;
+    parse_query(q, all);
+    const std::optional<std::string>* want = nullptr;
+    for (const auto& [name, value] : all) {
+      if (name == "_sp") want = &value;
+    }
+    std::optional<std::string> got = "untouched";
+    const bool ok = find_last_query_value(q, "_sp", got);
+    ASSERT_EQ(ok, want != nullptr) << q;
+    if (ok) {
+      ASSERT_EQ(got, *want) << q;
+      ++found;
+    } else {
+      ASSERT_EQ(got, std::optional<std::string>("untouched")) << q;
+      ++missing;
+    }
+  }
+  EXPECT_GT(found, 1000);
+  EXPECT_GT(missing, 1000);
 }
 
 TEST(Uri, ParsesQueryStringsLikeUrlEncodedUtils) {

@@ -183,7 +183,9 @@ struct Scratch {
   UriParser uri;       // page URL
   UriParser refr_uri;  // referrer URL
   UriParts parts;
-  QueryPairs query;
+  QueryPairs query;                            // page query pairs (with enrichments only)
+  std::optional<std::string_view> page_query;  // the raw page query (see kStepPageUri)
+  std::optional<std::string> sp_value;         // its last `_sp` value
   std::string line;
   std::vector<protocol::ParamView> param_views;  // a RawEvent's parameters as views
   // The view fast path: events of the current payload, the arena for strings with escapes, the
@@ -510,9 +512,12 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
         set_uri_columns(ev, s.parts, Field::page_urlscheme, Field::page_urlhost,
                         Field::page_urlport, Field::page_urlpath, Field::page_urlquery,
                         Field::page_urlfragment);
-        // The query is needed at step 9; keep it before page_url is overwritten.
+        // The query is needed at steps 9 and 11. Enrichments get all its pairs (parsed here);
+        // without them only step 11's `_sp` is looked up, in the raw query, which views the
+        // parser's text and stays valid until its next parse (the next event's step 2).
         s.query.clear();
-        if (s.parts.query) parse_query(*s.parts.query, s.query);
+        s.page_query = s.parts.query;
+        if (s.parts.query && with_enrichments) parse_query(*s.parts.query, s.query);
         ev[Field::page_url] = s.uri.normalized();
       } else {
         s.failures.push_back(failure_message(
@@ -555,8 +560,12 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
     case kStepCrossDomain: {
       if (!page_uri_ok) break;
       const std::optional<std::string>* sp = nullptr;
-      for (const auto& [name, value] : s.query) {
-        if (name == "_sp") sp = &value;  // last occurrence wins, as in a map
+      if (with_enrichments) {
+        for (const auto& [name, value] : s.query) {
+          if (name == "_sp") sp = &value;  // last occurrence wins, as in a map
+        }
+      } else if (s.page_query && find_last_query_value(*s.page_query, "_sp", s.sp_value)) {
+        sp = &s.sp_value;
       }
       if (sp == nullptr || !*sp || (*sp)->empty()) break;
       const std::string& v = **sp;
@@ -687,6 +696,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   s.infos.clear();
   s.groups.clear();
   s.query.clear();
+  s.page_query.reset();
   s.sdj.clear();
   Phase1Times times;
 
