@@ -180,11 +180,21 @@ std::string encode(std::string_view in, const char* alphabet, bool pad) {
 }  // namespace
 
 bool base64_decode(std::string_view in, std::string& out) {
-  // Writes through a raw pointer into a buffer sized for the worst case, then trims: no per-byte
-  // capacity checks on this hot path (one base64 line per raw payload).
-  // (+ 8: the AVX2 loop stores 32 bytes for every 24 it produces.)
-  out.resize(in.size() / 4 * 3 + 3 + 8);
-  char* dst = out.data();
+  out.resize(base64_decode_bound(in.size()));
+  std::size_t n = 0;
+  if (!base64_decode_to(in, out.data(), n)) {
+    out.clear();
+    return false;
+  }
+  out.resize(n);
+  return true;
+}
+
+bool base64_decode_to(std::string_view in, char* const out, std::size_t& written) {
+  // Writes through a raw pointer into a buffer sized for the worst case: no per-byte capacity
+  // checks on this hot path (one base64 line per raw payload). (The bound includes 8 bytes of
+  // slack: the AVX2 loop stores 32 bytes for every 24 it produces.)
+  char* dst = out;
   uint32_t acc = 0;
   int n = 0;
   std::size_t i = 0;
@@ -222,17 +232,13 @@ bool base64_decode(std::string_view in, std::string& out) {
     } else if (v == kPad) {
       break;
     } else {
-      out.clear();
       return false;
     }
   }
   // After padding only more '=' and whitespace may follow.
   for (; i < in.size(); ++i) {
     uint8_t v = kTable[static_cast<uint8_t>(in[i])];
-    if (v != kPad && v != kSkip) {
-      out.clear();
-      return false;
-    }
+    if (v != kPad && v != kSkip) return false;
   }
   if (n == 2) {
     *dst++ = static_cast<char>((acc >> 4) & 0xFF);
@@ -241,7 +247,7 @@ bool base64_decode(std::string_view in, std::string& out) {
     *dst++ = static_cast<char>((acc >> 2) & 0xFF);
   }
   // n == 1: six dangling bits make no byte; commons-codec drops them too.
-  out.resize(static_cast<std::size_t>(dst - out.data()));
+  written = static_cast<std::size_t>(dst - out);
   return true;
 }
 

@@ -3,6 +3,7 @@
 // sink writes standard base64 with padding.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,15 @@ namespace furrow::common {
 // data after the padding. Appends nothing on failure beyond what `out` may already have been
 // cleared to; `out` is overwritten, not appended to.
 bool base64_decode(std::string_view in, std::string& out);
+
+// How many bytes base64_decode_to may write for `n` input characters (the output plus the slack
+// its vector loop stores past it).
+constexpr std::size_t base64_decode_bound(std::size_t n) {
+  return n / 4 * 3 + 3 + 8;
+}
+// base64_decode into a caller's buffer of at least base64_decode_bound(in.size()) bytes, which
+// need not be initialised (so a reused buffer costs no clearing); `n` gets the decoded length.
+bool base64_decode_to(std::string_view in, char* dst, std::size_t& n);
 
 // Standard alphabet with '=' padding (RFC 4648 section 4).
 std::string base64_encode(std::string_view in);

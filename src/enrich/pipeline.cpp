@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 #include <span>
+#include <vector>
 
 #include "common/base64.h"
 #include "common/strings.h"
@@ -172,8 +173,8 @@ struct Scratch {
   event::EnrichedEvent ev;
   std::string error;
   std::string tmp;
-  std::string co_text;                           // decoded co / cx
-  std::string ue_text;                           // decoded ue_pr / ue_px
+  std::vector<char> co_text;                     // decoded cx (grows only: see decode_base64)
+  std::vector<char> ue_text;                     // decoded ue_px
   std::vector<std::string> reports;              // atomic dataReports of the current event
   std::vector<std::string> violations;           // schema_violations messages
   std::vector<std::string> failures;             // enrichment_failures messages
@@ -195,6 +196,17 @@ struct Scratch {
   protocol::ViewContext view_ctx;
   event::RawEvent view_raw;
 };
+
+// Decodes base64 into `buf`, which only grows (so decoding costs no clearing, as resizing a
+// string would), and views the result in `text`.
+bool decode_base64(std::string_view in, std::vector<char>& buf, std::string_view& text) {
+  const std::size_t bound = common::base64_decode_bound(in.size());
+  if (buf.size() < bound) buf.resize(bound);
+  std::size_t n = 0;
+  if (!common::base64_decode_to(in, buf.data(), n)) return false;
+  text = std::string_view(buf.data(), n);
+  return true;
+}
 
 Scratch& scratch() {
   thread_local Scratch s;
@@ -455,8 +467,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
   if (co != nullptr) {
     if (!co_b64) {
       co_text = *co, have_co = true;
-    } else if (common::base64_decode(*co, s.co_text)) {
-      co_text = s.co_text, have_co = true;
+    } else if (decode_base64(*co, s.co_text, co_text)) {
+      have_co = true;
     } else {
       add_report(s.reports, co_name, "Could not be decoded as base64", "atomic_field_parse_error");
     }
@@ -464,8 +476,8 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
   if (ue != nullptr) {
     if (!ue_b64) {
       ue_text = *ue, have_ue = true;
-    } else if (common::base64_decode(*ue, s.ue_text)) {
-      ue_text = s.ue_text, have_ue = true;
+    } else if (decode_base64(*ue, s.ue_text, ue_text)) {
+      have_ue = true;
     } else {
       add_report(s.reports, ue_name, "Could not be decoded as base64", "atomic_field_parse_error");
     }

@@ -1,5 +1,9 @@
 #include "sources/input.h"
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "common/base64.h"
 #include "event/collector_payload.h"
 #include "protocol/log_lines.h"
@@ -64,13 +68,18 @@ bool PayloadProcessor::process(std::string_view record, uint64_t line, bool over
   if (format_ == InputFormat::kThriftBase64) {
     const std::string_view text = trim_ws(record);
     if (text.empty()) return false;  // blank line: not a payload
-    thread_local std::string bytes;
-    if (!common::base64_decode(text, bytes)) {
+    // A buffer that only grows, so decoding into it costs no clearing (std::string::resize
+    // would zero the bytes each time).
+    thread_local std::vector<char> bytes;
+    const std::size_t bound = common::base64_decode_bound(text.size());
+    if (bytes.size() < bound) bytes.resize(bound);
+    std::size_t n = 0;
+    if (!common::base64_decode_to(text, bytes.data(), n)) {
       pipeline_.reject_raw(loader, text, "line " + std::to_string(line) + " is not valid base64",
                            out);
       return true;
     }
-    pipeline_.process_thrift(bytes, out);
+    pipeline_.process_thrift(std::string_view(bytes.data(), n), out);
     return true;
   }
   event::CollectorPayload payload;
