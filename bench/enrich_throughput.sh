@@ -7,6 +7,8 @@
 #   EXTRACTORS=1 CALLGRIND=1 BIG=0 bash bench/enrich_throughput.sh
 #       # the same with cookie_extractor_config (sp), http_header_extractor_config (every header)
 #       # and event_fingerprint_config enabled (the configs of enrich_checksum_enrichments_test.sh)
+#   BASE_BIN=/path/to/old/furrow ROUNDS=5 EVENTS=300000 BIG=0 bash bench/enrich_throughput.sh
+#       # + A/B rounds: the old and this binary alternately, CPU seconds and their ratio per round
 #   ENRICH_ARGS=--default-enrichments CALLGRIND=1 BIG=0 bash bench/enrich_throughput.sh
 #       # any enrich options; with the default enrichments the start-up under valgrind takes
 #       # minutes, but cancels out of the difference
@@ -57,6 +59,25 @@ for threads in 1 0; do
     "$([[ $threads == 0 ]] && echo "all($(nproc))" || echo "$threads")" "$wall" "$cpu" "$user" "$sys" \
     "$(echo "$EVENTS / $cpu" | bc -l)" "$(echo "$EVENTS / $wall" | bc -l)" "$rss"
 done
+if [[ -n ${BASE_BIN:-} ]]; then
+  # A/B: the base and this binary alternately on the same input, ROUNDS times (--threads 1);
+  # the VM's speed drifts between runs, so only each round's ratio is meaningful.
+  [[ -x $BASE_BIN ]] || { echo "no binary at BASE_BIN=$BASE_BIN" >&2; exit 1; }
+  ratios=()
+  for ((r = 1; r <= ${ROUNDS:-5}; r++)); do
+    read -r _ bu bs _ < <(measure "$BASE_BIN" enrich --input "$TMP/in.b64" --output /dev/null \
+      --bad /dev/null --threads 1 "${EXTRA[@]}")
+    read -r _ nu ns _ < <(measure "$BIN" enrich --input "$TMP/in.b64" --output /dev/null \
+      --bad /dev/null --threads 1 "${EXTRA[@]}")
+    base_cpu=$(echo "$bu + $bs" | bc -l)
+    new_cpu=$(echo "$nu + $ns" | bc -l)
+    ratio=$(echo "$base_cpu / $new_cpu" | bc -l)
+    ratios+=("$ratio")
+    printf 'A/B round %d: base %ss CPU, new %ss CPU, base/new %.2f (load %s)\n' "$r" "$base_cpu" \
+      "$new_cpu" "$ratio" "$(cut -d' ' -f1 /proc/loadavg)"
+  done
+  printf 'A/B median base/new: %.2f\n' "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+fi
 rm -f "$TMP/in.b64"
 
 if [[ ${CALLGRIND:-0} != 0 ]]; then
