@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -202,19 +203,9 @@ bool reference_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
     }
   }
   code = "INVALID_SCHEMAVER";
-  int groups = 0;
-  std::size_t digits = 0;
-  for (char c : parts[3]) {
-    if (c >= '0' && c <= '9') {
-      ++digits;
-    } else if (c == '-' && digits > 0 && groups < 2) {
-      ++groups;
-      digits = 0;
-    } else {
-      return false;
-    }
-  }
-  if (groups != 2 || digits == 0) return false;
+  // SchemaVer stated as a regular expression, independently of the scanner under test.
+  static const std::regex kSchemaVer("[0-9]+-[0-9]+-[0-9]+");
+  if (!std::regex_match(parts[3].begin(), parts[3].end(), kSchemaVer)) return false;
   out = IgluUri{parts[0], parts[1], parts[2], parts[3]};
   code = nullptr;
   return true;
