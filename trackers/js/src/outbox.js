@@ -9,6 +9,11 @@
 // the events whose page left (pagehide disowns them) or went silent for STALE ms (a crashed tab)
 // when it loads and before each send, so two open tabs do not both send what one of them failed
 // to deliver. (Best effort: localStorage has no transactions across tabs.)
+//
+// Chromium passes a tab's localStorage writes to the other tabs asynchronously, so a tab can write
+// back an old copy of the outbox. A page remembers the ids of the events it delivered (or handed
+// to the browser at unload) and drops them whenever it reads or writes the outbox, so such a
+// stale copy cannot bring a delivered event back (test/integration/spjs_outbox_test.mjs).
 import { now, on, uuid } from './util.js';
 
 const win = window;
@@ -37,6 +42,7 @@ export class Outbox {
     this.busy = null;
     this.me = uuid();
     this.q = [];
+    this.sent = new Set();
     this.claim();
     on(win, 'online', () => this.flush(1));
     // Back from the back/forward cache after pagehide disowned the events: take back those that
@@ -89,7 +95,7 @@ export class Outbox {
     this.adopted = t;
     let n = 0;
     for (const it of this.stored(raw) || []) {
-      if ((!it.o || t - it.t > STALE) && !has(this.q, it)) {
+      if ((!it.o || t - it.t > STALE) && !has(this.q, it) && !this.sent.has(it.p.eid)) {
         it.o = this.me;
         n = this.q.push(it);
       }
@@ -105,11 +111,20 @@ export class Outbox {
       if (raw || !this.others) {
         this.others = (this.stored(raw) || []).filter((it) => it.o != this.me && !has(this.q, it));
       }
-      const others = this.others.filter((it) => !has(this.q, it));
+      const others = this.others.filter((it) => !has(this.q, it) && !this.sent.has(it.p.eid));
       localStorage.setItem(this.key, (this.written = JSON.stringify(others.concat(this.q))));
     } catch {
       // Storage full or disabled: the events still go out from memory.
     }
+  }
+
+  // Removes delivered events from this page's queue and remembers their ids (the last 1000).
+  done(items) {
+    for (const it of items) {
+      this.sent.add(it.p.eid);
+      if (this.sent.size > MAX_QUEUE) this.sent.delete(this.sent.values().next().value);
+    }
+    this.q = this.q.filter((it) => !has(items, it));
   }
 
   add(params) {
@@ -171,7 +186,7 @@ export class Outbox {
         }, delay * (0.75 + Math.random() / 2));
         return;
       }
-      this.q = this.q.filter((it) => !has(items, it));
+      this.done(items);
       this.save();
       this.flush();
     });
@@ -227,14 +242,14 @@ export class Outbox {
     const fresh = this.q.filter((it) => !it.a && !has(busy, it));
     if (!this.fails && fresh.length && !this.get && !this.anon && navigator.sendBeacon) {
       const blob = new Blob([this.body(fresh, String(now()))], { type: 'application/json' });
-      if (navigator.sendBeacon(this.url + this.postPath, blob)) this.q = this.q.filter((it) => !has(fresh, it));
+      if (navigator.sendBeacon(this.url + this.postPath, blob)) this.done(fresh);
     }
     // A keepalive request to a collector that has been answering outlives the page and almost
     // surely arrives (the usual case: a link click just before leaving): count it as delivered
     // rather than send it twice. During an outage it stays for the next page.
     if (!this.fails && this.keepalive) {
       this.off = busy;
-      this.q = this.q.filter((it) => !has(busy, it));
+      this.done(busy);
     }
     this.gone = 1;
     for (const it of this.q) it.o = null;
