@@ -251,6 +251,32 @@ TEST(AdaptViews, RandomQueryStringsNeverDisagree) {
   EXPECT_GT(accepted, 100);
 }
 
+TEST(AdaptViews, SpecialBytesAtEveryPlaceOfEveryBlock) {
+  // The scanner skips plain string bytes 16 and 8 at a time: a quote, backslash or control byte
+  // at any offset of a value, with the value starting at any offset of a block, must end the
+  // skip exactly there. Raw control bytes are invalid JSON (declined); everything else is
+  // accepted with the value adapt() gives.
+  const std::string specials[] = {"\\\"", "\\\\", "\\n",  "\\u00e9",  "\x01",
+                                  "\x1f", " ",    "\x7f", "\xc3\xa9", "~"};
+  int accepted = 0;
+  for (std::size_t shift = 0; shift < 16; ++shift) {
+    for (std::size_t len = 0; len <= 40; ++len) {
+      for (const std::string& special : specials) {
+        for (std::size_t at = 0; at <= len; at += (len > 20 ? 3 : 1)) {
+          std::string value(len, 'v');
+          value.insert(at, special);
+          const std::string b = body(R"({"e":"pv","p":"web","tv":"t","aid":")" +
+                                     std::string(shift, 'a') + R"(","page":")" + value + "\"}");
+          const bool raw_control = static_cast<unsigned char>(special[0]) < 0x20;
+          EXPECT_EQ(check(post(b)), !raw_control) << b;
+          accepted += raw_control ? 0 : 1;
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 10000);
+}
+
 TEST(AdaptViews, RandomMutationsNeverDisagree) {
   // Bodies near the accepted shape: every accepted mutation must agree with adapt().
   const std::string seed =

@@ -187,13 +187,14 @@ bool adapt(const event::CollectorPayload& payload, std::string_view loader_name,
 
 namespace {
 
-// decode_query() as views for a GET event: the decoded names and values go into `arena` (reserved
-// here; a reallocation would leave earlier views dangling, so it declines instead). Names the
-// field mapping does not know are left out (they are never mapped), and so are known names
+// decode_query() as views for a GET event: the decoded names and values go into out.query_text
+// (reserved here; a reallocation would leave earlier views dangling, so it declines instead). Names
+// the field mapping does not know are left out (they are never mapped), and so are known names
 // without '=' (never mapped either, but remembered as seen). Fails when a known name repeats (the
 // general path keeps its first place with the last value) or when the query has no parameter.
-bool query_views(std::string_view qs, std::string& arena, ViewEvents& out) {
+bool query_views(std::string_view qs, ViewEvents& out) {
   out.clear();
+  std::string& arena = out.query_text;
   arena.clear();
   arena.reserve(2 * qs.size() + 16);
   const std::size_t capacity = arena.capacity();
@@ -258,7 +259,7 @@ bool adapt_views(const event::CollectorPayload& payload, std::string& arena, Vie
         !common::is_valid_uri_query(*payload.querystring)) {
       return false;
     }
-    if (!query_views(*payload.querystring, arena, out)) return false;
+    if (!query_views(*payload.querystring, out)) return false;
   }
   ctx.user_id.reset();
   if (payload.network_user_id) {

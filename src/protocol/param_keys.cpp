@@ -36,7 +36,7 @@ static_assert(std::size(kKeys) == kParamKeyCount);
 
 // Names of up to eight bytes packed into an integer (first byte lowest, zero padded). Every known
 // name is 1-7 bytes without NUL, so packing is one-to-one on them.
-uint64_t pack(std::string_view k) {
+constexpr uint64_t pack(std::string_view k) {
   uint64_t v = 0;
   for (std::size_t i = 0; i < k.size(); ++i) v |= uint64_t{static_cast<uint8_t>(k[i])} << (8 * i);
   return v;
@@ -61,7 +61,7 @@ uint64_t pack_short(const char* p, std::size_t n) {
 // one compare.
 class KeyTable {
  public:
-  KeyTable() {
+  constexpr KeyTable() {
     uint64_t m = 0x9E3779B97F4A7C15ULL;
     for (;;) {
       slots_.fill(0);
@@ -90,15 +90,19 @@ class KeyTable {
 
  private:
   static constexpr int kBits = 10;
-  static std::size_t slot(uint64_t k, uint64_t m) { return ((k * (m | 1)) >> (64 - kBits)); }
+  static constexpr std::size_t slot(uint64_t k, uint64_t m) {
+    return ((k * (m | 1)) >> (64 - kBits));
+  }
   std::array<uint64_t, 1u << kBits> slots_{};
   std::array<int8_t, 1u << kBits> ids_{};
   uint64_t mult_ = 0;
 };
 
+// Built by the compiler: no guard on a function-local static, no constructor in the lookup.
+constexpr KeyTable kTable;
+
 const KeyTable& table() {
-  static const KeyTable t;
-  return t;
+  return kTable;
 }
 
 }  // namespace
