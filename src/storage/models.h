@@ -2,11 +2,15 @@
 // SQLite and PostgreSQL alike, incrementally.
 //
 // Incremental contract: each run takes the events whose load_id is above the last run's
-// watermark, and recomputes from *all* events every session those events touch (a late event
-// changes its whole session), then every user of those sessions. Results are therefore the same
-// whether the data arrived in one load or many. The run is one transaction; on PostgreSQL it first
-// takes a SHARE lock on atomic_events so that no load in flight can commit a lower load_id behind
-// the new watermark.
+// watermark, and rewrites every session those events touch as if recomputed from *all* its events
+// (a late event changes its whole session), then every user of those sessions. Results are
+// therefore the same whether the data arrived in one load or many. On PostgreSQL the run is one
+// transaction that recomputes the touched sessions from all their events, after taking a SHARE
+// lock on atomic_events so that no load in flight can commit a lower load_id behind the new
+// watermark. On SQLite a run reads only the new events for the sessions model: each session's
+// running state (first event by (ts, event_id), last ts, event count, max user_id) is kept in
+// model_session_state and merged with them; page views are recomputed only for sessions with new
+// page views or pings (docs/models.md).
 //
 // Definitions (docs/storage.md has the full list of columns):
 //  - a page view is identified by the id of its web_page context; events without one are not

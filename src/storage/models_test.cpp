@@ -173,6 +173,68 @@ TEST_F(ModelsTest, IncrementalRowsEqualAFullRefreshColumnForColumn) {
   EXPECT_EQ(one(*s, "SELECT count(*) FROM temp.sqlite_master"), "0");
 }
 
+// The sessions model carries each session's running state (model_session_state) and a run reads
+// only its new events: runs after many small loads, with late events that become their session's
+// new first event, ties of timestamp (first event decided by event_id) and a user_id that appears
+// late, leave exactly the rows of one full recomputation.
+TEST_F(ModelsTest, ManySmallIncrementalRunsEqualOneFullRun) {
+  SampleSite site = make_sample_site({.seed = 5, .users = 30});
+  for (std::size_t i = 0; i < site.events.size(); ++i) {
+    auto& e = site.events[i];
+    if (i % 7 == 0) {  // ties, early; the session's geo_city shows which one came first
+      e[event::Field::derived_tstamp] = "2020-01-01 00:00:00.000";
+      e[event::Field::geo_city] = "tie-" + std::to_string(i);
+    }
+    if (i % 11 == 0) e[event::Field::user_id] = "late-user-" + std::to_string(i % 3);
+    if (i % 13 == 0) e[event::Field::domain_sessionid].clear();  // not part of any session
+  }
+  const std::size_t n = site.events.size();
+  auto s = store();
+  ASSERT_NE(s, nullptr);
+  int runs = 0;
+  for (std::size_t from = 0, step = 1; from < n; from += step, step = step % 37 + 5) {
+    load(site.events, from, std::min(n, from + step));
+    auto r = run_models(*s, {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ++runs;
+  }
+  ASSERT_GT(runs, 20);
+  const std::string incremental = dump(*s);
+  EXPECT_GT(std::count(incremental.begin(), incremental.end(), '\n'), site.sessions);
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM model_session_state"),
+            one(*s, "SELECT count(*) FROM sessions"));
+  EXPECT_EQ(one(*s, "SELECT sum(events) FROM model_session_state"),
+            one(*s, "SELECT count(*) FROM atomic_events WHERE domain_sessionid IS NOT NULL"));
+  auto full = run_models(*s, {.full_refresh = true});
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(dump(*s), incremental);
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM temp.sqlite_master"), "0");
+}
+
+// A database whose models were written by version 1 (no session state) is recomputed once by
+// the next run, which then leaves the rows of a full recomputation.
+TEST_F(ModelsTest, VersionOneModelsAreRecomputedOnUpgrade) {
+  const SampleSite site = make_sample_site({.seed = 3, .users = 20});
+  const std::size_t n = site.events.size();
+  auto s = store();
+  ASSERT_NE(s, nullptr);
+  load(site.events, 0, n / 2);
+  ASSERT_TRUE(run_models(*s, {}).ok());
+  // What version 1 left: the same model tables, no state table.
+  ASSERT_TRUE(s->exec("DROP TABLE model_session_state"));
+  ASSERT_TRUE(s->exec("UPDATE furrow_schema SET version = 1 WHERE component = 'models'"));
+  load(site.events, n / 2, n);
+  auto r = run_models(*s, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->from_load_id, 0);
+  EXPECT_EQ(r->sessions, site.sessions);
+  expect_answers(*s, site);
+  const std::string upgraded = dump(*s);
+  ASSERT_TRUE(run_models(*s, {.full_refresh = true}).ok());
+  EXPECT_EQ(dump(*s), upgraded);
+  EXPECT_EQ(one(*s, "SELECT version FROM furrow_schema WHERE component = 'models'"), "2");
+}
+
 // furrow run's models thread is SCHED_IDLE; its write transactions run at the normal policy.
 TEST(WriteLockPriority, RaisesAnIdleThreadForItsScopeOnly) {
   if (!can_leave_idle_policy())
