@@ -38,6 +38,33 @@ TEST(Convert, TsvSafeAgreesWithByteByByteRules) {
   }
 }
 
+TEST(Convert, TsvSafeFindsOneControlAtEveryOffset) {
+  // One control byte (or DEL, or a byte that is not one) at every offset of plain strings of
+  // every length up to 70: the 16- and 8-byte blocks and the overlapping last block must stop
+  // exactly there.
+  const char probes[] = {'\0', '\x01', '\t', '\n', '\x1f', '\x7f', ' ', '\x80', '\xff', '~'};
+  for (std::size_t len = 1; len <= 70; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (const char probe : probes) {
+        std::string in(len, 'a');
+        in[at] = probe;
+        std::string want;
+        for (char c : in) {
+          const auto u = static_cast<unsigned char>(c);
+          if (c == '\t') {
+            want += "    ";
+          } else if (u >= 0x20 && u != 0x7F) {
+            want.push_back(c);
+          }
+        }
+        std::string out = "stale";
+        tsv_safe(in, out);
+        ASSERT_EQ(out, want) << len << " " << at << " " << static_cast<int>(probe);
+      }
+    }
+  }
+}
+
 TEST(Convert, TsvSafe) {
   std::string out;
   tsv_safe(
