@@ -277,6 +277,44 @@ TEST(AdaptViews, SpecialBytesAtEveryPlaceOfEveryBlock) {
   EXPECT_GT(accepted, 10000);
 }
 
+TEST(AdaptViews, KnownKeysAndTheirEditsAgreeWithAdapt) {
+  // Keys are matched by their packed bytes in the POST scanner: every known name and edits of
+  // it (escapes, controls, NUL, non-ASCII, longer and shorter, other case), first and last in an
+  // event, are accepted exactly when they are payload_data keys other than e, p and tv (which
+  // the event already has), with the parameters adapt() gives.
+  int accepted = 0;
+  for (int id = 0; id < kParamKeyCount; ++id) {
+    const std::string name(param_key_name(id));
+    std::vector<std::string> variants = {name,
+                                         name + "x",
+                                         name + "_",
+                                         name.substr(1),
+                                         name.substr(0, name.size() - 1),
+                                         name + "\xc3\xa9",
+                                         "\\u0041" + name,
+                                         std::string(8 - name.size(), '_') + name};
+    for (std::size_t at = 0; at <= name.size(); ++at) {
+      for (const std::string& ins : {std::string("\\\""), std::string("\\\\"), std::string(1, '\0'),
+                                     std::string("\x01"), std::string("\t"), std::string("\x7f")}) {
+        variants.push_back(name.substr(0, at) + ins + name.substr(at));
+      }
+    }
+    std::string upper = name;
+    upper[0] = static_cast<char>(upper[0] - 'a' + 'A');
+    variants.push_back(upper);
+    for (const std::string& v : variants) {
+      const int vid = param_key_id(v);
+      const bool want = vid >= 0 && param_key_since(vid) >= 0 && v != "e" && v != "p" && v != "tv";
+      const std::string last = body(R"({"e":"pv","p":"web","tv":"t",")" + v + R"(":""})");
+      const std::string first = body("{\"" + v + R"(":"x","e":"pv","p":"web","tv":"t"})");
+      EXPECT_EQ(check(post(last)), want) << last;
+      EXPECT_EQ(check(post(first)), want) << first;
+      accepted += want ? 2 : 0;
+    }
+  }
+  EXPECT_GT(accepted, 140);
+}
+
 TEST(AdaptViews, RandomMutationsNeverDisagree) {
   // Bodies near the accepted shape: every accepted mutation must agree with adapt().
   const std::string seed =

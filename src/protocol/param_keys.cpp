@@ -81,10 +81,12 @@ class KeyTable {
   }
   int find(std::string_view name) const {
     if (name.empty() || name.size() > 7) return -1;
-    const uint64_t k = pack_short(name.data(), name.size());
+    return find_packed(pack_short(name.data(), name.size()), name.size());
+  }
+  int find_packed(uint64_t k, std::size_t n) const {
     const std::size_t s = slot(k, mult_);
     // A name with a NUL byte packs like a shorter one: the length check rejects it.
-    if (slots_[s] != k || ids_[s] < 0 || kKeys[ids_[s]].name.size() != name.size()) return -1;
+    if (slots_[s] != k || ids_[s] < 0 || kKeys[ids_[s]].name.size() != n) return -1;
     return ids_[s];
   }
 
@@ -109,6 +111,10 @@ const KeyTable& table() {
 
 int param_key_id(std::string_view name) {
   return table().find(name);
+}
+
+int param_key_id_packed(uint64_t packed, std::size_t n) {
+  return table().find_packed(packed, n);
 }
 
 std::string_view param_key_name(int id) {

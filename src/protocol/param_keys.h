@@ -4,6 +4,7 @@
 // to columns by id; the tp2 POST scanner checks keys against payload_data with it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -14,6 +15,9 @@ inline constexpr int kParamKeyCount = 86;
 
 // The id of `name`, or -1 when it is not a known parameter name.
 int param_key_id(std::string_view name);
+// param_key_id for a name of `n` bytes (1 <= n <= 7) given packed: byte i of the name is byte i of
+// `packed` (little-endian order), the bytes above n are zero.
+int param_key_id_packed(uint64_t packed, std::size_t n);
 // The name of id `id` (0 <= id < kParamKeyCount).
 std::string_view param_key_name(int id);
 // The payload_data addition (1-0-<n>) that introduced id's key, or -1 when no payload_data version

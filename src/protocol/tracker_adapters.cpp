@@ -484,15 +484,45 @@ class PayloadScanner {
     }
     return false;
   }
+  // A key that must be a known parameter name (param_keys.h; all are 1-7 bytes of letters, digits
+  // and '_'): found in the eight bytes after its opening quote and looked up by its packed bytes.
+  // Declines exactly when plain_string + param_key_id would: a key with an escape, a control byte
+  // or eight or more bytes is never a known name. (A valid body has at least eight bytes after
+  // a key's opening quote: the key, '"', ':', a string value and the closing "}]}".)
+  bool known_key(std::string_view& name, int& id) {
+    if (!eat('"') || end_ - p_ < 8) return false;
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    uint64_t w;
+    std::memcpy(&w, p_, 8);  // little-endian: byte k of the text is byte k of w
+    const uint64_t q = w ^ (kOnes * '"');
+    const uint64_t quotes = (q - kOnes) & ~q & kHigh;  // the lowest flag is exact
+    if (quotes == 0) return false;
+    const auto n = static_cast<std::size_t>(__builtin_ctzll(quotes)) >> 3;  // 0..7
+    if (n == 0) return false;
+    id = param_key_id_packed(w & ((uint64_t{1} << (8 * n)) - 1), n);
+    if (id < 0) return false;
+    name = std::string_view(p_, n);
+    p_ += n + 1;
+    return true;
+  }
   template <class Sink>
   bool scan_event(Sink& sink) {
     if (!eat('{')) return false;
     if (eat('}')) return true;
     std::string_view name, value;
-    do {
-      if (!plain_string(name) || !eat(':') || !string_value(value) || !sink.add(name, value))
-        return false;
-    } while (eat(','));
+    if constexpr (Sink::kKnownKeysOnly) {
+      int id = -1;
+      do {
+        if (!known_key(name, id) || !eat(':') || !string_value(value) ||
+            !sink.add_known(name, value, id))
+          return false;
+      } while (eat(','));
+    } else {
+      do {
+        if (!plain_string(name) || !eat(':') || !string_value(value) || !sink.add(name, value))
+          return false;
+      } while (eat(','));
+    }
     return eat('}');
   }
   template <class Sink>
@@ -547,6 +577,7 @@ class PayloadScanner {
 
 // Builds owned Params (a repeated key keeps its first place and takes the last value).
 struct ParamsSink {
+  static constexpr bool kKnownKeysOnly = false;
   std::vector<Params>& events;
   void begin_event() { events.emplace_back().reserve(48); }
   bool add(std::string_view name, std::string_view value) {
@@ -557,15 +588,14 @@ struct ParamsSink {
 
 // Builds ParamViews; declines unknown and repeated keys (the general path handles those).
 struct ViewSink {
+  static constexpr bool kKnownKeysOnly = true;  // keys come with their id (known_key)
   protocol::ViewEvents& out;
   uint64_t seen[2] = {0, 0};
   void begin_event() {
     out.begins.push_back(static_cast<uint32_t>(out.params.size()));
     seen[0] = seen[1] = 0;
   }
-  bool add(std::string_view name, std::string_view value) {
-    const int id = param_key_id(name);
-    if (id < 0) return false;
+  bool add_known(std::string_view name, std::string_view value, int id) {
     static_assert(kParamKeyCount <= 128);
     const uint64_t bit = uint64_t{1} << (id & 63);
     if ((seen[id >> 6] & bit) != 0) return false;
