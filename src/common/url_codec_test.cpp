@@ -60,6 +60,35 @@ TEST(UrlCodec, Utf8ValidityAgreesWithRepair) {
   EXPECT_TRUE(is_valid_utf8(""));
 }
 
+TEST(UrlCodec, Utf8ValidityAgreesWithRepairOnRandomText) {
+  // Mostly ASCII with multi-byte sequences, truncated sequences and stray bytes at random places,
+  // so that the 32-, 16- and 8-byte ASCII skips end at every offset: the verdict must be the
+  // repair's (which checks byte by byte).
+  const std::string_view pieces[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+                                     "\xC0\xAF", "\xED\xA0\x80", "\xE2\x82",
+                                     "\xFF",     "\x80"};
+  std::mt19937 rng(11);
+  int valid = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string s;
+    const std::size_t len = rng() % 200;
+    while (s.size() < len) {
+      if (rng() % 24 == 0) {
+        // Mostly valid sequences, sometimes an invalid one.
+        s += pieces[rng() % 8 < 6 ? rng() % 3 : 3 + rng() % 5];
+      } else {
+        s.push_back(static_cast<char>(rng() % 0x80));
+      }
+    }
+    std::string out;
+    const bool want = utf8_repair_append(s, out);
+    ASSERT_EQ(is_valid_utf8(s), want) << s;
+    valid += want ? 1 : 0;
+  }
+  EXPECT_GT(valid, 400);
+  EXPECT_LT(valid, 3600);
+}
+
 // Byte-by-byte statements of the two rules, for the word-at-a-time implementations.
 std::string reference_decode(std::string_view in) {
   auto hex = [](char c) {
