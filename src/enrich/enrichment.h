@@ -72,6 +72,21 @@ class EventContext {
     }
   }
 
+  // The same with each parameter's protocol::param_key_id (-1 for a name furrow does not know):
+  // f(name, value, id). The pipeline's views carry the id; raw().parameters are looked up.
+  template <class F>
+  void for_each_parameter_with_id(F&& f) const {
+    if (has_param_views_) {
+      for (const protocol::ParamView& p : param_views_) f(p.name, p.value, p.id);
+      return;
+    }
+    for (const event::Param& p : raw_.parameters.items()) {
+      if (p.value) {
+        f(std::string_view(p.name), std::string_view(*p.value), protocol::param_key_id(p.name));
+      }
+    }
+  }
+
   // For the pipeline: where headers() and for_each_parameter() read. `params` must hold every
   // valued parameter of the event (no name twice); both must outlive the apply calls.
   void set_request(const std::vector<std::string>* headers,

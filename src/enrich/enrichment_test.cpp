@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "event/enriched_event.h"
@@ -43,6 +44,43 @@ TEST(EventContext, ViewOfPartOfALargerBufferCopiesOnlyThatPart) {
   ASSERT_EQ(ctx.pending_contexts().size(), 1u);
   EXPECT_EQ(ctx.pending_contexts()[0],
             R"({"schema":"iglu:com.acme/a/jsonschema/1-0-0","data":{}})");
+}
+
+// for_each_parameter_with_id lists what for_each_parameter lists, each with its
+// protocol::param_key_id, from the raw parameters and from the pipeline's views alike.
+TEST(EventContext, ParametersWithIdsAreTheParametersWithTheirKeyIds) {
+  using Seen = std::vector<std::tuple<std::string, std::string, int>>;
+  event::EnrichedEvent ev;
+  event::RawEvent raw;
+  raw.parameters.set("e", "pv");
+  raw.parameters.set("custom", "1");
+  raw.parameters.set("flag", std::nullopt);
+  raw.parameters.set("url", "https://a.example/");
+  EventContext ctx(ev, raw);
+  Seen plain, with_id;
+  ctx.for_each_parameter([&](std::string_view n, std::string_view v) {
+    plain.emplace_back(std::string(n), std::string(v), protocol::param_key_id(n));
+  });
+  ctx.for_each_parameter_with_id([&](std::string_view n, std::string_view v, int id) {
+    with_id.emplace_back(std::string(n), std::string(v), id);
+  });
+  const Seen want = {{"e", "pv", protocol::param_key_id("e")},
+                     {"custom", "1", -1},
+                     {"url", "https://a.example/", protocol::param_key_id("url")}};
+  EXPECT_EQ(plain, want);
+  EXPECT_EQ(with_id, want);
+  EXPECT_GE(protocol::param_key_id("url"), 0);
+
+  // Views: the id comes from the view as the producer set it.
+  const std::vector<protocol::ParamView> views = {{"tv", "js-3", protocol::param_key_id("tv")},
+                                                  {"x_y", "2", -1}};
+  const std::vector<std::string> headers;
+  ctx.set_request(&headers, views);
+  with_id.clear();
+  ctx.for_each_parameter_with_id([&](std::string_view n, std::string_view v, int id) {
+    with_id.emplace_back(std::string(n), std::string(v), id);
+  });
+  EXPECT_EQ(with_id, (Seen{{"tv", "js-3", protocol::param_key_id("tv")}, {"x_y", "2", -1}}));
 }
 
 }  // namespace
