@@ -1,70 +1,126 @@
 #include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <memory>
+#include <numeric>
 
 namespace furrow::enrich::enrichments {
 
-namespace {
-
-struct Kept {
-  std::string_view name;
-  std::string_view value;
-};
-
-// Appends the preimage of the parameters `for_each` lists (each name once) to
-// `out`, which is cleared and sized once first.
-template <class ForEach>
-void build_preimage(const std::vector<std::string>& exclude, ForEach&& for_each, std::string& out) {
-  thread_local std::vector<Kept> kept;
-  kept.clear();
-  std::size_t size = 0;
-  for_each([&](std::string_view name, std::string_view value) {
-    if (std::find(exclude.begin(), exclude.end(), name) != exclude.end()) return;
-    kept.push_back({name, value});
-    size += name.size() + value.size() + 2;
-  });
-  // Names are unique, so the order is total and the result does not depend on
-  // the input order.
-  std::sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) { return a.name < b.name; });
-  out.clear();
-  out.reserve(size);
-  for (const Kept& p : kept) {
-    out += p.name;
-    out += '\x1f';
-    out += p.value;
-    out += '\x1f';
+EventFingerprintEnrichment::EventFingerprintEnrichment(std::vector<std::string> exclude,
+                                                       Hasher hasher, std::string_view algorithm)
+    : exclude_(std::move(exclude)), hasher_(hasher) {
+  std::array<int, protocol::kParamKeyCount> ids;
+  std::iota(ids.begin(), ids.end(), 0);
+  std::sort(ids.begin(), ids.end(),
+            [](int a, int b) { return protocol::param_key_name(a) < protocol::param_key_name(b); });
+  for (int rank = 0; rank < protocol::kParamKeyCount; ++rank) {
+    const int id = ids[rank];
+    const std::string_view name = protocol::param_key_name(id);
+    // Every known name is 1-7 bytes: param_key_id() finds no longer name (it packs names into
+    // 8 bytes), so an id never stands for a name that does not fit here.
+    KnownName& known = name_at_rank_[rank];
+    known.size = static_cast<uint8_t>(std::min<std::size_t>(name.size(), 7));
+    std::memcpy(known.text, name.data(), known.size);
+    known.text[known.size] = '\x1f';
+    const bool excluded = std::find(exclude_.begin(), exclude_.end(), name) != exclude_.end();
+    rank_of_id_[id] = static_cast<int8_t>(excluded ? -1 : rank);
   }
+  static_assert(protocol::kParamKeyCount <= 127, "ranks are int8_t");
+  if (!algorithm.empty()) md_ = EVP_MD_fetch(nullptr, std::string(algorithm).c_str(), nullptr);
 }
 
-}  // namespace
+EventFingerprintEnrichment::~EventFingerprintEnrichment() {
+  EVP_MD_free(md_);
+}
+
+bool EventFingerprintEnrichment::excluded_unknown(std::string_view name) const {
+  return std::find(exclude_.begin(), exclude_.end(), name) != exclude_.end();
+}
+
+template <class ForEach>
+std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, Scratch& s) const {
+  std::size_t size = 0;
+  for_each([&](std::string_view name, std::string_view value, int id) {
+    if (id >= 0) {
+      const int rank = rank_of_id_[static_cast<std::size_t>(id)];
+      if (rank < 0) return;
+      uint64_t& word = s.present[static_cast<std::size_t>(rank) / 64];
+      const uint64_t bit = uint64_t{1} << (rank % 64);
+      if ((word & bit) == 0) {
+        word |= bit;
+        s.value_at_rank[static_cast<std::size_t>(rank)] = value;
+        size += name.size() + value.size() + 2;
+        return;
+      }
+    } else if (excluded_unknown(name)) {
+      return;
+    }
+    s.unknown.push_back({name, value, static_cast<uint32_t>(s.unknown.size())});
+    size += name.size() + value.size() + 2;
+  });
+  if (!s.unknown.empty()) {
+    std::sort(s.unknown.begin(), s.unknown.end(), [](const auto& a, const auto& b) {
+      return a.name != b.name ? a.name < b.name : a.order < b.order;
+    });
+  }
+  // Known names are written as one 8-byte store (name and U+001F, zero padded): 8 bytes of slack.
+  if (s.buffer.size() < size + 8) s.buffer.resize(size + 8);
+  char* const begin = s.buffer.data();
+  char* out = begin;
+  const auto put = [&out](std::string_view bytes) {
+    std::memcpy(out, bytes.data(), bytes.size());
+    out += bytes.size();
+  };
+  const auto put_unknown = [&](const Scratch::Pair& p) {
+    put(p.name);
+    *out++ = '\x1f';
+    put(p.value);
+    *out++ = '\x1f';
+  };
+  std::size_t next_unknown = 0;
+  for (std::size_t w = 0; w < s.present.size(); ++w) {
+    uint64_t bits = s.present[w];
+    s.present[w] = 0;
+    while (bits != 0) {
+      const std::size_t rank = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
+      bits &= bits - 1;
+      const KnownName& name = name_at_rank_[rank];
+      // A repeated known name sorts after its first occurrence (strict <), as it was listed.
+      while (next_unknown < s.unknown.size() &&
+             s.unknown[next_unknown].name < std::string_view(name.text, name.size)) {
+        put_unknown(s.unknown[next_unknown++]);
+      }
+      std::memcpy(out, name.text, 8);
+      out += name.size + 1;
+      put(s.value_at_rank[rank]);
+      *out++ = '\x1f';
+    }
+  }
+  while (next_unknown < s.unknown.size()) put_unknown(s.unknown[next_unknown++]);
+  s.unknown.clear();
+  return {begin, static_cast<std::size_t>(out - begin)};
+}
 
 void EventFingerprintEnrichment::preimage_into(const event::Params& params,
                                                std::string& out) const {
-  build_preimage(
-      exclude_,
+  thread_local Scratch scratch;
+  out = build_preimage(
       [&](auto&& f) {
         for (const auto& p : params.items()) {
-          if (p.value) f(std::string_view(p.name), std::string_view(*p.value));
+          if (p.value) {
+            f(std::string_view(p.name), std::string_view(*p.value), protocol::param_key_id(p.name));
+          }
         }
       },
-      out);
+      scratch);
 }
 
 std::string EventFingerprintEnrichment::preimage(const event::Params& params) const {
   std::string out;
   preimage_into(params, out);
   return out;
-}
-
-EventFingerprintEnrichment::EventFingerprintEnrichment(std::vector<std::string> exclude,
-                                                       Hasher hasher, std::string_view algorithm)
-    : exclude_(std::move(exclude)), hasher_(hasher) {
-  if (!algorithm.empty()) md_ = EVP_MD_fetch(nullptr, std::string(algorithm).c_str(), nullptr);
-}
-
-EventFingerprintEnrichment::~EventFingerprintEnrichment() {
-  EVP_MD_free(md_);
 }
 
 void EventFingerprintEnrichment::digest_hex(std::string_view data, std::string& out) const {
@@ -92,10 +148,10 @@ void EventFingerprintEnrichment::digest_hex(std::string_view data, std::string& 
 }
 
 void EventFingerprintEnrichment::apply(EventContext& ctx) const {
-  thread_local std::string buffer;
-  build_preimage(
-      exclude_, [&](auto&& f) { ctx.for_each_parameter(f); }, buffer);
-  digest_hex(buffer, ctx.event()[event::Field::event_fingerprint]);
+  thread_local Scratch scratch;
+  const std::string_view preimage =
+      build_preimage([&](auto&& f) { ctx.for_each_parameter_with_id(f); }, scratch);
+  digest_hex(preimage, ctx.event()[event::Field::event_fingerprint]);
 }
 
 Result<std::shared_ptr<const Enrichment>> make_event_fingerprint(const EnrichmentConfig& c,

@@ -7,9 +7,21 @@
 #include <atomic>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace furrow::enrich::enrichments {
+
+struct CityFields {
+  std::string country, region, city, zipcode, latitude, longitude, region_name, timezone;
+  // Empties every field, keeping the buffers (decode_city sets only the fields it finds).
+  void clear() {
+    for (std::string* f :
+         {&country, &region, &city, &zipcode, &latitude, &longitude, &region_name, &timezone}) {
+      f->clear();
+    }
+  }
+};
 
 namespace {
 
@@ -105,11 +117,6 @@ const char* role_name(GeoRole role) {
 // Source of GeoDatabase::id().
 std::atomic<uint64_t> g_next_database_id{1};
 
-// The City fields of one decoded record.
-struct CityFields {
-  std::string country, region, city, zipcode, latitude, longitude, region_name, timezone;
-};
-
 // Decodes the City fields of `e` (MaxMind's nested layout unless `flat`, then the flat layout of
 // @ip-location-db when no country was found).
 void decode_city(MMDB_entry_s* e, bool flat, CityFields& out) {
@@ -161,11 +168,7 @@ class CityRecordCache {
     Slot& s = slots_[slot_of(db, offset)];
     s.db = db;
     s.offset = offset;
-    for (std::string* f :
-         {&s.fields.country, &s.fields.region, &s.fields.city, &s.fields.zipcode,
-          &s.fields.latitude, &s.fields.longitude, &s.fields.region_name, &s.fields.timezone}) {
-      f->clear();
-    }
+    s.fields.clear();
     return s.fields;
   }
 
@@ -180,6 +183,44 @@ class CityRecordCache {
     uint64_t offset = 0;
     CityFields fields;
   };
+  Slot slots_[kSlots];
+};
+
+// A per-thread, direct-mapped memo of recent address lookups keyed by (database id, address).
+// Bounded (kSlots entries); a hit costs a hash and a compare instead of a walk of up to 128
+// tree nodes.
+class AddressMemo {
+ public:
+  struct Key {
+    uint64_t db = 0;  // 0 = empty slot (database ids start at 1)
+    uint64_t hi = 0, lo = 0;
+    bool v6 = false;
+    bool operator==(const Key&) const = default;
+  };
+  static Key key_of(uint64_t db, const IpAddress& ip) {
+    Key k;
+    k.db = db;
+    k.v6 = ip.is_v6;
+    std::memcpy(&k.hi, ip.bytes, 8);
+    if (ip.is_v6) std::memcpy(&k.lo, ip.bytes + 8, 8);
+    if (!ip.is_v6) k.hi &= 0xffffffffULL;  // IPv4 uses the first four bytes only
+    return k;
+  }
+  struct Slot {
+    Key key;
+    bool found = false;
+    uint16_t netmask = 0;
+    uint32_t offset = 0;
+  };
+  Slot& slot(const Key& k) {
+    uint64_t h = (k.hi * 0x9E3779B97F4A7C15ULL) ^ (k.lo * 0xC2B2AE3D27D4EB4FULL) ^ (k.db << 1) ^
+                 static_cast<uint64_t>(k.v6);
+    h *= 0x9E3779B97F4A7C15ULL;
+    return slots_[h >> 54];  // top 10 bits: kSlots = 1024
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 1024;
   Slot slots_[kSlots];
 };
 
@@ -327,62 +368,87 @@ void GeoResult::clear() {
   asn = 0;
 }
 
-bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const {
-  out.clear();  // keeps the strings' capacity: no allocation per lookup once warm
-  auto ip = parse_ip(ip_text);
-  if (!ip) return false;
-  const GeoDatabase* geo = ip->is_v6 && dbs_.geo_v6 ? dbs_.geo_v6.get() : dbs_.geo.get();
-  if (geo != nullptr) {
-    auto r = geo->lookup(*ip);
-    if (r.found_entry) {
-      const CityFields* f = nullptr;
-      CityFields decoded;
-      if (cache_records_) {
-        // On the heap: ~300 KB is too much for static thread-local storage.
-        thread_local std::unique_ptr<CityRecordCache> cache;
-        if (!cache) cache = std::make_unique<CityRecordCache>();
-        f = cache->find(geo->id(), r.entry.offset);
-        if (f == nullptr) {
-          CityFields& slot = cache->insert(geo->id(), r.entry.offset);
-          decode_city(&r.entry, geo->flat_city(), slot);
-          f = &slot;
-        }
-      } else {
-        decode_city(&r.entry, geo->flat_city(), decoded);
-        f = &decoded;
-      }
-      out.country = f->country;
-      out.region = f->region;
-      out.city = f->city;
-      out.zipcode = f->zipcode;
-      out.latitude = f->latitude;
-      out.longitude = f->longitude;
-      out.region_name = f->region_name;
-      out.timezone = f->timezone;
-    }
+MMDB_lookup_result_s GeoDatabase::lookup_memoized(const IpAddress& ip) const {
+  thread_local std::unique_ptr<AddressMemo> memo;  // on the heap: 40 KB
+  if (!memo) memo = std::make_unique<AddressMemo>();
+  const AddressMemo::Key key = AddressMemo::key_of(id_, ip);
+  AddressMemo::Slot& slot = memo->slot(key);
+  MMDB_lookup_result_s r{};
+  if (slot.key == key) {
+    r.found_entry = slot.found;
+    r.netmask = slot.netmask;
+    r.entry.mmdb = &mmdb_;
+    r.entry.offset = slot.offset;
+    return r;
   }
+  r = lookup(ip);
+  slot.key = key;
+  slot.found = r.found_entry;
+  slot.netmask = r.netmask;
+  slot.offset = r.entry.offset;
+  return r;
+}
+
+const CityFields* IpLookupsEnrichment::city_fields(const IpAddress& ip, CityFields& scratch) const {
+  const GeoDatabase* geo = ip.is_v6 && dbs_.geo_v6 ? dbs_.geo_v6.get() : dbs_.geo.get();
+  if (geo == nullptr) return nullptr;
+  auto r = find(*geo, ip);
+  if (!r.found_entry) return nullptr;
+  if (!cache_records_) {
+    scratch.clear();
+    decode_city(&r.entry, geo->flat_city(), scratch);
+    return &scratch;
+  }
+  // On the heap: ~300 KB is too much for static thread-local storage.
+  thread_local std::unique_ptr<CityRecordCache> cache;
+  if (!cache) cache = std::make_unique<CityRecordCache>();
+  if (const CityFields* f = cache->find(geo->id(), r.entry.offset)) return f;
+  CityFields& slot = cache->insert(geo->id(), r.entry.offset);
+  decode_city(&r.entry, geo->flat_city(), slot);
+  return &slot;
+}
+
+void IpLookupsEnrichment::lookup_others(const IpAddress& ip, GeoResult& out) const {
   if (dbs_.isp) {
-    auto r = dbs_.isp->lookup(*ip);
+    auto r = find(*dbs_.isp, ip);
     if (r.found_entry) {
       get_string(&r.entry, {"isp"}, out.isp);
       get_string(&r.entry, {"organization"}, out.organization);
     }
   }
   if (dbs_.domain) {
-    auto r = dbs_.domain->lookup(*ip);
+    auto r = find(*dbs_.domain, ip);
     if (r.found_entry) get_string(&r.entry, {"domain"}, out.domain);
   }
   if (dbs_.connection_type) {
-    auto r = dbs_.connection_type->lookup(*ip);
+    auto r = find(*dbs_.connection_type, ip);
     if (r.found_entry) get_string(&r.entry, {"connection_type"}, out.netspeed);
   }
   if (dbs_.asn) {
-    auto r = dbs_.asn->lookup(*ip);
+    auto r = find(*dbs_.asn, ip);
     if (r.found_entry && get_uint(&r.entry, "autonomous_system_number", out.asn)) {
       out.has_asn = true;
       get_string(&r.entry, {"autonomous_system_organization"}, out.asn_organization);
     }
   }
+}
+
+bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const {
+  out.clear();  // keeps the strings' capacity: no allocation per lookup once warm
+  auto ip = parse_ip(ip_text);
+  if (!ip) return false;
+  CityFields decoded;
+  if (const CityFields* f = city_fields(*ip, decoded)) {
+    out.country = f->country;
+    out.region = f->region;
+    out.city = f->city;
+    out.zipcode = f->zipcode;
+    out.latitude = f->latitude;
+    out.longitude = f->longitude;
+    out.region_name = f->region_name;
+    out.timezone = f->timezone;
+  }
+  lookup_others(*ip, out);
   return true;
 }
 
@@ -405,22 +471,30 @@ std::string asn_context_json(uint32_t number, std::string_view organization) {
 
 void IpLookupsEnrichment::apply(EventContext& ctx) const {
   auto& ev = ctx.event();
-  const std::string& ip = ev[event::Field::user_ipaddress];
-  if (ip.empty()) return;
-  thread_local GeoResult r;
-  if (!lookup(ip, r)) return;
+  const std::string& ip_text = ev[event::Field::user_ipaddress];
+  if (ip_text.empty()) return;
+  auto ip = parse_ip(ip_text);
+  if (!ip) return;
   using event::Field;
-  auto set = [&](Field f, std::string& v) {
+  auto set = [&](Field f, const std::string& v) {
     if (!v.empty()) ev[f] = v;
   };
-  set(Field::geo_country, r.country);
-  set(Field::geo_region, r.region);
-  set(Field::geo_city, r.city);
-  set(Field::geo_zipcode, r.zipcode);
-  set(Field::geo_latitude, r.latitude);
-  set(Field::geo_longitude, r.longitude);
-  set(Field::geo_region_name, r.region_name);
-  set(Field::geo_timezone, r.timezone);
+  // The City fields go from the record cache straight into the event (no GeoResult between).
+  thread_local CityFields decoded;
+  if (const CityFields* f = city_fields(*ip, decoded)) {
+    set(Field::geo_country, f->country);
+    set(Field::geo_region, f->region);
+    set(Field::geo_city, f->city);
+    set(Field::geo_zipcode, f->zipcode);
+    set(Field::geo_latitude, f->latitude);
+    set(Field::geo_longitude, f->longitude);
+    set(Field::geo_region_name, f->region_name);
+    set(Field::geo_timezone, f->timezone);
+  }
+  if (!dbs_.isp && !dbs_.domain && !dbs_.connection_type && !dbs_.asn) return;
+  thread_local GeoResult r;
+  r.clear();
+  lookup_others(*ip, r);
   set(Field::ip_isp, r.isp);
   set(Field::ip_organization, r.organization);
   set(Field::ip_domain, r.domain);

@@ -36,8 +36,12 @@ class GeoDatabase {
   GeoDatabase(const GeoDatabase&) = delete;
   GeoDatabase& operator=(const GeoDatabase&) = delete;
 
-  // The record for `ip`, or found = false.
+  // The record for `ip`, or found = false (a walk of the search tree).
   MMDB_lookup_result_s lookup(const IpAddress& ip) const;
+  // The same through a per-thread memo of recent addresses (direct-mapped, keyed by this
+  // database's id() and the address): the file never changes once opened, so a remembered
+  // result is the walk's result. For traffic that repeats client addresses.
+  MMDB_lookup_result_s lookup_memoized(const IpAddress& ip) const;
   const std::string& type() const { return type_; }
   // A City database in the flat layout of @ip-location-db (country_code, state1, city, ...)
   // rather than MaxMind's nested one; decided from the records when the file is opened.
@@ -65,6 +69,9 @@ struct GeoResult {
   void clear();
 };
 
+// The decoded City fields of one record (defined in ip_lookups.cpp).
+struct CityFields;
+
 class IpLookupsEnrichment final : public Enrichment {
  public:
   struct Databases {
@@ -75,8 +82,9 @@ class IpLookupsEnrichment final : public Enrichment {
     std::shared_ptr<const GeoDatabase> geo_v6;
   };
   // `cache_records`: keep the decoded City fields of recently seen records in a small per-thread
-  // cache keyed by the record's data offset (many networks share one record, and traffic
-  // repeats addresses). Results are identical either way; off is for comparisons.
+  // cache keyed by the record's data offset (many networks share one record), and look
+  // addresses up through GeoDatabase::lookup_memoized (traffic repeats addresses). Results are
+  // identical either way; off is for comparisons.
   explicit IpLookupsEnrichment(Databases dbs, bool cache_records = true)
       : dbs_(std::move(dbs)), cache_records_(cache_records) {}
   std::string_view name() const override { return "ip_lookups"; }
@@ -87,6 +95,15 @@ class IpLookupsEnrichment final : public Enrichment {
   bool lookup(std::string_view ip, GeoResult& out) const;
 
  private:
+  MMDB_lookup_result_s find(const GeoDatabase& db, const IpAddress& ip) const {
+    return cache_records_ ? db.lookup_memoized(ip) : db.lookup(ip);
+  }
+  // The City fields of `ip` (cached, or decoded into `scratch`), or nullptr when the address is
+  // in no City record.
+  const CityFields* city_fields(const IpAddress& ip, CityFields& scratch) const;
+  // The ISP, domain, connection-type and ASN lookups into `out` (whose fields are clear).
+  void lookup_others(const IpAddress& ip, GeoResult& out) const;
+
   Databases dbs_;
   bool cache_records_;
 };

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <charconv>
+#include <random>
 
 #include "enrich/enrichments/test_helpers.h"
 #include "support/test_support.h"
@@ -239,6 +240,107 @@ TEST(IpLookups, RecordCacheGivesTheSameResultsAsDecoding) {
     }
   }
   EXPECT_GT(found, 200);
+}
+
+// Addresses for the memo tests: every City test network's first address, random IPv4 and IPv6
+// addresses (most in no network), repeats, and more distinct addresses than the memo has slots.
+std::vector<std::string> memo_test_addresses() {
+  std::vector<std::string> ips;
+  for_each_record("GeoIP2-City-Test.json",
+                  [&](const std::string& ip, const rapidjson::Value&) { ips.push_back(ip); });
+  std::mt19937 rng(4);
+  for (int i = 0; i < 3000; ++i) {
+    const uint32_t v = rng();
+    if (i % 5 == 0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "2001:%x:%x::%x", v & 0xffff, v >> 16, (v >> 8) & 0xff);
+      ips.emplace_back(buf);
+    } else if (i % 3 == 0) {
+      ips.push_back("81.2." + std::to_string(v % 251) + "." + std::to_string((v >> 8) % 256));
+    } else {
+      ips.push_back(std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
+                    std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255));
+    }
+  }
+  const std::size_t distinct = ips.size();
+  for (std::size_t i = 0; i < distinct; i += 3) ips.push_back(ips[i]);
+  ips.push_back("not an ip");
+  ips.push_back("::ffff:81.2.69.142");
+  return ips;
+}
+
+// GeoDatabase::lookup_memoized gives the tree walk's result (found, record, netmask) for every
+// address, with two databases looked up alternately (the memo key includes the database) and
+// slots recycled.
+TEST(IpLookups, AddressMemoGivesTheTreeWalksResults) {
+  std::vector<std::shared_ptr<const GeoDatabase>> dbs;
+  for (const char* db :
+       {"GeoIP2-City-Test.mmdb", "GeoLite2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb"}) {
+    auto geo = GeoDatabase::open(maxmind() / "test-data" / db,
+                                 std::string_view(db).find("ASN") != std::string_view::npos
+                                     ? GeoRole::kAsn
+                                     : GeoRole::kCity);
+    ASSERT_TRUE(geo.ok()) << geo.error().message;
+    dbs.push_back(*geo);
+  }
+  int found = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& text : memo_test_addresses()) {
+      auto ip = parse_ip(text);
+      if (!ip) continue;
+      for (const auto& db : dbs) {
+        MMDB_lookup_result_s a = db->lookup_memoized(*ip);
+        MMDB_lookup_result_s b = db->lookup(*ip);
+        ASSERT_EQ(a.found_entry, b.found_entry) << text;
+        EXPECT_EQ(a.netmask, b.netmask) << text;
+        if (!b.found_entry) continue;
+        EXPECT_EQ(a.entry.offset, b.entry.offset) << text;
+        EXPECT_EQ(a.entry.mmdb, b.entry.mmdb) << text;
+        ++found;
+      }
+    }
+  }
+  EXPECT_GT(found, 500);
+}
+
+// apply() with the caches (address memo, record cache, fields written straight into the event)
+// sets exactly what it sets without them, with all five databases.
+TEST(IpLookups, ApplyWithCachesEqualsApplyWithout) {
+  IpLookupsEnrichment::Databases dbs;
+  struct Db {
+    const char* file;
+    GeoRole role;
+    std::shared_ptr<const GeoDatabase>* target;
+  };
+  for (const Db& d :
+       {Db{"GeoIP2-City-Test.mmdb", GeoRole::kCity, &dbs.geo},
+        Db{"GeoIP2-ISP-Test.mmdb", GeoRole::kIsp, &dbs.isp},
+        Db{"GeoIP2-Domain-Test.mmdb", GeoRole::kDomain, &dbs.domain},
+        Db{"GeoIP2-Connection-Type-Test.mmdb", GeoRole::kConnectionType, &dbs.connection_type},
+        Db{"GeoLite2-ASN-Test.mmdb", GeoRole::kAsn, &dbs.asn}}) {
+    auto db = GeoDatabase::open(maxmind() / "test-data" / d.file, d.role);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    *d.target = *db;
+  }
+  const IpLookupsEnrichment cached(dbs, true), plain(dbs, false);
+  const Field fields[] = {Field::geo_country,     Field::geo_region,   Field::geo_city,
+                          Field::geo_zipcode,     Field::geo_latitude, Field::geo_longitude,
+                          Field::geo_region_name, Field::geo_timezone, Field::ip_isp,
+                          Field::ip_organization, Field::ip_domain,    Field::ip_netspeed};
+  int set = 0;
+  for (const auto& ip : memo_test_addresses()) {
+    testing::TestEvent a, b;
+    a.ev[Field::user_ipaddress] = ip;
+    b.ev[Field::user_ipaddress] = ip;
+    cached.apply(a.ctx);
+    plain.apply(b.ctx);
+    for (Field f : fields) {
+      EXPECT_EQ(a.ev[f], b.ev[f]) << ip << " field " << static_cast<int>(f);
+      if (!a.ev[f].empty()) ++set;
+    }
+    EXPECT_EQ(a.ctx.pending_contexts(), b.ctx.pending_contexts()) << ip;
+  }
+  EXPECT_GT(set, 1000);
 }
 
 }  // namespace
