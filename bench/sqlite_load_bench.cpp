@@ -18,6 +18,16 @@
 //                                    run commits small batches when the loader keeps up): the
 //                                    price of small commits. wal_pages_per_row = pages written
 //                                    to the WAL per row (index pages rewritten by every commit).
+//   BM_SqliteRollupRefresh/<chunk_events>
+//                                    the dashboard's rollup refresh (dashboard::refresh_rollups,
+//                                    which furrow run's models thread runs after each model run)
+//                                    over 20,000 new rows per iteration, which touch every one of
+//                                    the 20,000 sessions once (as run_load.sh's traffic does
+//                                    between two refreshes); chunk_events as refresh_rollups
+//                                    takes it (furrow run: the default, 5,000). Only the refresh
+//                                    is timed; its instructions per row under callgrind:
+//     FURROW_SQLITE_BENCH_TXNS=2 valgrind --tool=callgrind build/release/bench/sqlite_load_bench
+//       --benchmark_filter=Rollup  (refresh_rollups inclusive / (2 x 20,000), minus loading)
 //
 // Each iteration loads 5,000 new rows (unique event ids) into the same database, so the tables
 // and indexes grow as in a run. Figures: time per row (items_per_second), and, noise-free,
@@ -36,6 +46,8 @@
 #include <string>
 #include <vector>
 
+#include "dashboard/rollup.h"
+#include "dashboard/sqlite_conn.h"
 #include "event/enriched_event.h"
 #include "sinks/loader.h"
 #include "sinks/loader_schema.h"
@@ -326,6 +338,45 @@ BENCHMARK(BM_SqliteLoaderAdd)
     ->Args({1, 5'000})
     ->Args({1, 1'000})
     ->Args({1, 250})
+    ->Iterations(iterations())
+    ->Unit(benchmark::kMillisecond);
+
+void BM_SqliteRollupRefresh(benchmark::State& state) {
+  constexpr std::size_t kRowsPerRefresh = 20'000;
+  TempDb tmp;
+  furrow::sinks::LoaderOptions lo;
+  lo.batch_size = kRowsPerTxn;
+  lo.source = "bench";
+  auto loader = furrow::sinks::open_sqlite_loader(tmp.file(), lo, furrow::sinks::SqliteTuning{});
+  if (!loader) {
+    state.SkipWithError(loader.error().message.c_str());
+    return;
+  }
+  auto db = furrow::dashboard::Conn::open(tmp.file(), false);
+  if (!db || !furrow::dashboard::ensure_rollup_schema(**db)) {
+    state.SkipWithError("cannot open the rollup connection");
+    return;
+  }
+  const auto now_ms = [] { return int64_t{1'700'000'000'000}; };
+  uint64_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (std::size_t i = 0; i < kRowsPerRefresh; ++i) {
+      if (!(*loader)->add(make_line(next++), furrow::sinks::LineKind::kEnrichedInProcess)) {
+        state.SkipWithError("add failed");
+      }
+    }
+    if (!(*loader)->flush()) state.SkipWithError("flush failed");
+    state.ResumeTiming();
+    if (!furrow::dashboard::refresh_rollups(**db, now_ms, state.range(0))) {
+      state.SkipWithError("refresh failed");
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerRefresh));
+}
+BENCHMARK(BM_SqliteRollupRefresh)
+    ->Arg(5'000)
+    ->Arg(50'000)
     ->Iterations(iterations())
     ->Unit(benchmark::kMillisecond);
 

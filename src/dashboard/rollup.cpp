@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -152,8 +153,13 @@ struct Deltas {
   // Adds n to the dim's value made of `parts` joined by '\x1f' (nothing when all are empty).
   void dim(Dim d, int64_t ts, std::string_view app, std::initializer_list<std::string_view> parts,
            int64_t n) {
+    dim(d, ts, app, parts.begin(), parts.size(), n);
+  }
+  void dim(Dim d, int64_t ts, std::string_view app, const std::string_view* parts_begin,
+           std::size_t parts_count, int64_t n) {
+    const std::string_view* const parts_end = parts_begin + parts_count;
     bool any = false;
-    for (auto p : parts) any = any || !p.empty();
+    for (auto it = parts_begin; it != parts_end; ++it) any = any || !it->empty();
     if (!any) return;
     for (int grain = 0; grain < 2; ++grain) {
       key.clear();
@@ -164,11 +170,9 @@ struct Deltas {
       key.push_back(static_cast<char>(len & 0xff));
       key.push_back(static_cast<char>(len >> 8));
       key.append(app.substr(0, len));
-      bool first = true;
-      for (auto p : parts) {
-        if (!first) key.push_back('\x1f');
-        first = false;
-        key.append(p);
+      for (auto it = parts_begin; it != parts_end; ++it) {
+        if (it != parts_begin) key.push_back('\x1f');
+        key.append(*it);
       }
       at(dims) += n;
     }
@@ -181,24 +185,73 @@ struct Deltas {
     }
   }
 
+  // The session-level dims of a session, in a fixed order: up to three parts each.
+  struct SessionDim {
+    Dim dim;
+    std::array<std::string_view, 3> parts;
+    std::size_t count;
+    bool operator==(const SessionDim& o) const {
+      for (std::size_t i = 0; i < count; ++i) {
+        if (parts[i] != o.parts[i]) return false;
+      }
+      return true;
+    }
+  };
+  static std::array<SessionDim, 9> session_dims(const Session& s) {
+    return {{{Dim::kEntry, {s.entry_page}, 1},
+             {Dim::kExit, {s.exit_page}, 1},
+             {Dim::kReferrer, {s.refr_medium, s.refr_source}, 2},
+             {Dim::kSearchTerm, {s.refr_term}, 1},
+             {Dim::kCampaign, {s.mkt_source, s.mkt_medium, s.mkt_campaign}, 3},
+             {Dim::kCountry, {s.country}, 1},
+             {Dim::kBrowser, {s.browser}, 1},
+             {Dim::kOs, {s.os}, 1},
+             {Dim::kDevice, {s.device}, 1}}};
+  }
+  static bool bounce(const Session& s) { return s.page_views == 1 && s.windows.empty(); }
+
   // Adds (sign 1) or removes (sign -1) a session's contribution.
   void session(const Session& s, int sign) {
     const int64_t ts = s.start_ms;
-    const bool bounce = s.page_views == 1 && s.windows.empty();
+    const bool b = bounce(s);
     total(ts, s.app_id, [&](Totals& t) {
       t.sessions += sign;
-      t.bounces += bounce ? sign : 0;
+      t.bounces += b ? sign : 0;
       t.engaged_s += sign * static_cast<int64_t>(s.windows.size()) * kHeartbeatS;
     });
-    dim(Dim::kEntry, ts, s.app_id, {s.entry_page}, sign);
-    dim(Dim::kExit, ts, s.app_id, {s.exit_page}, sign);
-    dim(Dim::kReferrer, ts, s.app_id, {s.refr_medium, s.refr_source}, sign);
-    dim(Dim::kSearchTerm, ts, s.app_id, {s.refr_term}, sign);
-    dim(Dim::kCampaign, ts, s.app_id, {s.mkt_source, s.mkt_medium, s.mkt_campaign}, sign);
-    dim(Dim::kCountry, ts, s.app_id, {s.country}, sign);
-    dim(Dim::kBrowser, ts, s.app_id, {s.browser}, sign);
-    dim(Dim::kOs, ts, s.app_id, {s.os}, sign);
-    dim(Dim::kDevice, ts, s.app_id, {s.device}, sign);
+    for (const SessionDim& d : session_dims(s)) {
+      dim(d.dim, ts, s.app_id, d.parts.data(), d.count, sign);
+    }
+  }
+
+  // Replaces a session's contribution `before` by `after`: the same deltas as session(before,
+  // -1) then session(after, 1), without the pairs that cancel out (a session that stays in its
+  // buckets usually changes only its exit page, page count or engaged time).
+  void session_change(const Session& before, const Session& after) {
+    if (before.app_id != after.app_id ||
+        bucket_of(0, before.start_ms) != bucket_of(0, after.start_ms) ||
+        bucket_of(1, before.start_ms) != bucket_of(1, after.start_ms)) {
+      session(before, -1);
+      session(after, 1);
+      return;
+    }
+    const int64_t ts = after.start_ms;
+    const int64_t bounces = int64_t{bounce(after)} - int64_t{bounce(before)};
+    const int64_t engaged =
+        (static_cast<int64_t>(after.windows.size()) - static_cast<int64_t>(before.windows.size())) *
+        kHeartbeatS;
+    if (bounces != 0 || engaged != 0) {
+      total(ts, after.app_id, [&](Totals& t) {
+        t.bounces += bounces;
+        t.engaged_s += engaged;
+      });
+    }
+    const auto old_dims = session_dims(before), new_dims = session_dims(after);
+    for (std::size_t i = 0; i < old_dims.size(); ++i) {
+      if (old_dims[i] == new_dims[i]) continue;
+      dim(old_dims[i].dim, ts, after.app_id, old_dims[i].parts.data(), old_dims[i].count, -1);
+      dim(new_dims[i].dim, ts, after.app_id, new_dims[i].parts.data(), new_dims[i].count, 1);
+    }
   }
 };
 
@@ -377,7 +430,47 @@ struct Chunk {
 // Reads only.
 Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
   Deltas& deltas = chunk.deltas;
-  std::unordered_map<std::string, Session> touched;
+  // Per touched session: its stored state (read when the chunk first meets the session, so that
+  // events that cannot become its first event are not copied into the "first" slot) and what the
+  // chunk's events add.
+  struct Touched {
+    Session stored;
+    bool has_stored = false;
+    Session fresh;
+  };
+  std::unordered_map<std::string, Touched> touched;
+  auto get = db.prepare(
+      "SELECT app_id, start_ms, first_rank, first_ms, entry_page, exit_ms, exit_page, page_views, "
+      "pings, refr_medium, refr_source, refr_term, mkt_source, mkt_medium, mkt_campaign, country, "
+      "browser, os, device, windows FROM dash_sessions WHERE domain_sessionid = ?1");
+  if (!get) return get.error();
+  // Reads the stored state of `sid` into `t`; false on a database error.
+  auto read_stored = [&](const std::string& sid, Touched& t) {
+    Stmt& g = **get;
+    g.bind(1, sid);
+    const int rc = g.step();
+    if (rc == SQLITE_ROW) {
+      Session& state = t.stored;
+      state.app_id.assign(g.text(0));
+      state.start_ms = g.i64(1);
+      state.first_rank = static_cast<int>(g.i64(2));
+      state.first_ms = g.i64(3);
+      state.entry_page.assign(g.text(4));
+      state.exit_ms = g.i64(5);
+      state.exit_page.assign(g.text(6));
+      state.page_views = g.i64(7);
+      state.pings = g.i64(8);
+      std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
+                               &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
+                               &state.country,     &state.browser,     &state.os,
+                               &state.device};
+      for (int i = 0; i < 10; ++i) fields[i]->assign(g.text(9 + i));
+      windows_from_blob(g.text(19), state.windows);
+      t.has_stored = true;
+    }
+    sqlite3_reset(g.raw());
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+  };
   {
     auto st = db.prepare(kEventsSql);
     if (!st) return st.error();
@@ -429,11 +522,22 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
       if (s.is_null(6) || s.text(6).empty()) continue;
       sid.assign(s.text(6));
       auto it = touched.find(sid);
-      const bool fresh = it == touched.end();
-      if (fresh) it = touched.emplace(sid, Session{}).first;
-      Session& ses = it->second;
+      if (it == touched.end()) {
+        it = touched.emplace(sid, Touched{}).first;
+        if (!read_stored(sid, it->second)) {
+          return Error{"SQLite reading dash_sessions: " + db.last_error()};
+        }
+      }
+      Touched& t = it->second;
+      Session& ses = t.fresh;
       if (ts < ses.start_ms) ses.start_ms = ts;
-      if (fresh || !ses.first_before(pv ? 0 : 1, ts)) fill_first(ses, s, app, page, pv, ts);
+      // The first slot takes the earliest event (page views first) that is also earlier than
+      // the stored first one: merge() would drop any other.
+      const int rank = pv ? 0 : 1;
+      if ((ses.first_rank == 2 || !ses.first_before(rank, ts)) &&
+          (!t.has_stored || !t.stored.first_before(rank, ts))) {
+        fill_first(ses, s, app, page, pv, ts);
+      }
       if (pv) {
         ++ses.page_views;
         if (ts > ses.exit_ms) {
@@ -453,48 +557,22 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
     if (rc != SQLITE_DONE) return Error{"SQLite reading atomic_events: " + db.last_error()};
   }
 
-  // Sessions: old contribution out, merged state in.
-  auto get = db.prepare(
-      "SELECT app_id, start_ms, first_rank, first_ms, entry_page, exit_ms, exit_page, page_views, "
-      "pings, refr_medium, refr_source, refr_term, mkt_source, mkt_medium, mkt_campaign, country, "
-      "browser, os, device, windows FROM dash_sessions WHERE domain_sessionid = ?1");
-  if (!get) return get.error();
+  // Sessions: old contribution out, merged state in (only the parts that change).
   chunk.sessions.reserve(touched.size());
-  for (auto& [sid, fresh] : touched) {
+  for (auto& [sid, t] : touched) {
+    Session& fresh = t.fresh;
     std::sort(fresh.windows.begin(), fresh.windows.end());
     fresh.windows.erase(std::unique(fresh.windows.begin(), fresh.windows.end()),
                         fresh.windows.end());
-    Stmt& g = **get;
-    g.bind(1, sid);
-    const int rc = g.step();
-    if (rc == SQLITE_ROW) {
-      Session state;
-      state.app_id.assign(g.text(0));
-      state.start_ms = g.i64(1);
-      state.first_rank = static_cast<int>(g.i64(2));
-      state.first_ms = g.i64(3);
-      state.entry_page.assign(g.text(4));
-      state.exit_ms = g.i64(5);
-      state.exit_page.assign(g.text(6));
-      state.page_views = g.i64(7);
-      state.pings = g.i64(8);
-      std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
-                               &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
-                               &state.country,     &state.browser,     &state.os,
-                               &state.device};
-      for (int i = 0; i < 10; ++i) fields[i]->assign(g.text(9 + i));
-      windows_from_blob(g.text(19), state.windows);
-      sqlite3_reset(g.raw());
-      deltas.session(state, -1);
-      state.merge(fresh);
-      chunk.sessions.emplace_back(sid, std::move(state));
-    } else if (rc == SQLITE_DONE) {
-      sqlite3_reset(g.raw());
-      chunk.sessions.emplace_back(sid, std::move(fresh));
+    if (t.has_stored) {
+      Session merged = t.stored;
+      merged.merge(fresh);
+      deltas.session_change(t.stored, merged);
+      chunk.sessions.emplace_back(sid, std::move(merged));
     } else {
-      return Error{"SQLite reading dash_sessions: " + db.last_error()};
+      deltas.session(fresh, 1);
+      chunk.sessions.emplace_back(sid, std::move(fresh));
     }
-    deltas.session(chunk.sessions.back().second, 1);
   }
 
   // Visitors: the stored sketch of each bucket with the chunk's hashes added.
