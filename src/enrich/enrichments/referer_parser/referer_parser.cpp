@@ -218,7 +218,7 @@ bool classify_referer(const RefererDatabase& db, std::string_view scheme, std::s
   if (src->medium == "unknown") return true;
   out.source = src->source;
   if (src->medium == "search" && !src->parameters.empty()) {
-    std::string name;
+    thread_local std::string name;  // reused: no allocation per event once warm
     while (!query.empty()) {
       auto amp = query.find('&');
       std::string_view part = query.substr(0, amp);
@@ -229,17 +229,19 @@ bool classify_referer(const RefererDatabase& db, std::string_view scheme, std::s
           src->parameters.end()) {
         continue;
       }
-      std::string value;
-      if (eq != std::string_view::npos) url_decode(part.substr(eq + 1), value);
-      std::string fixed;
-      for (char c : value) {
-        if (c == '\t') {
-          fixed += "    ";
-        } else {
-          fixed += c;
+      // The decoded value, each tab replaced by four spaces.
+      if (eq != std::string_view::npos) url_decode(part.substr(eq + 1), out.term);
+      if (out.term.find('\t') != std::string::npos) {
+        std::string fixed;
+        for (char c : out.term) {
+          if (c == '\t') {
+            fixed += "    ";
+          } else {
+            fixed += c;
+          }
         }
+        out.term = std::move(fixed);
       }
-      out.term = std::move(fixed);
       break;
     }
   }
@@ -264,9 +266,11 @@ void RefererParserEnrichment::apply(EventContext& ctx) const {
                         r)) {
     return;
   }
-  ev[event::Field::refr_medium] = r.medium;
-  ev[event::Field::refr_source] = r.source;
-  ev[event::Field::refr_term] = r.term;
+  // Swapped, not copied: the event's strings (cleared by classify_referer on the next event)
+  // become the next event's buffers.
+  ev[event::Field::refr_medium].swap(r.medium);
+  ev[event::Field::refr_source].swap(r.source);
+  ev[event::Field::refr_term].swap(r.term);
 }
 
 Result<std::shared_ptr<const Enrichment>> make_referer_parser(const EnrichmentConfig& c,

@@ -84,6 +84,30 @@ TEST(RefererParser, Tv17InternalUnknownChatbot) {
   EXPECT_EQ(o.medium, "");
 }
 
+// Events in a row (the enrichment reuses per-thread buffers and hands the event its strings):
+// no field carries over from the previous event; a search parameter without '=' gives an
+// empty term.
+TEST(RefererParser, NothingCarriesOverBetweenEvents) {
+  auto e = make_from_shared();
+  ASSERT_NE(e, nullptr);
+  for (int round = 0; round < 3; ++round) {
+    auto o = run(*e, "http://www.google.com/search?q=first+term&hl=en");
+    EXPECT_EQ(o.term, "first term");
+    o = run(*e, "http://www.google.com/search?hl=en&q");
+    EXPECT_EQ(o.medium, "search");
+    EXPECT_EQ(o.source, "Google");
+    EXPECT_EQ(o.term, "");
+    o = run(*e, "http://www.google.com/search?hl=en");
+    EXPECT_EQ(o.term, "");
+    o = run(*e, "https://www.chatgpt.com");
+    EXPECT_EQ(o.medium, "chatbot");
+    EXPECT_EQ(o.term, "");
+    o = run(*e, "ftp://www.google.com/search?q=x");
+    EXPECT_EQ(o.medium, "");
+    EXPECT_EQ(o.source, "");
+  }
+}
+
 TEST(RefererParser, InlineJsonReferrersAndPathCandidates) {
   auto e = make_referer_parser(
       testing::config_of(testing::config_json(
