@@ -5,6 +5,7 @@
 #
 #   bash bench/enrich_defaults.sh                 # EVENTS=100000 ROUNDS=5
 #   FURROW_BIN=build/release/furrow EVENTS=50000 ROUNDS=3 bash bench/enrich_defaults.sh
+#   BASE_BIN=/tmp/old-furrow bash bench/enrich_defaults.sh   # also an older binary, interleaved
 #
 # Method. One worker thread (--threads 1); the cost is CPU time (user + sys) of the enrich
 # process, which depends much less on how busy the machine is than wall time. Each mode runs on
@@ -18,22 +19,28 @@
 # the rounds' steady costs, with the smallest and largest in brackets (their spread is the noise
 # of the figure). A run with no optional enrichment gives the pipeline's own cost for comparison;
 # "of which enrichments" is the difference of the two medians. Bounded to about 3 minutes on an
-# idle 2-core machine with the defaults.
+# idle 2-core machine with the defaults. With BASE_BIN, every round also runs the three modes with
+# that binary (same inputs, right after the new binary's run of the same mode), and the script
+# prints its figures and, per mode, the median over rounds of the old/new cost ratio (the ratio
+# within a round is the figure least affected by the VM's drift); that doubles the time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FURROW_BIN:-build/release/furrow}
+BASE_BIN=${BASE_BIN:-}
 EVENTS=${EVENTS:-100000}
 ROUNDS=${ROUNDS:-5}
 SEED=${SEED:-42}
 TMP=$(mktemp -d /tmp/furrow-enrich-defaults-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 [[ -x $BIN ]] || { echo "no furrow binary at $BIN (make release, or set FURROW_BIN)" >&2; exit 1; }
+[[ -z $BASE_BIN || -x $BASE_BIN ]] || { echo "no furrow binary at BASE_BIN=$BASE_BIN" >&2; exit 1; }
 
 # Prints the CPU seconds (user + sys) of one enrich run; checks its summary line.
+# RUN_BIN: the binary to run (default BIN).
 cpu_of() {
   local input=$1
   shift
-  /usr/bin/time -f '%U %S' -o "$TMP/time" "$BIN" enrich --input "$input" --output /dev/null \
+  /usr/bin/time -f '%U %S' -o "$TMP/time" "${RUN_BIN:-$BIN}" enrich --input "$input" --output /dev/null \
     --bad /dev/null --threads 1 --no-progress "$@" 2>"$TMP/stderr" >/dev/null
   if grep -q 'warning' "$TMP/stderr"; then
     cat "$TMP/stderr" >&2
@@ -69,6 +76,12 @@ for ((r = 1; r <= ROUNDS; ++r)); do
   for mode in "${modes[@]}"; do
     # shellcheck disable=SC2046  # args_of prints separate words on purpose
     steady_us $(args_of "$mode") >>"$TMP/$mode.us"
+    if [[ -n $BASE_BIN ]]; then
+      # shellcheck disable=SC2046
+      RUN_BIN=$BASE_BIN steady_us $(args_of "$mode") >>"$TMP/old-$mode.us"
+      awk -v old="$(tail -n1 "$TMP/old-$mode.us")" -v new="$(tail -n1 "$TMP/$mode.us")" \
+        'BEGIN { if (new > 0) print old / new; else print "nan" }' >>"$TMP/ratio-$mode"
+    fi
   done
   echo "round $r of $ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
@@ -84,4 +97,13 @@ for mode in cache nocache; do
   printf 'default enrichments, %-8s %6.2f us/event  %8.0f events/s/core, of which enrichments %.2f us  [%.2f, %.2f]\n' \
     "$mode:" "$us" "$(echo "1000000 / $us" | bc -l)" "$(echo "$us - $base" | bc -l)" "$us_min" "$us_max"
 done
+if [[ -n $BASE_BIN ]]; then
+  echo "BASE_BIN=$BASE_BIN, same rounds:"
+  for mode in base cache nocache; do
+    read -r us us_min us_max < <(stats "$TMP/old-$mode.us")
+    read -r ratio ratio_min ratio_max < <(stats "$TMP/ratio-$mode")
+    printf '  %-8s %6.2f us/event  %8.0f events/s/core  [%.2f, %.2f]; old/new cost ratio, median of rounds %.3f [%.3f, %.3f]\n' \
+      "$mode:" "$us" "$(echo "1000000 / $us" | bc -l)" "$us_min" "$us_max" "$ratio" "$ratio_min" "$ratio_max"
+  done
+fi
 echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
