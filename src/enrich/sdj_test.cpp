@@ -179,6 +179,33 @@ TEST(SdjFastPath, RandomMutationsOfContextsAgreeWithTheDomPath) {
   EXPECT_GT(declined, 100);
 }
 
+TEST(SdjFastPath, SpecialBytesAtEveryOffsetOfEveryBlock) {
+  // Strings are skipped 16 bytes at a time, then by words: a quote (escaped), backslash, control,
+  // DEL or non-ASCII byte at every offset of strings of every length up to 40, the string
+  // starting at every offset of a block, must be found there. Plain and valid UTF-8 strings are
+  // accepted; the helper checks agreement with the DOM path whenever the fast path accepts.
+  const std::string specials[] = {"\\\"", "\\\\", "\x01", "\x1f", "\x7f", "\xC3\xA9", "\xC3", "~"};
+  int fast = 0;
+  for (std::size_t shift = 0; shift < 16; ++shift) {
+    for (std::size_t len = 0; len <= 40; ++len) {
+      for (const std::string& special : specials) {
+        for (std::size_t at = 0; at <= len; at += (len > 20 ? 3 : 1)) {
+          std::string value(len, 'v');
+          value.insert(at, special);
+          const std::string in = co(R"({"schema":"iglu:com.acme/e/jsonschema/1-0-0","data":{")" +
+                                    std::string(shift, 'k') + R"(":")" + value + "\"}}");
+          const auto c = contexts(in);
+          if (::testing::Test::HasFailure()) return;
+          const bool plain = special == "~" || special == "\x7f" || special == "\xC3\xA9";
+          EXPECT_EQ(c.fast, plain) << in;
+          fast += c.fast ? 1 : 0;
+        }
+      }
+    }
+  }
+  EXPECT_GT(fast, 3000);
+}
+
 // The Iglu URI rules stated as iglu-core does: split at the first three slashes, check each part.
 bool reference_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
   auto vendor_char = [](char c) {
