@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace furrow::enrich::enrichments {
@@ -224,6 +225,41 @@ class AddressMemo {
   Slot slots_[kSlots];
 };
 
+// A per-thread, direct-mapped memo of parsed addresses keyed by their text (inet_pton costs
+// hundreds of instructions, and traffic repeats client addresses). Texts longer than any address
+// parse_ip accepts are not remembered.
+class ParsedAddressMemo {
+ public:
+  std::optional<IpAddress> parse(std::string_view text) {
+    if (text.size() > kMaxText) return parse_ip(text);
+    uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    for (char c : text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+    Slot& s = slots_[(h * 0x9E3779B97F4A7C15ULL) >> 56];  // top 8 bits: kSlots = 256
+    if (s.used && s.size == text.size() && std::memcmp(s.text, text.data(), text.size()) == 0) {
+      return s.ok ? std::optional<IpAddress>(s.ip) : std::nullopt;
+    }
+    const std::optional<IpAddress> ip = parse_ip(text);
+    s.used = true;
+    s.size = static_cast<uint8_t>(text.size());
+    std::memcpy(s.text, text.data(), text.size());
+    s.ok = ip.has_value();
+    if (ip) s.ip = *ip;
+    return ip;
+  }
+
+ private:
+  static constexpr std::size_t kMaxText = 47;  // "[" + 45 + "]"
+  static constexpr std::size_t kSlots = 256;
+  struct Slot {
+    char text[kMaxText];
+    uint8_t size = 0;
+    bool used = false;
+    bool ok = false;
+    IpAddress ip;
+  };
+  Slot slots_[kSlots];
+};
+
 bool has_key(MMDB_entry_s* entry, const char* key) {
   const char* p[] = {key, nullptr};
   MMDB_entry_data_s data;
@@ -435,7 +471,7 @@ void IpLookupsEnrichment::lookup_others(const IpAddress& ip, GeoResult& out) con
 
 bool IpLookupsEnrichment::lookup(std::string_view ip_text, GeoResult& out) const {
   out.clear();  // keeps the strings' capacity: no allocation per lookup once warm
-  auto ip = parse_ip(ip_text);
+  auto ip = parse(ip_text);
   if (!ip) return false;
   CityFields decoded;
   if (const CityFields* f = city_fields(*ip, decoded)) {
@@ -469,11 +505,18 @@ std::string asn_context_json(uint32_t number, std::string_view organization) {
   return std::string(sb.GetString(), sb.GetSize());
 }
 
+std::optional<IpAddress> IpLookupsEnrichment::parse(std::string_view text) const {
+  if (!cache_records_) return parse_ip(text);
+  thread_local std::unique_ptr<ParsedAddressMemo> memo;  // on the heap: 18 KB
+  if (!memo) memo = std::make_unique<ParsedAddressMemo>();
+  return memo->parse(text);
+}
+
 void IpLookupsEnrichment::apply(EventContext& ctx) const {
   auto& ev = ctx.event();
   const std::string& ip_text = ev[event::Field::user_ipaddress];
   if (ip_text.empty()) return;
-  auto ip = parse_ip(ip_text);
+  auto ip = parse(ip_text);
   if (!ip) return;
   using event::Field;
   auto set = [&](Field f, const std::string& v) {

@@ -83,7 +83,8 @@ class IpLookupsEnrichment final : public Enrichment {
   };
   // `cache_records`: keep the decoded City fields of recently seen records in a small per-thread
   // cache keyed by the record's data offset (many networks share one record), and look
-  // addresses up through GeoDatabase::lookup_memoized (traffic repeats addresses). Results are
+  // addresses up through GeoDatabase::lookup_memoized and their texts through a memo of parsed
+  // addresses (traffic repeats addresses). Results are
   // identical either way; off is for comparisons.
   explicit IpLookupsEnrichment(Databases dbs, bool cache_records = true)
       : dbs_(std::move(dbs)), cache_records_(cache_records) {}
@@ -95,6 +96,8 @@ class IpLookupsEnrichment final : public Enrichment {
   bool lookup(std::string_view ip, GeoResult& out) const;
 
  private:
+  // parse_ip, through a per-thread memo of recent address texts when caching.
+  std::optional<IpAddress> parse(std::string_view text) const;
   MMDB_lookup_result_s find(const GeoDatabase& db, const IpAddress& ip) const {
     return cache_records_ ? db.lookup_memoized(ip) : db.lookup(ip);
   }

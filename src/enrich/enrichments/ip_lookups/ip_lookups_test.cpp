@@ -264,8 +264,15 @@ std::vector<std::string> memo_test_addresses() {
   }
   const std::size_t distinct = ips.size();
   for (std::size_t i = 0; i < distinct; i += 3) ips.push_back(ips[i]);
-  ips.push_back("not an ip");
-  ips.push_back("::ffff:81.2.69.142");
+  for (const char* odd : {"not an ip", "", "1.2.3", "[::1]", "[81.2.69.142]", "81.2.69.142 ",
+                          "::ffff:81.2.69.142", "2001:db8::1%eth0", "1.2.3.4.5"}) {
+    ips.emplace_back(odd);
+  }
+  ips.push_back(std::string(46, '1'));
+  ips.push_back("[" + std::string(60, ':') + "]");
+  // The odd texts again (memo hits for them too).
+  const std::size_t n = ips.size();
+  for (std::size_t i = n - 11; i < n; ++i) ips.push_back(ips[i]);
   return ips;
 }
 
