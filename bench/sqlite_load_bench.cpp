@@ -18,16 +18,16 @@
 //                                    run commits small batches when the loader keeps up): the
 //                                    price of small commits. wal_pages_per_row = pages written
 //                                    to the WAL per row (index pages rewritten by every commit).
-//   BM_SqliteRollupRefresh/<chunk_events>
+//   BM_SqliteRollupRefresh/<chunk_events>/<rows>
 //                                    the dashboard's rollup refresh (dashboard::refresh_rollups,
 //                                    which furrow run's models thread runs after each model run)
-//                                    over 20,000 new rows per iteration, which touch every one of
-//                                    the 20,000 sessions once (as run_load.sh's traffic does
-//                                    between two refreshes); chunk_events as refresh_rollups
-//                                    takes it (furrow run: the default, 5,000). Only the refresh
-//                                    is timed; its instructions per row under callgrind:
+//                                    over `rows` new rows per iteration (20,000 touch every one of
+//                                    the 20,000 sessions once, as run_load.sh's traffic does
+//                                    in half a second at 40,000 events/s); chunk_events as
+//                                    refresh_rollups takes it. Only the refresh is timed; its
+//                                    instructions per row under callgrind:
 //     FURROW_SQLITE_BENCH_TXNS=2 valgrind --tool=callgrind build/release/bench/sqlite_load_bench
-//       --benchmark_filter=Rollup  (refresh_rollups inclusive / (2 x 20,000), minus loading)
+//       --benchmark_filter=RollupRefresh/5000/20000  (refresh_rollups inclusive / 40,000)
 //
 // Each iteration loads 5,000 new rows (unique event ids) into the same database, so the tables
 // and indexes grow as in a run. Figures: time per row (items_per_second), and, noise-free,
@@ -342,7 +342,8 @@ BENCHMARK(BM_SqliteLoaderAdd)
     ->Unit(benchmark::kMillisecond);
 
 void BM_SqliteRollupRefresh(benchmark::State& state) {
-  constexpr std::size_t kRowsPerRefresh = 20'000;
+  const std::size_t kRowsPerRefresh =
+      state.range(1) > 0 ? static_cast<std::size_t>(state.range(1)) : 20'000;
   TempDb tmp;
   furrow::sinks::LoaderOptions lo;
   lo.batch_size = kRowsPerTxn;
@@ -375,8 +376,11 @@ void BM_SqliteRollupRefresh(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerRefresh));
 }
 BENCHMARK(BM_SqliteRollupRefresh)
-    ->Arg(5'000)
-    ->Arg(50'000)
+    ->Args({5'000, 20'000})
+    ->Args({50'000, 20'000})
+    ->Args({5'000, 60'000})
+    ->Args({40'000, 60'000})
+    ->Args({60'000, 60'000})
     ->Iterations(iterations())
     ->Unit(benchmark::kMillisecond);
 

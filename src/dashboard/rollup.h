@@ -61,8 +61,14 @@ Status ensure_rollup_schema(Conn& db);
 // only writes, so a refresh beside a running loader holds the write lock only briefly. The write
 // transaction first checks that the watermark has not moved since the read (another refresh of
 // the same database), and otherwise the chunk is read again.
+// The chunk size trades the write transaction's length (the loader waits for the lock meanwhile)
+// and the chunk's memory (about 1 KB per touched session) against the per-session work: each
+// touched session's stored state is read, merged and written once per chunk however many of its
+// events the chunk holds. 40,000: under run_load.sh's traffic (20,000 sessions, each with an
+// event every half second at 40,000 events/s) a session is met twice per chunk instead of once,
+// which halves that work (sqlite_load_bench BM_SqliteRollupRefresh); results do not depend on it.
 Status refresh_rollups(Conn& db, const std::function<int64_t()>& now_ms,
-                       int64_t chunk_events = 5'000);
+                       int64_t chunk_events = 40'000);
 
 // Milliseconds since the epoch of `yyyy-MM-dd HH:mm:ss[.fff]` or ISO `yyyy-MM-ddTHH:mm:ss[.fff]Z`.
 bool parse_any_tstamp(std::string_view s, int64_t& ms);
