@@ -1,7 +1,6 @@
 #include "enrich/enrichments/ua_parser_config/ua_parser_config.h"
 
 #include <atomic>
-#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -120,28 +119,6 @@ struct ContextMemo {
     std::string ua, json;
   };
   Slot slots[kSlots];
-
-  // The slot of `ua` for enrichment `owner`. Every byte counts (user agents often differ in one
-  // version digit), eight at a time: each step is a bijection of the state for a given word, so
-  // two user agents of one length that differ anywhere end with different 64-bit states. Cheaper
-  // than std::hash (~95 against ~215 instructions for a 120-byte user agent).
-  static std::size_t slot_of(std::string_view ua, uint64_t owner) {
-    uint64_t h = (owner * 0x9E3779B97F4A7C15ULL) ^ ua.size();
-    std::size_t i = 0;
-    for (; i + 8 <= ua.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, ua.data() + i, 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdULL;
-      h ^= h >> 32;
-    }
-    uint64_t tail = 0;
-    std::memcpy(&tail, ua.data() + i, ua.size() - i);
-    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ULL;
-    static_assert(kSlots == 256, "the top 8 bits pick the slot");
-    return static_cast<std::size_t>(h >> 56);
-  }
 };
 
 }  // namespace
@@ -161,7 +138,8 @@ void UaParserEnrichment::apply(EventContext& ctx) const {
   }
   thread_local std::unique_ptr<ContextMemo> memo;  // on the heap: too big for static TLS
   if (!memo) memo = std::make_unique<ContextMemo>();
-  ContextMemo::Slot& slot = memo->slots[ContextMemo::slot_of(ua, id_)];
+  ContextMemo::Slot& slot =
+      memo->slots[(std::hash<std::string_view>{}(ua) ^ id_) % ContextMemo::kSlots];
   if (slot.owner != id_ || slot.ua != ua) {
     parser_->parse(ua, parsed);
     slot.json = ua_parser_context_json(parsed);
