@@ -403,10 +403,12 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
               "user_id, 0 AS src FROM main.model_session_state WHERE domain_sessionid IN " +
                   touched + " UNION ALL ";
     const std::vector<std::string> steps = {
-        // The new events, narrow.
+        // The new events, narrow, in one scan of the load_id range; `pv` marks page views and
+        // pings with a page view id (the web_page entity is only looked up for those events).
         "CREATE TEMP TABLE m_new AS SELECT event_id, coalesce(event_fingerprint, '') AS fp, "
         "domain_sessionid, domain_userid, user_id, coalesce(derived_tstamp, collector_tstamp) "
-        "AS ts FROM atomic_events WHERE " +
+        "AS ts, CASE WHEN event IN ('page_view', 'page_ping') AND page_view_id IS NOT NULL THEN "
+        "1 ELSE 0 END AS pv FROM atomic_events_entities WHERE " +
             range + " AND domain_sessionid IS NOT NULL",
         "CREATE TEMP TABLE m_touched (domain_sessionid TEXT PRIMARY KEY) WITHOUT ROWID",
         "INSERT OR IGNORE INTO temp.m_touched SELECT domain_sessionid FROM temp.m_new",
@@ -416,11 +418,8 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
         // Page views depend only on the page views and pings of their session: only sessions
         // with such new events are recomputed.
         "CREATE TEMP TABLE m_pv_touched (domain_sessionid TEXT PRIMARY KEY) WITHOUT ROWID",
-        "INSERT OR IGNORE INTO temp.m_pv_touched SELECT domain_sessionid FROM "
-        "atomic_events_entities WHERE " +
-            range +
-            " AND domain_sessionid IS NOT NULL AND event IN ('page_view', 'page_ping') AND "
-            "page_view_id IS NOT NULL",
+        std::string("INSERT OR IGNORE INTO temp.m_pv_touched SELECT domain_sessionid FROM "
+                    "temp.m_new WHERE pv = 1"),
         "CREATE TEMP TABLE m_u AS " + old_state +
             "SELECT domain_sessionid, ts AS first_ts, event_id AS first_event_id, fp AS "
             "first_fp, ts AS end_ts, 1 AS events, user_id, 1 AS src FROM temp.m_new",
