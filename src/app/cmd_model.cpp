@@ -53,7 +53,8 @@ void register_model(CLI::App& root) {
   cmd->require_subcommand(1);
   auto* run = cmd->add_subcommand("run",
                                   "Update the models with the events loaded since the last run "
-                                  "(whole sessions are recomputed)");
+                                  "(touched sessions and users end up as a full recomputation "
+                                  "would leave them)");
   run->add_option("--db", o->db, "Database: sqlite:PATH or postgres://...")->required();
   run->add_option("--heartbeat", o->model.heartbeat_s,
                   "Page-ping heartbeat of the trackers, seconds")
