@@ -4,6 +4,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
 
 #include "enrich/enrichments/util.h"
 
@@ -52,6 +55,11 @@ void split_url(std::string_view url, std::string_view& scheme, std::string_view&
 
 }  // namespace
 
+namespace {
+// Source of RefererDatabase::version_.
+std::atomic<uint64_t> g_next_referer_version{1};
+}  // namespace
+
 Status RefererDatabase::add(std::string medium, std::string source,
                             std::vector<std::string> domains, std::vector<std::string> parameters,
                             const std::string& origin) {
@@ -69,6 +77,7 @@ Status RefererDatabase::add(std::string medium, std::string source,
     by_key_.emplace(std::move(d), s.get());
   }
   sources_.push_back(std::move(s));
+  version_ = g_next_referer_version.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -194,6 +203,44 @@ const RefererSource* RefererDatabase::lookup(std::string_view host, std::string_
   return nullptr;
 }
 
+namespace {
+
+// Per-thread memo of lookups: kSlots direct-mapped entries keyed by (database version, host,
+// path).
+struct LookupMemo {
+  static constexpr std::size_t kSlots = 256;
+  struct Slot {
+    uint64_t version = 0;  // 0 = empty
+    std::size_t host_size = 0;
+    std::string key;  // host + path
+    const RefererSource* source = nullptr;
+  };
+  Slot slots[kSlots];
+};
+
+}  // namespace
+
+const RefererSource* RefererDatabase::lookup_memoized(std::string_view host,
+                                                      std::string_view path) const {
+  thread_local std::unique_ptr<LookupMemo> memo;  // on the heap: ~12 KB
+  if (!memo) memo = std::make_unique<LookupMemo>();
+  const std::size_t h =
+      std::hash<std::string_view>{}(host)*31 + std::hash<std::string_view>{}(path) + version_;
+  LookupMemo::Slot& slot = memo->slots[(h * 0x9E3779B97F4A7C15ULL) >> 56];
+  if (slot.version == version_ && slot.host_size == host.size() &&
+      slot.key.size() == host.size() + path.size() &&
+      std::string_view(slot.key).substr(0, host.size()) == host &&
+      std::string_view(slot.key).substr(host.size()) == path) {
+    return slot.source;
+  }
+  slot.source = lookup(host, path);
+  slot.version = version_;
+  slot.host_size = host.size();
+  slot.key.assign(host);
+  slot.key.append(path);
+  return slot.source;
+}
+
 bool classify_referer(const RefererDatabase& db, std::string_view scheme, std::string_view host,
                       std::string_view path, std::string_view query, std::string_view page_host,
                       const std::vector<std::string>& internal_domains, RefererResult& out) {
@@ -207,7 +254,7 @@ bool classify_referer(const RefererDatabase& db, std::string_view scheme, std::s
     out.medium = "internal";
     return true;
   }
-  const RefererSource* src = db.lookup(host, path);
+  const RefererSource* src = db.lookup_memoized(host, path);
   if (src == nullptr) {
     out.medium = "unknown";
     return true;

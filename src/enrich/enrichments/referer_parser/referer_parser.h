@@ -2,6 +2,7 @@
 // referer-parser database (spec 4.7, TV-17).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -34,6 +35,10 @@ class RefererDatabase {
   // Snowplow's candidate order: paths (full, "/" + first segment, none) outer, hosts (full, then
   // without leading labels) inner. nullptr when nothing matches.
   const RefererSource* lookup(std::string_view host, std::string_view path) const;
+  // The same through a per-thread memo of recent (host, path) pairs, keyed by version_ (so a
+  // database changed by add_json, or a later database at the same address, never sees another's
+  // entries). For traffic that repeats referrers.
+  const RefererSource* lookup_memoized(std::string_view host, std::string_view path) const;
   std::size_t size() const { return by_key_.size(); }
 
  private:
@@ -41,6 +46,7 @@ class RefererDatabase {
              std::vector<std::string> parameters, const std::string& origin);
   std::vector<std::unique_ptr<RefererSource>> sources_;
   std::unordered_map<std::string, const RefererSource*> by_key_;
+  uint64_t version_ = 0;  // process-unique, renewed by every add (0 = never added to)
 };
 
 struct RefererResult {

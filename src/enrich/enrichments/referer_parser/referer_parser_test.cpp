@@ -138,5 +138,46 @@ TEST(RefererParser, ConfigErrors) {
   EXPECT_FALSE(bad_yaml.ok());
 }
 
+// lookup_memoized gives lookup()'s source for every (host, path): hosts and paths of the
+// official tests and variants of them, repeated, more pairs than the memo has slots, two
+// databases used alternately, and a database that changes after lookups (add_json).
+TEST(RefererParser, MemoizedLookupGivesTheLookupsSource) {
+  auto shared = RefererDatabase::from_file(test::shared_dir() / "data/referer-parser/referers.yml");
+  ASSERT_TRUE(shared.ok()) << shared.error().message;
+  auto small = RefererDatabase::from_text(
+      R"({"search":{"Acme":{"domains":["acme.example/find","google.com"],"parameters":["k"]}}})",
+      "inline");
+  ASSERT_TRUE(small.ok()) << small.error().message;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  const char* hosts[] = {
+      "www.google.com",   "google.com",       "m.facebook.com", "t.co",      "acme.example",
+      "www.acme.example", "search.yahoo.com", "www.bing.com",   "x.example", ""};
+  const char* paths[] = {"", "/", "/search", "/find/deep", "/find", "/maps/place", "/a/b/c"};
+  for (const char* h : hosts) {
+    for (const char* p : paths) pairs.emplace_back(h, p);
+  }
+  for (int i = 0; i < 400; ++i) {
+    pairs.emplace_back("h" + std::to_string(i) + ".google.com", "/search");
+  }
+  int found = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [h, p] : pairs) {
+      for (const RefererDatabase* db : {shared->get(), small->get()}) {
+        const RefererSource* want = db->lookup(h, p);
+        EXPECT_EQ(db->lookup_memoized(h, p), want) << h << p;
+        if (want != nullptr) ++found;
+      }
+    }
+    if (round == 0) {
+      // "x.example" is now a source of the small database: remembered "nothing" must go.
+      rapidjson::Document doc;
+      doc.Parse(R"({"social":{"X":{"domains":["x.example"]}}})");
+      ASSERT_TRUE((*small)->add_json(doc, "inline").ok());
+      ASSERT_NE((*small)->lookup_memoized("x.example", ""), nullptr);
+    }
+  }
+  EXPECT_GT(found, 1000);
+}
+
 }  // namespace
 }  // namespace furrow::enrich::enrichments
