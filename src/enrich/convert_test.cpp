@@ -9,6 +9,21 @@
 namespace furrow::enrich {
 namespace {
 
+// The rule tsv_safe implements, byte by byte: tab -> four spaces, other C0 controls and DEL
+// dropped, everything else kept.
+std::string tsv_safe_by_bytes(const std::string& in) {
+  std::string want;
+  for (char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\t') {
+      want += "    ";
+    } else if (u >= 0x20 && u != 0x7F) {
+      want.push_back(c);
+    }
+  }
+  return want;
+}
+
 TEST(Convert, TsvSafeAgreesWithByteByByteRules) {
   // Tab -> four spaces, other C0 controls and DEL dropped, everything else (UTF-8 included)
   // kept; controls at every offset of strings longer than the eight-byte blocks.
@@ -23,15 +38,7 @@ TEST(Convert, TsvSafeAgreesWithByteByByteRules) {
                    : r == 2 ? static_cast<char>(0x80 + rng() % 0x80)
                             : static_cast<char>(0x20 + rng() % 0x5F));
     }
-    std::string want;
-    for (char c : in) {
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '\t') {
-        want += "    ";
-      } else if (u >= 0x20 && u != 0x7F) {
-        want.push_back(c);
-      }
-    }
+    const std::string want = tsv_safe_by_bytes(in);
     std::string out = "stale";
     tsv_safe(in, out);
     ASSERT_EQ(out, want) << in;
@@ -48,15 +55,7 @@ TEST(Convert, TsvSafeFindsOneControlAtEveryOffset) {
       for (const char probe : probes) {
         std::string in(len, 'a');
         in[at] = probe;
-        std::string want;
-        for (char c : in) {
-          const auto u = static_cast<unsigned char>(c);
-          if (c == '\t') {
-            want += "    ";
-          } else if (u >= 0x20 && u != 0x7F) {
-            want.push_back(c);
-          }
-        }
+        const std::string want = tsv_safe_by_bytes(in);
         std::string out = "stale";
         tsv_safe(in, out);
         ASSERT_EQ(out, want) << len << " " << at << " " << static_cast<int>(probe);
