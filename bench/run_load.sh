@@ -150,6 +150,14 @@ sys=$(for t in /proc/$pid/task/*; do
         printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '{print $15}' "$t/stat" 2>/dev/null)"
       done | awk -v n="$all_events" -v hz="$hz" 'NF == 2 { s[$1] += $2 }
         END { if (n > 0) for (k in s) printf "%s %.1f, ", k, s[k] * 1e6 / hz / n }')
+# Bytes each thread caused to be written to storage (/proc/PID/task/*/io write_bytes: the raw
+# log, SQLite's WAL by the loader and the models, the database file by the checkpoints), per
+# event in SQLite: index pages rewritten by every commit show up here.
+wbytes=$(for t in /proc/$pid/task/*; do
+        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '/^write_bytes/ {print $2}' "$t/io" 2>/dev/null)"
+      done | awk -v n="$all_events" 'NF == 2 { b[$1] += $2; total += $2 }
+        END { if (n > 0) { for (k in b) if (b[k] > 0) printf "%s %.0f, ", k, b[k] / n;
+                           printf "total %.0f", total / n } }')
 kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 pid=
@@ -182,3 +190,4 @@ printf 'run_load: backlog at the end of the load: %d events, drained in %.1f s; 
 printf 'run_load: CPU us per event by thread: %s (%s events)\n' "$cpu" "$all_events"
 printf 'run_load: of which system time: %s\n' "${sys%, }"
 printf 'run_load: runnable but waiting for a CPU, us per event: %s\n' "$waits"
+printf 'run_load: bytes written to storage per event by thread: %s\n' "$wbytes"

@@ -5,19 +5,23 @@
 //   BM_SqliteInsertFloor/<drop>      one prepared INSERT OR IGNORE per row of values split and
 //                                    converted beforehand (bind + step only), 5,000 rows per
 //                                    transaction: what SQLite itself costs per row. drop = 0:
-//                                    the atomic schema's four indexes; 1, 2, 3: without the
-//                                    load_id, domain_sessionid, collector_tstamp index; 4:
-//                                    only the unique event key (the price of each index).
+//                                    the atomic schema's indexes (version 2: the unique key,
+//                                    load_id, collector_tstamp); 1, 3: without the load_id,
+//                                    collector_tstamp index; 2: with version 1's
+//                                    domain_sessionid index; 4: only the unique event key.
 //   BM_SqliteLoaderAdd/<in_process>  furrow's Loader (sinks::open_sqlite_loader, furrow run's
 //                                    tuning): add() of each TSV line (field checks, JSON check,
 //                                    keeping the line) and flush() every 5,000 rows.
 //                                    in_process = 0: LineKind::kEnriched (furrow load); 1:
 //                                    kEnrichedInProcess (furrow run: JSON columns not parsed).
-//   BM_SqliteLoaderAdd/<in_process>/<rows_per_commit>
+//   BM_SqliteLoaderAdd/<in_process>/<rows_per_commit>/<drop>
 //                                    the same with a commit every rows_per_commit rows (furrow
 //                                    run commits small batches when the loader keeps up): the
-//                                    price of small commits. wal_pages_per_row = pages written
-//                                    to the WAL per row (index pages rewritten by every commit).
+//                                    price of small commits; drop as for the floor (the price
+//                                    of each index as the table grows: run with
+//                                    FURROW_SQLITE_BENCH_TXNS=150 for 750,000 rows).
+//                                    wal_pages_per_row = pages written to the WAL per row (index
+//                                    pages rewritten by every commit).
 //   BM_SqliteRollupRefresh/<chunk_events>/<rows>
 //                                    the dashboard's rollup refresh (dashboard::refresh_rollups,
 //                                    which furrow run's models thread runs after each model run)
@@ -204,6 +208,15 @@ void exec_or_die(sqlite3* db, const std::string& sql) {
   }
 }
 
+// Index changes by number: 1 and 3 drop the load_id and the collector_tstamp index; 2 puts back
+// the domain_sessionid index that atomic schema version 2 dropped (its price); 4 drops both
+// secondary indexes (the unique key stays).
+constexpr const char* const kDrop[] = {
+    "", "DROP INDEX atomic_events_load_id",
+    "CREATE INDEX atomic_events_session ON atomic_events (domain_sessionid)",
+    "DROP INDEX atomic_events_collector_tstamp",
+    "DROP INDEX atomic_events_load_id; DROP INDEX atomic_events_collector_tstamp"};
+
 void BM_SqliteInsertFloor(benchmark::State& state) {
   TempDb tmp;
   auto opened = furrow::sinks::open_sqlite_database(tmp.file());
@@ -214,11 +227,6 @@ void BM_SqliteInsertFloor(benchmark::State& state) {
   sqlite3* db = *opened;
   // furrow run's loader connection: 8 MB page cache, WAL checkpoints left to another thread.
   exec_or_die(db, "PRAGMA cache_size=-8192; PRAGMA wal_autocheckpoint=0");
-  static constexpr const char* const kDrop[] = {
-      "", "DROP INDEX atomic_events_load_id", "DROP INDEX atomic_events_session",
-      "DROP INDEX atomic_events_collector_tstamp",
-      "DROP INDEX atomic_events_load_id; DROP INDEX atomic_events_session; DROP INDEX "
-      "atomic_events_collector_tstamp"};
   if (state.range(0) > 0) exec_or_die(db, kDrop[state.range(0)]);
 
   std::string sql =
@@ -303,6 +311,9 @@ void BM_SqliteLoaderAdd(benchmark::State& state) {
                                         : furrow::sinks::LineKind::kEnriched;
   const std::size_t per_commit =
       state.range(1) > 0 ? static_cast<std::size_t>(state.range(1)) : kRowsPerTxn;
+  // Secondary indexes dropped before the first row (kDrop's numbering), to price each one's
+  // WAL pages per row as the table grows.
+  if (state.range(2) > 0) exec_or_die(*ckpt, kDrop[state.range(2)]);
   uint64_t next = 0;
   int64_t wal_pages = 0;
   std::vector<std::string> lines(kRowsPerTxn);
@@ -334,10 +345,14 @@ void BM_SqliteLoaderAdd(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerTxn));
 }
 BENCHMARK(BM_SqliteLoaderAdd)
-    ->Args({0, 5'000})
-    ->Args({1, 5'000})
-    ->Args({1, 1'000})
-    ->Args({1, 250})
+    ->Args({0, 5'000, 0})
+    ->Args({1, 5'000, 0})
+    ->Args({1, 1'000, 0})
+    ->Args({1, 250, 0})
+    ->Args({1, 5'000, 1})
+    ->Args({1, 5'000, 2})
+    ->Args({1, 5'000, 3})
+    ->Args({1, 5'000, 4})
     ->Iterations(iterations())
     ->Unit(benchmark::kMillisecond);
 

@@ -81,7 +81,42 @@ TEST_F(SqliteLoaderTest, LoadsEventsWithTypedColumns) {
   EXPECT_EQ(one("SELECT collector_tstamp FROM atomic_events LIMIT 1"), "2024-03-01 10:00:00.123");
   EXPECT_EQ(one("SELECT count(*) FROM pragma_table_info('atomic_events')"), "132");
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "1");
+  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "2");
+  // The unique event key and the load_id and collector_tstamp indexes; no domain_sessionid
+  // index on SQLite (schema version 2).
+  EXPECT_EQ(one("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE "
+                "type = 'index' AND tbl_name = 'atomic_events' ORDER BY name)"),
+            "atomic_events_collector_tstamp atomic_events_event_key atomic_events_load_id");
+}
+
+// A database made by schema version 1 (with the domain_sessionid index) is brought to version 2
+// when a loader opens it: the index goes, the rows stay, loading goes on with the same key.
+TEST_F(SqliteLoaderTest, VersionOneDatabaseLosesTheSessionIndexAndKeepsItsRows) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    ASSERT_TRUE(sqlite_exec(db, schema_table_ddl()));
+    const auto migrations = atomic_migrations(Dialect::kSqlite);
+    ASSERT_EQ(migrations.size(), 2u);
+    for (const auto& sql : migrations[0].statements) ASSERT_TRUE(sqlite_exec(db, sql));
+    ASSERT_TRUE(sqlite_exec(db, "INSERT INTO furrow_schema VALUES ('atomic', 1)"));
+    ASSERT_TRUE(sqlite_exec(db,
+                            "INSERT INTO atomic_events (collector_tstamp, event_id, v_collector, "
+                            "v_etl, domain_sessionid, load_id) VALUES ('2024-03-01 10:00:00.000', "
+                            "'e-v1', 'c', 'e', 's-v1', 0)"));
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(one("SELECT count(*) FROM sqlite_master WHERE name = 'atomic_events_session'"), "1");
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "2");
+  EXPECT_EQ(one("SELECT count(*) FROM sqlite_master WHERE name = 'atomic_events_session'"), "0");
+  EXPECT_EQ(one("SELECT domain_sessionid FROM atomic_events WHERE event_id = 'e-v1'"), "s-v1");
+  ASSERT_TRUE(l->add(tsv(sample_event(1))));
+  ASSERT_TRUE(l->add(tsv(sample_event(1))));  // the unique key still drops a replayed event
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 1u);
+  EXPECT_EQ(one("SELECT count(*) FROM atomic_events"), "2");
 }
 
 // The loader leaves a parameter bound between rows when both rows have no value there, so a

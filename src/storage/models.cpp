@@ -15,7 +15,10 @@ namespace {
 // 2: SQLite keeps model_session_state (each session's running aggregates and first event), so a
 // run reads only the new events for the sessions model; a version-1 database gets the table and
 // its watermark reset (the next run recomputes everything once).
-constexpr int kModelsVersion = 2;
+// 3: SQLite keeps model_pv_events (the narrow page-view rows of each session), so the page views
+// model no longer reads atomic_events by domain_sessionid (atomic schema 2 dropped that index);
+// a version-1 or -2 database gets its watermark and session state reset (recomputed once).
+constexpr int kModelsVersion = 3;
 
 struct Sql {
   Dialect d;
@@ -73,6 +76,16 @@ std::vector<std::string> model_ddl(const Sql& q) {
         "CREATE TABLE IF NOT EXISTS model_session_state (domain_sessionid TEXT PRIMARY KEY, "
         "first_ts TEXT NOT NULL, first_event_id TEXT NOT NULL, first_fp TEXT NOT NULL, end_ts TEXT "
         "NOT NULL, events INTEGER NOT NULL, user_id TEXT) WITHOUT ROWID");
+    // SQLite only: every page view and page ping (with a page view id) of the modelled loads,
+    // narrow, by session: what the page views model reads for a session with new page views
+    // (atomic_events has no domain_sessionid index on SQLite: see sinks/loader_schema.cpp).
+    // Written by the models in bulk once per run, in the transaction that moves the watermark,
+    // instead of by the loader at every commit. page_view_id, pp_yoffset_max and ts have no
+    // type, so their values keep the storage class they have in atomic_events.
+    ddl.push_back(
+        "CREATE TABLE IF NOT EXISTS model_pv_events (domain_sessionid TEXT NOT NULL, event_id "
+        "TEXT NOT NULL, fp TEXT NOT NULL, event TEXT, page_view_id NOT NULL, pp_yoffset_max, ts, "
+        "PRIMARY KEY (domain_sessionid, event_id, fp)) WITHOUT ROWID");
   }
   return ddl;
 }
@@ -91,6 +104,10 @@ struct Names {
   std::string sessions_out = "sessions";
   std::string users_out = "users";
   std::string session_state;  // SQLite: the touched sessions' new running state
+  // SQLite: a SELECT of the narrow page views and pings of the sessions whose page views are
+  // recomputed (event_id, fp, event, page_view_id, pp_yoffset_max, ts); empty: read them from
+  // atomic_events_entities by domain_sessionid (PostgreSQL).
+  std::string pv_events;
 };
 
 std::string page_views_sql(const Sql& q, const Names& n, const std::string& touched,
@@ -105,17 +122,15 @@ std::string page_views_sql(const Sql& q, const Names& n, const std::string& touc
   // fetches the page view's own row once through the unique (event_id, fingerprint) index:
   // sorting whole 130-column rows took most of a model run. PostgreSQL keeps whole rows (its
   // planner handles them well and a join back through the view's jsonpath columns does not).
-  const bool narrow = q.d == Dialect::kSqlite;
-  const std::string ev_cols = narrow ? "e.event_id, coalesce(e.event_fingerprint, '') AS fp, "
-                                       "e.event, e.page_view_id, e.pp_yoffset_max, "
-                                     : "e.*, ";
-  return "WITH ev AS (SELECT " + ev_cols +
-         "coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM atomic_events_entities e "
-         "WHERE e.domain_sessionid IN " +
-         touched +
-         " AND e.page_view_id IS NOT NULL AND e.event IN ('page_view', 'page_ping')), "
-         "ev2 AS (SELECT ev.*, CASE WHEN event = 'page_ping' THEN " +
-         q.epoch("ts") + " / " + h +
+  // SQLite reads the narrow rows from n.pv_events (model_pv_events and the run's new events).
+  const bool narrow = !n.pv_events.empty();
+  return (narrow ? "WITH ev AS (" + n.pv_events + "), "
+                 : "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts "
+                   "FROM atomic_events_entities e WHERE e.domain_sessionid IN " +
+                       touched +
+                       " AND e.page_view_id IS NOT NULL AND e.event IN ('page_view', "
+                       "'page_ping')), ") +
+         "ev2 AS (SELECT ev.*, CASE WHEN event = 'page_ping' THEN " + q.epoch("ts") + " / " + h +
          " END AS win FROM ev), "
          "ev3 AS (SELECT ev2.*, CASE WHEN event = 'page_ping' AND ROW_NUMBER() OVER (PARTITION BY "
          "page_view_id, win ORDER BY ts, event_id) = 1 THEN 1 ELSE 0 END AS new_win FROM ev2), " +
@@ -241,10 +256,14 @@ Status ensure_tables(QueryStore& store, const Sql& q) {
     if (!st) return st;
   }
   if (!v->empty() && q.d == Dialect::kSqlite) {
-    // Version 1 had no session state: the next run starts from load 0 and builds it (the rows it
-    // writes replace every session's and page view's, as a full refresh would).
-    Status st = store.exec("DELETE FROM model_state WHERE model = 'web'");
-    if (!st) return st;
+    // Version 1 had no session state, version 2 no model_pv_events: the next run starts from
+    // load 0 and builds them (the rows it writes replace every session's and page view's, as a
+    // full refresh would).
+    for (const char* sql : {"DELETE FROM model_state WHERE model = 'web'",
+                            "DELETE FROM model_session_state", "DELETE FROM model_pv_events"}) {
+      Status st = store.exec(sql);
+      if (!st) return st;
+    }
   }
   return store.exec("INSERT INTO furrow_schema (component, version) VALUES ('models', " +
                     std::to_string(kModelsVersion) +
@@ -389,6 +408,17 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
     n.sessions_out = "temp.m_sessions";
     n.users_out = "temp.m_users";
     n.session_state = "temp.m_state";
+    // The page views and pings of the sessions with new ones: the stored (none on a full
+    // refresh) and the new. They never overlap: the stored ones are of loads up to the
+    // watermark, atomic_events holds each (event_id, fingerprint) once.
+    n.pv_events = std::string(options.full_refresh ? ""
+                                                   : "SELECT event_id, fp, event, page_view_id, "
+                                                     "pp_yoffset_max, ts FROM "
+                                                     "main.model_pv_events WHERE domain_sessionid "
+                                                     "IN (SELECT domain_sessionid FROM "
+                                                     "temp.m_pv_touched) UNION ALL ") +
+                  "SELECT event_id, fp, event, page_view_id, pp_yoffset_max, ts FROM temp.m_new "
+                  "WHERE page_view_id IS NOT NULL";
     const std::string touched = "(SELECT domain_sessionid FROM temp.m_touched)";
     const std::string pv_touched = "(SELECT domain_sessionid FROM temp.m_pv_touched)";
     const std::string users = "(SELECT domain_userid FROM temp.m_users_touched)";
@@ -403,12 +433,12 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
               "user_id, 0 AS src FROM main.model_session_state WHERE domain_sessionid IN " +
                   touched + " UNION ALL ";
     const std::vector<std::string> steps = {
-        // The new events, narrow, in one scan of the load_id range; `pv` marks page views and
-        // pings with a page view id (the web_page entity is only looked up for those events).
+        // The new events, narrow, in one scan of the load_id range; page_view_id is set for page
+        // views and pings only (the web_page entity is only looked up for those events).
         "CREATE TEMP TABLE m_new AS SELECT event_id, coalesce(event_fingerprint, '') AS fp, "
         "domain_sessionid, domain_userid, user_id, coalesce(derived_tstamp, collector_tstamp) "
-        "AS ts, CASE WHEN event IN ('page_view', 'page_ping') AND page_view_id IS NOT NULL THEN "
-        "1 ELSE 0 END AS pv FROM atomic_events_entities WHERE " +
+        "AS ts, event, pp_yoffset_max, CASE WHEN event IN ('page_view', 'page_ping') THEN "
+        "page_view_id END AS page_view_id FROM atomic_events_entities WHERE " +
             range + " AND domain_sessionid IS NOT NULL",
         "CREATE TEMP TABLE m_touched (domain_sessionid TEXT PRIMARY KEY) WITHOUT ROWID",
         "INSERT OR IGNORE INTO temp.m_touched SELECT domain_sessionid FROM temp.m_new",
@@ -419,7 +449,7 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
         // with such new events are recomputed.
         "CREATE TEMP TABLE m_pv_touched (domain_sessionid TEXT PRIMARY KEY) WITHOUT ROWID",
         std::string("INSERT OR IGNORE INTO temp.m_pv_touched SELECT domain_sessionid FROM "
-                    "temp.m_new WHERE pv = 1"),
+                    "temp.m_new WHERE page_view_id IS NOT NULL"),
         "CREATE TEMP TABLE m_u AS " + old_state +
             "SELECT domain_sessionid, ts AS first_ts, event_id AS first_event_id, fp AS "
             "first_fp, ts AS end_ts, 1 AS events, user_id, 1 AS src FROM temp.m_new",
@@ -485,7 +515,7 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
     std::vector<std::string> steps;
     if (options.full_refresh) {
       steps = {"DELETE FROM page_views", "DELETE FROM sessions", "DELETE FROM users",
-               "DELETE FROM model_session_state"};
+               "DELETE FROM model_session_state", "DELETE FROM model_pv_events"};
     } else {
       steps = {"DELETE FROM page_views WHERE domain_sessionid IN " + pv_touched,
                "DELETE FROM sessions WHERE domain_sessionid IN " + touched,
@@ -495,7 +525,11 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
     for (const char* sql : {"INSERT INTO page_views SELECT * FROM temp.m_page_views",
                             "INSERT INTO sessions SELECT * FROM temp.m_sessions",
                             "INSERT INTO users SELECT * FROM temp.m_users",
-                            "INSERT INTO model_session_state SELECT * FROM temp.m_state"}) {
+                            "INSERT INTO model_session_state SELECT * FROM temp.m_state",
+                            // In key order: neighbouring rows share their b-tree pages.
+                            "INSERT INTO model_pv_events SELECT domain_sessionid, event_id, fp, "
+                            "event, page_view_id, pp_yoffset_max, ts FROM temp.m_new WHERE "
+                            "page_view_id IS NOT NULL ORDER BY domain_sessionid, event_id, fp"}) {
       steps.emplace_back(sql);
     }
     steps.push_back("INSERT INTO model_state (model, last_load_id) VALUES ('web', " + his +

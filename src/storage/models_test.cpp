@@ -205,24 +205,38 @@ TEST_F(ModelsTest, ManySmallIncrementalRunsEqualOneFullRun) {
             one(*s, "SELECT count(*) FROM sessions"));
   EXPECT_EQ(one(*s, "SELECT sum(events) FROM model_session_state"),
             one(*s, "SELECT count(*) FROM atomic_events WHERE domain_sessionid IS NOT NULL"));
+  // model_pv_events holds every page view and ping of a session, once.
+  const std::string pv_events =
+      "SELECT count(*) FROM atomic_events_entities WHERE domain_sessionid IS NOT NULL AND event "
+      "IN ('page_view', 'page_ping') AND page_view_id IS NOT NULL";
+  ASSERT_NE(one(*s, pv_events), "0");
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM model_pv_events"), one(*s, pv_events));
   auto full = run_models(*s, {.full_refresh = true});
   ASSERT_TRUE(full.ok()) << full.error().message;
   EXPECT_EQ(dump(*s), incremental);
   EXPECT_EQ(one(*s, "SELECT count(*) FROM temp.sqlite_master"), "0");
 }
 
-// A database whose models were written by version 1 (no session state) is recomputed once by
-// the next run, which then leaves the rows of a full recomputation.
-TEST_F(ModelsTest, VersionOneModelsAreRecomputedOnUpgrade) {
+// A database whose models were written by version 1 (no session state) or 2 (no
+// model_pv_events) is recomputed once by the next run, which then leaves the rows of a full
+// recomputation.
+class ModelsUpgradeTest : public ModelsTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(ModelsUpgradeTest, OlderModelsAreRecomputedOnUpgrade) {
   const SampleSite site = make_sample_site({.seed = 3, .users = 20});
   const std::size_t n = site.events.size();
   auto s = store();
   ASSERT_NE(s, nullptr);
   load(site.events, 0, n / 2);
   ASSERT_TRUE(run_models(*s, {}).ok());
-  // What version 1 left: the same model tables, no state table.
-  ASSERT_TRUE(s->exec("DROP TABLE model_session_state"));
-  ASSERT_TRUE(s->exec("UPDATE furrow_schema SET version = 1 WHERE component = 'models'"));
+  // What the older version left: the same model tables, without the later state tables (a
+  // version-2 run kept session state for the loads it modelled).
+  ASSERT_TRUE(s->exec("DROP TABLE model_pv_events"));
+  if (GetParam() == 1) {
+    ASSERT_TRUE(s->exec("DROP TABLE model_session_state"));
+  }
+  ASSERT_TRUE(s->exec("UPDATE furrow_schema SET version = " + std::to_string(GetParam()) +
+                      " WHERE component = 'models'"));
   load(site.events, n / 2, n);
   auto r = run_models(*s, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -232,8 +246,12 @@ TEST_F(ModelsTest, VersionOneModelsAreRecomputedOnUpgrade) {
   const std::string upgraded = dump(*s);
   ASSERT_TRUE(run_models(*s, {.full_refresh = true}).ok());
   EXPECT_EQ(dump(*s), upgraded);
-  EXPECT_EQ(one(*s, "SELECT version FROM furrow_schema WHERE component = 'models'"), "2");
+  EXPECT_EQ(one(*s, "SELECT version FROM furrow_schema WHERE component = 'models'"), "3");
+  EXPECT_EQ(one(*s, "SELECT sum(events) FROM model_session_state"),
+            one(*s, "SELECT count(*) FROM atomic_events WHERE domain_sessionid IS NOT NULL"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Versions, ModelsUpgradeTest, ::testing::Values(1, 2));
 
 // furrow run's models thread is SCHED_IDLE; its write transactions run at the normal policy.
 TEST(WriteLockPriority, RaisesAnIdleThreadForItsScopeOnly) {
