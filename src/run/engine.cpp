@@ -83,6 +83,10 @@ struct Engine::Impl {
   Clock::time_point models_last_commit;    // the loader's last commit with events
   bool models_stop = false;
   bool models_idle = false;  // the models thread runs as SCHED_IDLE; guarded by models_mu
+  // Loader → checkpoint thread: the latest committed raw-log position not yet in the checkpoint
+  // file (guarded by models_mu; checkpoint_cv wakes the thread).
+  LogPosition file_pos;
+  bool file_pos_new = false;
 
   // Positions of the batches read, in read order (the runner writes in read order).
   struct BatchEnd {
@@ -100,7 +104,7 @@ struct Engine::Impl {
   std::vector<std::string> pending_good, pending_bad;
   uint64_t pending_lines = 0;
   Clock::time_point last_commit = Clock::now();
-  uint64_t removed_before = 0;
+  uint64_t removed_before = 0;  // checkpoint thread only
 
   mutable std::mutex stats_mu;
   EngineStats stats;
@@ -210,10 +214,15 @@ struct Engine::Impl {
       delay_ms = std::min(delay_ms * 2, 2000);
     }
     last_commit = Clock::now();
-    if (Status st = write_checkpoint(opt.checkpoint_file, pending_pos); !st.ok()) {
-      // The database has the events; an old checkpoint only means a replay, which is deduplicated.
-      log_line(st.message());
+    // The checkpoint file (two fsyncs and a rename) is written by the checkpoint thread, off the
+    // loader's path: it only ever gets positions already committed here, so it is never ahead
+    // of the database; when it lags (a crash before it is written), the replay is deduplicated.
+    {
+      std::lock_guard lock(models_mu);
+      file_pos = pending_pos;
+      file_pos_new = true;
     }
+    checkpoint_cv.notify_one();
     {
       std::lock_guard lock(stats_mu);
       committed = pending_pos;
@@ -229,10 +238,6 @@ struct Engine::Impl {
       micro->add_moved(std::move(pending_good), std::move(pending_bad));
       pending_good.clear();
       pending_bad.clear();
-    }
-    if (pending_pos.segment > removed_before) {
-      RawLogTailer::remove_segments_before(opt.raw_dir, pending_pos.segment);
-      removed_before = pending_pos.segment;
     }
     if (committed_lines > 0 && models_thread.joinable()) {
       {
@@ -291,30 +296,55 @@ struct Engine::Impl {
     return r.ok();
   }
 
-  // The checkpoint thread: a PASSIVE checkpoint every checkpoint_interval.
+  // The checkpoint thread: writes each committed position the loader hands over to the
+  // checkpoint file, then removes the raw-log segments before it (only once the file says so:
+  // a restart must find every record after its checkpoint); and a PASSIVE WAL checkpoint every
+  // checkpoint_interval. At stop it writes the last position (the loader's final commit comes
+  // before models_stop) and exits.
   void checkpoint_loop() {
     pthread_setname_np(pthread_self(), "furrow-ckpt");
     auto db = sinks::open_sqlite_database(opt.db_file.string());
-    if (!db.ok()) {
-      log_line("checkpoints: " + db.error().message);
-      return;
-    }
+    if (!db.ok()) log_line("checkpoints: " + db.error().message);
     std::unique_lock lock(models_mu);
-    while (!models_stop) {
-      checkpoint_cv.wait_for(lock, opt.checkpoint_interval);
-      if (models_stop) break;
-      lock.unlock();
-      int wal = 0, copied = 0;
-      Status st = sinks::sqlite_checkpoint(*db, wal, copied);
-      if (!st.ok()) log_line(st.message());
-      if (st.ok() && wal > 0) {
-        std::lock_guard sl(stats_mu);
-        ++stats.checkpoints;
+    Clock::time_point next_wal = Clock::now() + opt.checkpoint_interval;
+    for (;;) {
+      checkpoint_cv.wait_until(lock, next_wal, [this] { return models_stop || file_pos_new; });
+      if (file_pos_new) {
+        const LogPosition pos = file_pos;
+        file_pos_new = false;
+        lock.unlock();
+        if (Status st = write_checkpoint(opt.checkpoint_file, pos); !st.ok()) {
+          // The database has the events; an old checkpoint only means a replay, which is
+          // deduplicated. The segments stay until a checkpoint past them is written.
+          log_line(st.message());
+        } else if (pos.segment > removed_before) {
+          RawLogTailer::remove_segments_before(opt.raw_dir, pos.segment);
+          removed_before = pos.segment;
+        }
+        lock.lock();
       }
+      if (models_stop) {
+        if (file_pos_new) continue;
+        break;
+      }
+      // (Checked after each file write too: commits arriving faster than the file is written
+      // must not hold back the WAL checkpoints.)
+      if (Clock::now() < next_wal) continue;
+      lock.unlock();
+      if (db.ok()) {
+        int wal = 0, copied = 0;
+        Status st = sinks::sqlite_checkpoint(*db, wal, copied);
+        if (!st.ok()) log_line(st.message());
+        if (st.ok() && wal > 0) {
+          std::lock_guard sl(stats_mu);
+          ++stats.checkpoints;
+        }
+      }
+      next_wal = Clock::now() + opt.checkpoint_interval;
       lock.lock();
     }
     lock.unlock();
-    sinks::close_sqlite_database(*db);
+    if (db.ok()) sinks::close_sqlite_database(*db);
   }
 
   // The models thread: waits until a run is due (see engine.h), runs it, repeats; on stop, one

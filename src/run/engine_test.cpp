@@ -131,6 +131,41 @@ TEST_F(EngineTest, LoadsGoodAndBadThenResumesFromTheCheckpointExactlyOnce) {
   EXPECT_TRUE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(2, false)));
 }
 
+// The checkpoint file is written by the checkpoint thread while the engine runs (not only at
+// stop), with the position the loader committed, never past it; the segments before it go once
+// it is written.
+TEST_F(EngineTest, CheckpointThreadWritesTheCommittedPositionWhileRunning) {
+  opts_.models_interval = std::chrono::milliseconds(0);
+  std::vector<std::string> recs;
+  for (int i = 0; i < 40; ++i) recs.push_back(page_view(i));
+  write_log(recs);
+  write_log({page_view(40)});  // a second segment: the first can go once the file passes it
+  MicroStore micro;
+  Engine engine(opts_, *pipeline_, &micro, nullptr, {});
+  ASSERT_TRUE(engine.start().ok());
+  wait_for(micro, 41, 0);
+  const LogPosition committed = engine.committed();
+  EXPECT_EQ(committed.segment, 2u);
+  bool written = false;
+  for (int i = 0; i < 1000 && !written; ++i) {
+    auto ck = read_checkpoint(opts_.checkpoint_file);
+    ASSERT_TRUE(ck.ok()) << ck.error().message;
+    ASSERT_LE(std::make_pair(ck->segment, ck->offset),
+              std::make_pair(committed.segment, committed.offset));
+    written = ck->segment == committed.segment && ck->offset == committed.offset;
+    if (!written) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(written) << "the checkpoint file did not reach the committed position";
+  for (int i = 0; i < 1000 && fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(1, false));
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(1, false)));
+  EXPECT_TRUE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(2, false)));
+  EXPECT_EQ(scalar("select count(*) from atomic_events"), "41");
+  ASSERT_TRUE(engine.stop().ok());
+}
+
 // The models run on their own thread, and the idle timer models the last events of a burst
 // while the engine keeps running (no further traffic, no stop needed).
 TEST_F(EngineTest, TrailingEventsAreModelledOnTheModelsThreadWhileRunning) {
