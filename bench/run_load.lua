@@ -24,6 +24,10 @@ local rate = tonumber(os.getenv("RUN_BENCH_RATE") or "40000")
 local conns = tonumber(os.getenv("RUN_BENCH_CONNS") or "32")
 local wrk_threads = tonumber(os.getenv("RUN_BENCH_THREADS") or "2")
 local run_id = os.getenv("RUN_BENCH_ID") or "00000000"
+-- RUN_BENCH_RANDOM_IDS=1: random version-4 event ids, as real trackers send (the default ids
+-- rise per wrk thread, so the unique event key index is written at two right edges; random ids
+-- spread its inserts over the whole index, as in production).
+local random_ids = os.getenv("RUN_BENCH_RANDOM_IDS") == "1"
 local counter = 0
 local next_tid = 0
 -- `tid` is a global that setup() gives each wrk thread (thread:set), so the threads' event ids
@@ -56,16 +60,25 @@ function delay()
   return math.floor(wait + 0.5)
 end
 
+local function event_id()
+  if random_ids then
+    return string.format("%08x-%04x-4%03x-%04x-%06x%06x", math.random(0, 0xffffffff),
+      math.random(0, 0xffff), math.random(0, 0xfff), 0x8000 + math.random(0, 0x3fff),
+      math.random(0, 0xffffff), math.random(0, 0xffffff))
+  end
+  return string.format("%s-%04x-4000-8000-%012x", run_id, tid, counter)
+end
+
 request = function()
   local parts = {}
   for i = 1, events do
     counter = counter + 1
     parts[i] = string.format(
-      '{"e":"pv","eid":"%s-%04x-4000-8000-%012x","p":"web","tv":"js-4.0.0","aid":"bench",' ..
+      '{"e":"pv","eid":"%s","p":"web","tv":"js-4.0.0","aid":"bench",' ..
       '"url":"https://shop.example/p%d","page":"Bench page %d","duid":"%08x-0000-4000-8000-000000000001",' ..
       '"sid":"%08x-0000-4000-8000-000000000002","vid":"1","vp":"1280x720","res":"1920x1080",' ..
       '"lang":"en-US","cs":"UTF-8","cookie":"1","tz":"Europe/Berlin"}',
-      run_id, tid, counter, counter % 200, counter % 200, counter % 5000, counter % 20000)
+      event_id(), counter % 200, counter % 200, counter % 5000, counter % 20000)
   end
   local body = '{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4",' ..
     '"data":[' .. table.concat(parts, ",") .. ']}'
