@@ -62,4 +62,20 @@ std::string encode_thrift(const CollectorPayload& payload);
 // schema URI or required fields: that is enrich's job (collector_payload_format_violation).
 Result<CollectorPayload> decode_thrift(std::string_view bytes);
 
+// decode_thrift into `out`, reusing the storage of its strings and header list, so that a caller
+// decoding record after record into one CollectorPayload stops allocating once they are large
+// enough. Returns true with `out` equal to what decode_thrift(bytes) gives, or false with
+// decode_thrift's error message in `error` (and `out` unspecified).
+bool decode_thrift(std::string_view bytes, CollectorPayload& out, std::string& error);
+
+namespace detail {
+// The decoder with Apache Thrift's TBinaryProtocol reader: the reference the hand-written reader
+// behind decode_thrift is tested against, and what words its error messages.
+Result<CollectorPayload> decode_thrift_libthrift(std::string_view bytes);
+// The hand-written reader alone: true with `out` equal to decode_thrift_libthrift's payload, or
+// false (`out` unspecified) for a record that decoder rejects. decode_thrift runs it first and
+// the libthrift decoder only when it returns false.
+bool decode_thrift_fast(std::string_view bytes, CollectorPayload& out);
+}  // namespace detail
+
 }  // namespace furrow::event

@@ -1,10 +1,15 @@
-// CollectorPayload <-> Thrift TBinaryProtocol bytes, with libthrift's protocol reader/writer and no
-// generated code (the struct is small and its field ids are fixed by Snowplow's collectors).
+// CollectorPayload <-> Thrift TBinaryProtocol bytes, with no generated code (the struct is small
+// and its field ids are fixed by Snowplow's collectors). Encoding and error reporting use
+// libthrift's protocol writer / reader; decoding valid records (once per input line in enrich) uses
+// a hand-written reader of the same binary protocol that copies each string once, straight from
+// the record into a reused CollectorPayload.
 #include <thrift/Thrift.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <memory>
 
 #include "event/collector_payload.h"
@@ -192,7 +197,9 @@ std::string encode_thrift(const CollectorPayload& c) {
   }
 }
 
-Result<CollectorPayload> decode_thrift(std::string_view bytes) {
+namespace detail {
+
+Result<CollectorPayload> decode_thrift_libthrift(std::string_view bytes) {
   using namespace apache::thrift::protocol;
   using apache::thrift::protocol::TType;
   if (bytes.empty()) return Error{"empty Thrift record"};
@@ -299,6 +306,290 @@ Result<CollectorPayload> decode_thrift(std::string_view bytes) {
   } catch (const std::exception& e) {
     return Error{std::string("cannot deserialize Thrift CollectorPayload: ") + e.what()};
   }
+  return c;
+}
+
+}  // namespace detail
+
+namespace {
+
+// TBinaryProtocol's field type bytes.
+enum : uint8_t {
+  kStop = 0,
+  kBool = 2,
+  kByte = 3,
+  kDouble = 4,
+  kI16 = 6,
+  kI32 = 8,
+  kI64 = 10,
+  kString = 11,
+  kStruct = 12,
+  kMap = 13,
+  kSet = 14,
+  kList = 15,
+};
+
+// The type bytes the libthrift decoder accepts (to_type above); any other fails the record.
+constexpr bool known_type(uint8_t t) {
+  return t == kStop || t == kBool || t == kByte || t == kDouble || t == kI16 || t == kI32 ||
+         t == kI64 || t == kString || t == kStruct || t == kMap || t == kSet || t == kList;
+}
+
+// Reads TBinaryProtocol values (big-endian integers, strings as an i32 length and the bytes) from
+// one record in place. Every read fails (returns false) instead of reading past the end; a record
+// it fails on goes to the libthrift decoder, which words the error. It accepts exactly what that
+// decoder accepts, with the same values (ThriftCodec.FastReaderAgreesWithLibthrift*).
+class Reader {
+ public:
+  Reader(const char* p, const char* end) : p_(p), end_(end) {}
+
+  std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
+  bool u8(uint8_t& v) {
+    if (p_ == end_) return false;
+    v = static_cast<uint8_t>(*p_++);
+    return true;
+  }
+  bool bytes(std::size_t n) {
+    if (left() < n) return false;
+    p_ += n;
+    return true;
+  }
+  bool i16(int16_t& v) {
+    if (left() < 2) return false;
+    v = static_cast<int16_t>((static_cast<uint8_t>(p_[0]) << 8) | static_cast<uint8_t>(p_[1]));
+    p_ += 2;
+    return true;
+  }
+  bool i32(int32_t& v) {
+    if (left() < 4) return false;
+    uint32_t u;
+    std::memcpy(&u, p_, 4);
+    v = static_cast<int32_t>(__builtin_bswap32(u));
+    p_ += 4;
+    return true;
+  }
+  bool i64(int64_t& v) {
+    if (left() < 8) return false;
+    uint64_t u;
+    std::memcpy(&u, p_, 8);
+    v = static_cast<int64_t>(__builtin_bswap64(u));
+    p_ += 8;
+    return true;
+  }
+  // A string: libthrift rejects a negative length, and one over the record's size (its string
+  // limit) or over what is left cannot be read.
+  bool string(std::string_view& s) {
+    int32_t n;
+    if (!i32(n) || n < 0 || static_cast<std::size_t>(n) > left()) return false;
+    s = std::string_view(p_, static_cast<std::size_t>(n));
+    p_ += n;
+    return true;
+  }
+  // A container's element count, checked as read_size does: not negative, not above the bytes
+  // left after it.
+  bool size(uint32_t& n) {
+    int32_t v;
+    if (!i32(v) || v < 0 || static_cast<std::size_t>(v) > left()) return false;
+    n = static_cast<uint32_t>(v);
+    return true;
+  }
+  // skip() above, with the same depth limit.
+  bool skip(uint8_t type, int depth) {
+    if (depth > kMaxSkipDepth) return false;
+    switch (type) {
+      case kBool:
+      case kByte:
+        return bytes(1);
+      case kI16:
+        return bytes(2);
+      case kI32:
+        return bytes(4);
+      case kI64:
+      case kDouble:
+        return bytes(8);
+      case kString: {
+        std::string_view s;
+        return string(s);
+      }
+      case kStruct:
+        while (true) {
+          uint8_t t;
+          if (!u8(t) || !known_type(t)) return false;
+          if (t == kStop) return true;
+          if (!bytes(2) || !skip(t, depth + 1)) return false;
+        }
+      case kMap: {
+        uint8_t k, v;
+        uint32_t n;
+        if (!u8(k) || !u8(v) || !known_type(k) || !known_type(v) || !size(n)) return false;
+        for (uint32_t i = 0; i < n; ++i) {
+          if (!skip(k, depth + 1) || !skip(v, depth + 1)) return false;
+        }
+        return true;
+      }
+      case kSet:
+      case kList: {
+        uint8_t e;
+        uint32_t n;
+        if (!u8(e) || !known_type(e) || !size(n)) return false;
+        for (uint32_t i = 0; i < n; ++i) {
+          if (!skip(e, depth + 1)) return false;
+        }
+        return true;
+      }
+      default:  // kStop
+        return false;
+    }
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// The optional string fields by field id, with a bit each for "set by this record".
+struct StringField {
+  int16_t id;
+  std::optional<std::string> CollectorPayload::*member;
+};
+constexpr StringField kStringFields[] = {
+    {thrift_id::kIpAddress, &CollectorPayload::ip_address},
+    {thrift_id::kEncoding, &CollectorPayload::encoding},
+    {thrift_id::kCollector, &CollectorPayload::collector},
+    {thrift_id::kUserAgent, &CollectorPayload::user_agent},
+    {thrift_id::kRefererUri, &CollectorPayload::referer_uri},
+    {thrift_id::kPath, &CollectorPayload::path},
+    {thrift_id::kQuerystring, &CollectorPayload::querystring},
+    {thrift_id::kBody, &CollectorPayload::body},
+    {thrift_id::kContentType, &CollectorPayload::content_type},
+    {thrift_id::kHostname, &CollectorPayload::hostname},
+    {thrift_id::kNetworkUserId, &CollectorPayload::network_user_id},
+};
+constexpr int kStringFieldCount = static_cast<int>(std::size(kStringFields));
+constexpr uint32_t kTimestampBit = 1u << kStringFieldCount;
+constexpr uint32_t kHeadersBit = 1u << (kStringFieldCount + 1);
+
+// The index in kStringFields of a string field id, or -1.
+int string_field(int16_t id) {
+  switch (id) {
+    case thrift_id::kIpAddress:
+      return 0;
+    case thrift_id::kEncoding:
+      return 1;
+    case thrift_id::kCollector:
+      return 2;
+    case thrift_id::kUserAgent:
+      return 3;
+    case thrift_id::kRefererUri:
+      return 4;
+    case thrift_id::kPath:
+      return 5;
+    case thrift_id::kQuerystring:
+      return 6;
+    case thrift_id::kBody:
+      return 7;
+    case thrift_id::kContentType:
+      return 8;
+    case thrift_id::kHostname:
+      return 9;
+    case thrift_id::kNetworkUserId:
+      return 10;
+    default:
+      return -1;
+  }
+}
+
+void assign(std::optional<std::string>& field, std::string_view value) {
+  if (field) {
+    field->assign(value);
+  } else {
+    field.emplace(value);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+bool decode_thrift_fast(std::string_view bytes, CollectorPayload& out) {
+  if (bytes.empty() || bytes.size() > static_cast<std::size_t>(INT32_MAX)) return false;
+  Reader r(bytes.data(), bytes.data() + bytes.size());
+  uint32_t seen = 0;
+  out.schema.clear();  // a record without field 31337 decodes with an empty schema URI
+  while (true) {
+    uint8_t type;
+    if (!r.u8(type) || !known_type(type)) return false;
+    if (type == kStop) break;
+    int16_t id;
+    if (!r.i16(id)) return false;
+    const int field = string_field(id);
+    if (field >= 0) {
+      if (type != kString) {
+        if (!r.skip(type, 1)) return false;  // Java skips mistyped fields
+        continue;
+      }
+      std::string_view value;
+      if (!r.string(value)) return false;
+      assign(out.*kStringFields[field].member, value);
+      seen |= 1u << field;
+    } else if (id == thrift_id::kSchema && type == kString) {
+      std::string_view value;
+      if (!r.string(value)) return false;
+      out.schema.assign(value);
+    } else if (id == thrift_id::kTimestamp && type == kI64) {
+      int64_t ts;
+      if (!r.i64(ts)) return false;
+      out.timestamp = ts;
+      seen |= kTimestampBit;
+    } else if (id == thrift_id::kHeaders && type == kList) {
+      uint8_t elem;
+      uint32_t count;
+      if (!r.u8(elem) || !known_type(elem) || !r.size(count)) return false;
+      if (elem != kString) {
+        for (uint32_t i = 0; i < count; ++i) {
+          if (!r.skip(elem, 2)) return false;
+        }
+        continue;
+      }
+      // A second headers field replaces the first, as in the libthrift decoder.
+      std::vector<std::string>& headers = out.headers ? *out.headers : out.headers.emplace();
+      headers.resize(count);
+      for (uint32_t i = 0; i < count; ++i) {
+        std::string_view value;
+        if (!r.string(value)) return false;
+        headers[i].assign(value);
+      }
+      seen |= kHeadersBit;
+    } else {
+      if (!r.skip(type, 1)) return false;
+    }
+  }
+  for (int i = 0; i < kStringFieldCount; ++i) {
+    if ((seen & (1u << i)) == 0) (out.*kStringFields[i].member).reset();
+  }
+  if ((seen & kTimestampBit) == 0) out.timestamp.reset();
+  if ((seen & kHeadersBit) == 0) out.headers.reset();
+  return true;
+}
+
+}  // namespace detail
+
+bool decode_thrift(std::string_view bytes, CollectorPayload& out, std::string& error) {
+  if (detail::decode_thrift_fast(bytes, out)) return true;
+  // Malformed (or, were the fast reader ever wrong to refuse, valid): libthrift decides and words.
+  Result<CollectorPayload> r = detail::decode_thrift_libthrift(bytes);
+  if (!r.ok()) {
+    error = r.error().message;
+    return false;
+  }
+  out = std::move(*r);
+  return true;
+}
+
+Result<CollectorPayload> decode_thrift(std::string_view bytes) {
+  CollectorPayload c;
+  std::string error;
+  if (!decode_thrift(bytes, c, error)) return Error{std::move(error)};
   return c;
 }
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
 #include <string>
 
 #include "common/base64.h"
@@ -138,6 +140,228 @@ TEST(ThriftCodec, UnknownFieldsAndWrongTypesAreSkipped) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_FALSE(r->path.has_value());
   EXPECT_TRUE(r->schema.empty());
+}
+
+// --- The hand-written reader against libthrift's ---
+
+// Big-endian TBinaryProtocol pieces, for building records by hand.
+void put_i16(std::string& out, int v) {
+  out.push_back(static_cast<char>((v >> 8) & 0xFF));
+  out.push_back(static_cast<char>(v & 0xFF));
+}
+void put_i32(std::string& out, int64_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+void put_string(std::string& out, std::string_view s) {
+  put_i32(out, static_cast<int64_t>(s.size()));
+  out.append(s);
+}
+
+// A random value of Thrift type `type` (nested containers and structs up to a few levels, every
+// type byte libthrift knows, occasionally a type byte it does not).
+void random_value(std::mt19937& rng, int type, int depth, std::string& out) {
+  static constexpr int kTypes[] = {2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15};
+  auto pick_type = [&] {
+    if (rng() % 50 == 0) return static_cast<int>(rng() % 20);  // maybe unknown (1, 5, 7, 9, 16+)
+    return kTypes[rng() % std::size(kTypes)];
+  };
+  const int deeper = depth > 3 ? 11 : -1;  // past depth 3, containers hold strings
+  switch (type) {
+    case 2:
+    case 3:
+      out.push_back(static_cast<char>(rng()));
+      return;
+    case 6:
+      put_i16(out, static_cast<int>(rng() & 0xFFFF));
+      return;
+    case 8:
+      put_i32(out, static_cast<int64_t>(rng()));
+      return;
+    case 4:
+    case 10:
+      put_i32(out, static_cast<int64_t>(rng()));
+      put_i32(out, static_cast<int64_t>(rng()));
+      return;
+    case 11: {
+      std::string s(rng() % 12, 'x');
+      for (auto& c : s) c = static_cast<char>(rng());
+      put_string(out, s);
+      return;
+    }
+    case 12: {
+      const int fields = static_cast<int>(rng() % 4);
+      for (int i = 0; i < fields; ++i) {
+        const int t = deeper > 0 ? deeper : pick_type();
+        out.push_back(static_cast<char>(t));
+        put_i16(out, static_cast<int>(rng() % 400));
+        random_value(rng, t, depth + 1, out);
+      }
+      out.push_back('\0');
+      return;
+    }
+    case 13: {
+      const int k = deeper > 0 ? deeper : pick_type(), v = deeper > 0 ? deeper : pick_type();
+      const int n = static_cast<int>(rng() % 4);
+      out.push_back(static_cast<char>(k));
+      out.push_back(static_cast<char>(v));
+      put_i32(out, n);
+      for (int i = 0; i < n; ++i) {
+        random_value(rng, k, depth + 1, out);
+        random_value(rng, v, depth + 1, out);
+      }
+      return;
+    }
+    case 14:
+    case 15: {
+      const int e = deeper > 0 ? deeper : pick_type();
+      const int n = static_cast<int>(rng() % 4);
+      out.push_back(static_cast<char>(e));
+      put_i32(out, n);
+      for (int i = 0; i < n; ++i) random_value(rng, e, depth + 1, out);
+      return;
+    }
+    default:  // an unknown type byte: whatever bytes follow
+      out.push_back(static_cast<char>(rng()));
+      return;
+  }
+}
+
+// A record of random fields: known ids with their own type or another, unknown ids, repeats,
+// header lists of strings or of other types, then the stop byte (usually) and maybe trailing bytes.
+std::string random_record(std::mt19937& rng) {
+  static constexpr int kIds[] = {31337, 100, 200, 210, 220, 300, 310, 320,
+                                 330,   340, 350, 360, 400, 410, 7,   999};
+  static constexpr int kTypes[] = {2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15};
+  std::string out;
+  const int fields = static_cast<int>(rng() % 12);
+  for (int i = 0; i < fields; ++i) {
+    const int id = kIds[rng() % std::size(kIds)];
+    int type = id == 200 ? 10 : id == 350 ? 15 : 11;
+    if (rng() % 6 == 0) type = kTypes[rng() % std::size(kTypes)];
+    out.push_back(static_cast<char>(type));
+    put_i16(out, id);
+    if (id == 350 && type == 15 && rng() % 4 != 0) {
+      const int n = static_cast<int>(rng() % 5);
+      out.push_back(11);
+      put_i32(out, n);
+      for (int h = 0; h < n; ++h) put_string(out, "Header-" + std::to_string(rng() % 100) + ": v");
+    } else {
+      random_value(rng, type, 1, out);
+    }
+  }
+  if (rng() % 10 != 0) out.push_back('\0');
+  if (rng() % 10 == 0) out.append(rng() % 5, 'z');
+  return out;
+}
+
+// One random edit: a byte changed, inserted or removed, a cut, or a length field made large.
+void mutate(std::mt19937& rng, std::string& s) {
+  if (s.empty()) {
+    s.push_back(static_cast<char>(rng()));
+    return;
+  }
+  const std::size_t at = rng() % s.size();
+  switch (rng() % 5) {
+    case 0:
+      s[at] = static_cast<char>(rng());
+      break;
+    case 1:
+      s.insert(at, 1, static_cast<char>(rng()));
+      break;
+    case 2:
+      s.erase(at, 1);
+      break;
+    case 3:
+      s.resize(at);
+      break;
+    default:
+      s[at] = static_cast<char>(0x7F + static_cast<int>(rng() % 2) * 0x80);  // 0x7f or 0xff
+      break;
+  }
+}
+
+// Fast reader vs libthrift on one record; `reused` is decoded into repeatedly (stale fields of an
+// earlier record must not survive). Returns whether libthrift accepted it.
+bool expect_same_decoding(std::string_view bytes, CollectorPayload& reused) {
+  const Result<CollectorPayload> reference = detail::decode_thrift_libthrift(bytes);
+  const bool fast_ok = detail::decode_thrift_fast(bytes, reused);
+  EXPECT_EQ(fast_ok, reference.ok())
+      << "record of " << bytes.size() << " bytes: " << common::base64_encode(bytes);
+  if (reference.ok() && fast_ok) {
+    EXPECT_TRUE(reused == *reference) << common::base64_encode(bytes);
+  }
+  // The public decoder: the same payload, or libthrift's error message.
+  CollectorPayload via_public;
+  std::string error;
+  const bool ok = decode_thrift(bytes, via_public, error);
+  EXPECT_EQ(ok, reference.ok());
+  if (ok && reference.ok()) {
+    EXPECT_TRUE(via_public == *reference);
+  } else if (!ok && !reference.ok()) {
+    EXPECT_EQ(error, reference.error().message);
+  }
+  return reference.ok();
+}
+
+TEST(ThriftCodec, FastReaderAgreesWithLibthriftOnFixturesAndTheirEdits) {
+  std::mt19937 rng(20261128);
+  CollectorPayload reused;
+  std::vector<std::string> records = fixture_records();
+  records.push_back(encode_thrift(full_payload()));
+  int accepted = 0, total = 0;
+  for (const auto& r : records) {
+    ASSERT_TRUE(expect_same_decoding(r, reused));
+    for (std::size_t n = 0; n < r.size(); ++n) expect_same_decoding(r.substr(0, n), reused);
+    for (int i = 0; i < 1500; ++i) {
+      std::string m = r;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits; ++e) mutate(rng, m);
+      accepted += expect_same_decoding(m, reused) ? 1 : 0;
+      ++total;
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  // Both outcomes are well represented (edits inside strings keep records valid).
+  EXPECT_GT(accepted, total / 10);
+  EXPECT_LT(accepted, total * 9 / 10);
+}
+
+TEST(ThriftCodec, FastReaderAgreesWithLibthriftOnRandomFieldsAndNesting) {
+  std::mt19937 rng(7);
+  CollectorPayload reused;
+  int accepted = 0;
+  const int total = 20000;
+  for (int i = 0; i < total; ++i) {
+    std::string r = random_record(rng);
+    if (rng() % 3 == 0) mutate(rng, r);
+    accepted += expect_same_decoding(r, reused) ? 1 : 0;
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(accepted, total / 5);
+  EXPECT_LT(accepted, total * 9 / 10);
+  // Nesting at and just past the skip depth limit (64 levels of unknown struct fields).
+  for (int levels : {62, 63, 64, 65, 200}) {
+    std::string deep;
+    for (int l = 0; l < levels; ++l) deep += std::string("\x0c\x00\x01", 3);
+    deep.append(static_cast<std::size_t>(levels) + 1, '\0');
+    expect_same_decoding(deep, reused);
+  }
+}
+
+TEST(ThriftCodec, ReusedPayloadForgetsTheFieldsOfTheRecordBefore) {
+  CollectorPayload reused;
+  std::string error;
+  ASSERT_TRUE(decode_thrift(encode_thrift(full_payload()), reused, error)) << error;
+  EXPECT_EQ(reused, full_payload());
+  CollectorPayload minimal;
+  minimal.path = "/i";
+  ASSERT_TRUE(decode_thrift(encode_thrift(minimal), reused, error)) << error;
+  EXPECT_EQ(reused, minimal);
+  EXPECT_FALSE(reused.headers.has_value());
+  EXPECT_FALSE(reused.timestamp.has_value());
+  EXPECT_FALSE(decode_thrift("not thrift", reused, error));
+  EXPECT_EQ(error, detail::decode_thrift_libthrift("not thrift").error().message);
 }
 
 }  // namespace

@@ -48,6 +48,27 @@ std::string_view trim_ws(std::string_view s) {
   }
   return s;
 }
+
+// Pipeline::process_thrift, with the record decoded into a CollectorPayload kept per thread: its
+// strings keep their storage from record to record, so decoding allocates nothing once they are
+// large enough. A record that does not decode goes to process_thrift, which words its bad row.
+void process_thrift_record(const enrich::Pipeline& pipeline, std::string_view bytes,
+                           enrich::Output& out) {
+  thread_local event::CollectorPayload payload;
+  thread_local bool in_use = false;
+  std::string error;
+  if (in_use || !event::decode_thrift(bytes, payload, error)) {
+    // (in_use: re-entered while the payload is being processed, e.g. from an enrichment.)
+    pipeline.process_thrift(bytes, out);
+    return;
+  }
+  struct InUse {
+    bool& flag;
+    explicit InUse(bool& f) : flag(f) { flag = true; }
+    ~InUse() { flag = false; }
+  } guard(in_use);
+  pipeline.process_payload(payload, "thrift", out, bytes);
+}
 }  // namespace
 
 bool PayloadProcessor::process(std::string_view record, uint64_t line, bool oversized,
@@ -62,7 +83,7 @@ bool PayloadProcessor::process(std::string_view record, uint64_t line, bool over
     return true;
   }
   if (format_ == InputFormat::kThriftBinary) {
-    pipeline_.process_thrift(record, out);
+    process_thrift_record(pipeline_, record, out);
     return true;
   }
   if (format_ == InputFormat::kThriftBase64) {
@@ -79,7 +100,7 @@ bool PayloadProcessor::process(std::string_view record, uint64_t line, bool over
                            out);
       return true;
     }
-    pipeline_.process_thrift(std::string_view(bytes.data(), n), out);
+    process_thrift_record(pipeline_, std::string_view(bytes.data(), n), out);
     return true;
   }
   event::CollectorPayload payload;
