@@ -31,6 +31,11 @@ bool utf8_repair_append(std::string_view in, std::string& out);
 // non-ASCII character other than a control or space character. On failure `why` (if given) gets a
 // description naming the offending character and its index, in the style of URISyntaxException.
 bool is_valid_uri_query(std::string_view query, std::string* why = nullptr);
+namespace detail {
+// is_valid_uri_query one byte at a time (it skips runs of plain characters and escapes 32 bytes at
+// a time with AVX2): the statement of the rule its block scan is tested against.
+bool is_valid_uri_query_bytewise(std::string_view query, std::string* why = nullptr);
+}  // namespace detail
 
 // The part of a raw query string that URLEncodedUtils parses: everything before the first '#'
 // (java.net.URI treats the rest as the fragment).

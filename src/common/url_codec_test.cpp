@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace furrow::common {
 namespace {
@@ -195,6 +197,90 @@ TEST(UrlCodec, UriSyntaxCheckMatchesJavaNetUri) {
   }
   EXPECT_EQ(query_part("a=1#b=2"), "a=1");
   EXPECT_EQ(query_part("a=1"), "a=1");
+}
+
+// The block scan of is_valid_uri_query against the byte-by-byte loop: same verdict and same
+// message (character and index) for every kind of byte at every offset of a 32-byte block, inside
+// queries long enough for several blocks.
+TEST(UrlCodec, UriQueryBlockScanAgreesWithByteRuleAtEveryOffset) {
+  const std::string base =
+      "e=pv&url=https%3A%2F%2Fshop.example.com%2Fa%3Fb%3Dc&page=Tea%20leaves&tv=js-4.6.8&aid=shop"
+      "&p=web&dtm=1767225599954&cx=eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93&x=[1]"
+      "&y=a:b@c/d?e,f$g!h~i*j'k(l)";
+  const std::vector<std::string> pieces = {"%",
+                                           "%4",
+                                           "%41",
+                                           "%4g",
+                                           "%g4",
+                                           "%%41",
+                                           "#",
+                                           "##",
+                                           " ",
+                                           "\"",
+                                           "{",
+                                           "|",
+                                           "\\",
+                                           "^",
+                                           "`",
+                                           "<",
+                                           "\x7f",
+                                           std::string(1, '\0'),
+                                           "\t",
+                                           "\x80",
+                                           "\xFF",
+                                           "\xC3\xA9",
+                                           "\xC2\xA0",
+                                           "\xE2\x82",
+                                           "\xE2\x82\xAC",
+                                           "\xE3\x80\x80",
+                                           "\xF0\x9F\x98\x80",
+                                           "\xC2\x85",
+                                           "+",
+                                           "=",
+                                           "&",
+                                           ";",
+                                           "%7E%7e"};
+  int checked = 0;
+  for (const auto& piece : pieces) {
+    for (std::size_t at = 0; at <= base.size(); ++at) {
+      for (std::size_t cut : {base.size(), std::size_t{64}, std::size_t{40}}) {
+        std::string q = base.substr(0, std::max(cut, at));
+        q.insert(at, piece);
+        std::string why_fast, why_bytes;
+        const bool fast = is_valid_uri_query(q, &why_fast);
+        const bool bytes = detail::is_valid_uri_query_bytewise(q, &why_bytes);
+        ASSERT_EQ(fast, bytes) << "piece " << piece << " at " << at << ": " << q;
+        ASSERT_EQ(why_fast, why_bytes) << q;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 10000);
+}
+
+TEST(UrlCodec, UriQueryBlockScanAgreesWithByteRuleOnRandomText) {
+  std::mt19937 rng(41);
+  const std::string alphabet =
+      "abcXYZ0189AFaf%%%%%%#&=;+-_.!~*'()/?:@,$[]"
+      "\x20\x22\x7f\x80\xC3\xA9\xE2\x82\xAC";
+  int valid = 0;
+  const int total = 6000;
+  for (int n = 0; n < total; ++n) {
+    std::string q(32 + rng() % 150, 'a');
+    // Mostly plain text and escapes, with a few other bytes.
+    for (auto& c : q) {
+      const unsigned r = rng() % 100;
+      c = r < 70 ? "abcdefghijklmnopqrstuvwxyz0123456789"[rng() % 36]
+                 : alphabet[rng() % alphabet.size()];
+    }
+    std::string why_fast, why_bytes;
+    const bool fast = is_valid_uri_query(q, &why_fast);
+    ASSERT_EQ(fast, detail::is_valid_uri_query_bytewise(q, &why_bytes)) << q;
+    ASSERT_EQ(why_fast, why_bytes) << q;
+    valid += fast ? 1 : 0;
+  }
+  EXPECT_GT(valid, total / 50);
+  EXPECT_LT(valid, total - total / 50);
 }
 
 TEST(UrlCodec, EncodeRoundTrips) {

@@ -251,6 +251,31 @@ TEST(AdaptViews, RandomQueryStringsNeverDisagree) {
   EXPECT_GT(accepted, 100);
 }
 
+// GET names and values are split and checked for text to decode 16 bytes at a time: a separator,
+// '=', an escape, '+', a non-ASCII or other byte at every offset of long and short values and
+// names must give adapt()'s parameters.
+TEST(AdaptViews, GetSpecialBytesAtEveryOffset) {
+  const std::string base =
+      "e=pv&url=https://shop.example.com/products/tarot-cards/deluxe-edition-2026&tv=js-4.6.8"
+      "&refr=https%3A%2F%2Fshop.example.com%2Fsearch%3Fq%3Dmoon%2Bcalendar&p=web&aid=shop"
+      "&cx=eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9jb250ZXh0cy9qc29u"
+      "&unknownname=value-of-an-unknown-name-longer-than-sixteen&page=Tea";
+  const std::vector<std::string> pieces = {
+      "&",  ";",  "=",   "%41", "%61",      "+", "\xC3\xA9", "#",
+      "&&", "==", "%2B", "%C3", "\xE2\x82", "x", "&e=se"};
+  int accepted = 0, total = 0;
+  for (const auto& piece : pieces) {
+    for (std::size_t at = 0; at <= base.size(); ++at) {
+      std::string q = base;
+      q.insert(at, piece);
+      accepted += check(get(q)) ? 1 : 0;
+      ++total;
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(accepted, total / 2);
+}
+
 TEST(AdaptViews, SpecialBytesAtEveryPlaceOfEveryBlock) {
   // The scanner skips plain string bytes 16 and 8 at a time: a quote, backslash or control byte
   // at any offset of a value, with the value starting at any offset of a block, must end the

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/url_codec.h"
 #include "protocol/adapters_internal.h"
 #include "protocol/ip_address.h"
@@ -187,11 +191,48 @@ bool adapt(const event::CollectorPayload& payload, std::string_view loader_name,
 
 namespace {
 
-// decode_query() as views for a GET event: the decoded names and values go into out.query_text
-// (reserved here; a reallocation would leave earlier views dangling, so it declines instead). Names
-// the field mapping does not know are left out (they are never mapped), and so are known names
-// without '=' (never mapped either, but remembered as seen). Fails when a known name repeats (the
-// general path keeps its first place with the last value) or when the query has no parameter.
+// The first '&' or ';' (with kName also '=') in [p, end), or end: where a raw name or value ends,
+// as for_each_raw_pair splits. `coded` is set when a '%', '+' or byte >= 0x80 comes before it
+// (text that url_decode_append would change or check). Sixteen bytes at a time with SSE2 (part of
+// x86-64: inlined, no run-time check).
+template <bool kName>
+const char* raw_part_end(const char* p, const char* end, bool& coded) {
+#if defined(__SSE2__)
+  const __m128i amp = _mm_set1_epi8('&'), semi = _mm_set1_epi8(';'), eq = _mm_set1_epi8('=');
+  const __m128i pct = _mm_set1_epi8('%'), plus = _mm_set1_epi8('+');
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i delim = _mm_or_si128(_mm_cmpeq_epi8(x, amp), _mm_cmpeq_epi8(x, semi));
+    if constexpr (kName) delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, eq));
+    const auto stops = static_cast<unsigned>(_mm_movemask_epi8(delim));
+    // (movemask takes each byte's top bit: set in a matching compare and in a byte >= 0x80.)
+    const auto flags = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, pct), _mm_cmpeq_epi8(x, plus)), x)));
+    if (stops != 0) {
+      const unsigned at = static_cast<unsigned>(__builtin_ctz(stops));
+      coded |= (flags & ((1u << at) - 1)) != 0;
+      return p + at;
+    }
+    coded |= flags != 0;
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    const char c = *p;
+    if (c == '&' || c == ';' || (kName && c == '=')) return p;
+    coded |= c == '%' || c == '+' || static_cast<unsigned char>(c) >= 0x80;
+  }
+  return end;
+}
+
+// decode_query() as views for a GET event whose query string passed is_valid_uri_query. Names and
+// values with nothing to decode (no '%', '+' or non-ASCII byte) are viewed in the query string
+// itself; the others are decoded into out.query_text (reserved here; a reallocation would leave
+// earlier views dangling, so it declines instead). Names the field mapping does not know are left
+// out (they are never mapped), and so are known names without '=' (never mapped either, but
+// remembered as seen). Fails when a known name repeats (the general path keeps its first place
+// with the last value) or when the query has no parameter. Pairs split as for_each_raw_pair does;
+// a valid query has no blank, so normalize_blanks would return every name and value unchanged.
 bool query_views(std::string_view qs, ViewEvents& out) {
   out.clear();
   std::string& arena = out.query_text;
@@ -201,38 +242,54 @@ bool query_views(std::string_view qs, ViewEvents& out) {
   out.begins.push_back(0);
   uint64_t seen[2] = {0, 0};
   static_assert(kParamKeyCount <= 128);
-  bool ok = true, any = false;
-  std::string scratch;
-  common::for_each_raw_pair(
-      common::query_part(qs), [&](std::string_view name, std::optional<std::string_view> value) {
-        if (!ok) return;
-        const std::string_view n = common::normalize_blanks(name, scratch);
-        if (n.empty()) return;
-        any = true;
-        const std::size_t name_at = arena.size();
-        common::url_decode_append(n, arena);
-        const int id = param_key_id(std::string_view(arena).substr(name_at));
-        if (id < 0) {
-          if (value) out.dropped_unknown = true;
-          arena.resize(name_at);
-          return;
-        }
-        const uint64_t bit = uint64_t{1} << (id & 63);
-        if ((seen[id >> 6] & bit) != 0) {
-          ok = false;
-          return;
-        }
-        seen[id >> 6] |= bit;
-        if (!value) {
-          arena.resize(name_at);
-          return;
-        }
-        const std::size_t value_at = arena.size();
-        common::url_decode_append(common::normalize_blanks(*value, scratch), arena);
-        out.params.push_back(ParamView{std::string_view(arena).substr(name_at, value_at - name_at),
-                                       std::string_view(arena).substr(value_at), id});
-      });
-  return ok && any && arena.capacity() == capacity;
+  bool any = false;
+  const std::string_view query = common::query_part(qs);
+  const char* p = query.data();
+  const char* const end = p + query.size();
+  while (p < end) {
+    bool name_coded = false, value_coded = false;
+    const char* const name_end = raw_part_end<true>(p, end, name_coded);
+    const std::string_view raw_name(p, static_cast<std::size_t>(name_end - p));
+    std::string_view raw_value;
+    bool has_value = false;
+    p = name_end;
+    if (p < end && *p == '=') {
+      const char* const value_start = p + 1;
+      p = raw_part_end<false>(value_start, end, value_coded);
+      raw_value = std::string_view(value_start, static_cast<std::size_t>(p - value_start));
+      has_value = true;
+    }
+    if (p < end) ++p;  // the separator
+    if (raw_name.empty()) continue;
+    any = true;
+    std::string_view name = raw_name;
+    const std::size_t name_at = arena.size();
+    if (name_coded) {
+      common::url_decode_append(raw_name, arena);
+      name = std::string_view(arena).substr(name_at);
+    }
+    const int id = param_key_id(name);
+    if (id < 0) {
+      if (has_value) out.dropped_unknown = true;
+      arena.resize(name_at);
+      continue;
+    }
+    const uint64_t bit = uint64_t{1} << (id & 63);
+    if ((seen[id >> 6] & bit) != 0) return false;
+    seen[id >> 6] |= bit;
+    if (!has_value) {
+      arena.resize(name_at);
+      continue;
+    }
+    std::string_view value = raw_value;
+    if (value_coded) {
+      const std::size_t value_at = arena.size();
+      common::url_decode_append(raw_value, arena);
+      value = std::string_view(arena).substr(value_at);
+    }
+    out.params.push_back(ParamView{name, value, id});
+  }
+  return any && arena.capacity() == capacity;
 }
 
 }  // namespace

@@ -48,9 +48,10 @@ struct ViewEvents {
   // True when a parameter with a value was left out because its name is unknown (GET only): the
   // views then hold less than every valued parameter, which event_fingerprint_config needs.
   bool dropped_unknown = false;
-  // A GET's decoded names and values (the views point into it). Kept apart from the POST arena so
-  // that neither has to be zero-filled again when GETs and POSTs alternate; its capacity is over
-  // 15 bytes once used (heap storage), so moving or swapping a ViewEvents keeps the views valid.
+  // A GET's decoded names and values (the views of text that needed decoding point into it). Kept
+  // apart from the POST arena so that neither has to be zero-filled again when GETs and POSTs
+  // alternate; its capacity is over 15 bytes once used (heap storage), so moving or swapping a
+  // ViewEvents keeps the views valid.
   std::string query_text;
 
   std::size_t size() const { return begins.size(); }
@@ -74,14 +75,14 @@ struct ViewContext {
 // A fast path of adapt() for the requests nearly every tracker sends: a tp2 POST to
 // com.snowplowanalytics.snowplow/tp2 with a payload_data body (no query string, string values
 // only, no repeated key), or a tp1/tp2 GET (no repeated known name). Instead of RawEvents it
-// produces parameter views into payload.body, or for decoded text into `arena` (POST) or
-// out.query_text (GET) (all must outlive the views). Only parameters the enrich field mapping can
-// use are listed: GET parameters whose name is unknown or that have no value are left out (every
-// POST parameter is known and has a value); out.dropped_unknown tells whether an unknown name with
-// a value was. For any other payload it returns false having decided nothing, and adapt() must
-// handle it. When it returns true, adapt() would succeed with, per event, the same known valued
-// parameters in the same order and the same ip_address and user_id (the other RawEvent fields are
-// the payload's own). Thread-safe; never throws.
+// produces parameter views into payload.body or payload.querystring, or for decoded text into
+// `arena` (POST) or out.query_text (GET) (all must outlive the views). Only parameters the enrich
+// field mapping can use are listed: GET parameters whose name is unknown or that have no value are
+// left out (every POST parameter is known and has a value); out.dropped_unknown tells whether an
+// unknown name with a value was. For any other payload it returns false having decided nothing, and
+// adapt() must handle it. When it returns true, adapt() would succeed with, per event, the same
+// known valued parameters in the same order and the same ip_address and user_id (the other RawEvent
+// fields are the payload's own). Thread-safe; never throws.
 bool adapt_views(const event::CollectorPayload& payload, std::string& arena, ViewEvents& out,
                  ViewContext& ctx);
 
