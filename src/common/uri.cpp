@@ -279,7 +279,57 @@ class JavaUriParser {
     return true;
   }
 
+  // The last few authorities this thread's parsers accepted and what parse_authority found in
+  // each (the host as an offset into the authority): a page's URL and referrer, and the events of
+  // a site, mostly share a handful. parse_authority's result depends on the authority's text
+  // alone, so an equal text gets the same parts without the character-class passes.
+  struct AuthorityEntry {
+    std::string text;
+    bool valid = false;
+    bool has_host = false;
+    std::size_t host_offset = 0, host_length = 0;
+    int port = -1;
+  };
+  struct AuthorityMemo {
+    static constexpr std::size_t kEntries = 4;
+    AuthorityEntry entries[kEntries];
+    std::size_t next = 0;  // the entry replaced next (oldest first)
+  };
+  static AuthorityMemo& authority_memo() {
+    thread_local AuthorityMemo memo;
+    return memo;
+  }
+  static constexpr std::size_t kMaxMemoAuthority = 256;
+
+  // parse_authority through the memo. Called once per parse, with the parts' host and port still
+  // unset (parse resets them).
   bool parse_authority(std::size_t start, std::size_t end) {
+    const std::string_view text = s_.substr(start, end - start);
+    AuthorityMemo& memo = authority_memo();
+    for (const AuthorityEntry& e : memo.entries) {
+      if (e.valid && text == e.text) {
+        if (e.has_host) parts_->host = text.substr(e.host_offset, e.host_length);
+        parts_->port = e.port;
+        return true;
+      }
+    }
+    if (!parse_authority_text(start, end)) return false;
+    if (text.size() <= kMaxMemoAuthority) {
+      AuthorityEntry& e = memo.entries[memo.next];
+      memo.next = (memo.next + 1) % AuthorityMemo::kEntries;
+      e.text.assign(text);
+      e.has_host = parts_->host.has_value();
+      if (e.has_host) {
+        e.host_offset = static_cast<std::size_t>(parts_->host->data() - text.data());
+        e.host_length = parts_->host->size();
+      }
+      e.port = parts_->port;
+      e.valid = true;
+    }
+    return true;
+  }
+
+  bool parse_authority_text(std::size_t start, std::size_t end) {
     bool server_chars;
     if (scan_until(start, end, "", "]") < end) {
       // An IPv6 literal: '%' may introduce a scope id, so escapes are not checked here.

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace furrow {
 namespace {
@@ -61,6 +62,86 @@ TEST(Uri, SplitsLikeJavaNetUri) {
   Split e = split("https://www.google.co.uk/url?sa=t&rct=j");
   EXPECT_EQ(e.port, 443);
   EXPECT_EQ(e.query, "sa=t&rct=j");
+}
+
+// Parses `url` with the authority memo holding other authorities only (a cold parse), then again (a
+// memo hit when the first succeeded); both must give the same outcome, parts and error.
+void expect_memo_agrees(const std::string& url) {
+  auto run = [](const std::string& u, std::string& error) {
+    UriParser p;
+    UriParts parts;
+    const bool ok = p.parse(u, parts, error);
+    auto s = [](const std::optional<std::string_view>& v) {
+      return v ? "[" + std::string(*v) + "]" : std::string("<null>");
+    };
+    return std::to_string(ok) + s(parts.scheme) + s(parts.host) + std::to_string(parts.port) +
+           s(parts.path) + s(parts.query) + s(parts.fragment) + p.normalized();
+  };
+  std::string e0, e1, e2;
+  for (int i = 0; i < 4; ++i) run("http://memo-reset" + std::to_string(i) + ".invalid:1/", e0);
+  const std::string cold = run(url, e1);
+  const std::string warm = run(url, e2);
+  EXPECT_EQ(cold, warm) << url;
+  EXPECT_EQ(e1, e2) << url;
+}
+
+TEST(Uri, AuthorityMemoGivesTheSamePartsAsAColdParse) {
+  const std::vector<std::string> authorities = {"shop.example.com",
+                                                "shop.example.com:8080",
+                                                "user:pw@shop.example.com:80",
+                                                "[::1]:8443",
+                                                "[fe80::1%25eth0]",
+                                                "10.0.0.1",
+                                                "10.0.0.256",
+                                                "1.2.3",
+                                                "a_b.example",
+                                                "-bad-.example",
+                                                "example.com:",
+                                                "example.com:99999999999",
+                                                "example.com:8x",
+                                                "@host",
+                                                "ho st",
+                                                "h%41st.example",
+                                                "xn--bcher-kva.example",
+                                                "EXAMPLE.COM.",
+                                                "a..b",
+                                                "[::1",
+                                                "[zz::1]",
+                                                "host:80:90",
+                                                "",
+                                                "\xC3\xA9t\xC3\xA9.example"};
+  std::mt19937 rng(3);
+  const std::string alphabet = "az09.-_:@[]%~!$&'()*+,;= ";
+  std::vector<std::string> all = authorities;
+  for (int i = 0; i < 400; ++i) {
+    std::string a = authorities[rng() % authorities.size()];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const char c = alphabet[rng() % alphabet.size()];
+      if (a.empty() || rng() % 2 == 0) {
+        a.insert(a.empty() ? 0 : rng() % (a.size() + 1), 1, c);
+      } else {
+        a[rng() % a.size()] = c;
+      }
+    }
+    all.push_back(a);
+  }
+  for (const auto& a : all) {
+    for (const std::string& rest :
+         {std::string("/"), std::string("/p/a/t/h?q=1#f"), std::string(""), std::string("?x=y")}) {
+      expect_memo_agrees("https://" + a + rest);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  // The memo keeps the host's place in the authority, not in the URL: one authority behind
+  // schemes of different lengths.
+  expect_memo_agrees("http://user@shop.example.com:81/a");
+  expect_memo_agrees("https://user@shop.example.com:81/a");
+  const Split a = split("http://user@shop.example.com:81/a");
+  const Split b = split("https://user@shop.example.com:81/b");
+  EXPECT_EQ(a.host, "shop.example.com");
+  EXPECT_EQ(b.host, "shop.example.com");
+  EXPECT_EQ(b.port, 81);
 }
 
 TEST(Uri, PortDefaultsAndOddHosts) {
