@@ -22,6 +22,10 @@
 //                                    FURROW_SQLITE_BENCH_TXNS=150 for 750,000 rows).
 //                                    wal_pages_per_row = pages written to the WAL per row (index
 //                                    pages rewritten by every commit).
+//   BM_SqliteLoaderAdd/1/5000/<drop>/1
+//                                    random v4 event ids (real trackers) instead of rising ones;
+//                                    drop = 5: the unique key led by collector_tstamp instead
+//                                    (a candidate cure, not the schema).
 //   BM_SqliteRollupRefresh/<chunk_events>/<rows>
 //                                    the dashboard's rollup refresh (dashboard::refresh_rollups,
 //                                    which furrow run's models thread runs after each model run)
@@ -73,7 +77,17 @@ int64_t iterations() {
 }
 
 // One enriched TSV line; `n` makes the event id, the session (n % 20,000) and the page unique.
-std::string make_line(uint64_t n) {
+// splitmix64: a fixed, well-mixed 64-bit value per n (random-looking event ids, reproducible).
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// random_id: the event id is a random-looking version-4 UUID (as real trackers send) instead of
+// one that rises with n (as run_load.sh's default traffic).
+std::string make_line(uint64_t n, bool random_id = false) {
   std::array<std::string, kFields> f;
   auto set = [&f](Field k, std::string v) { f[static_cast<std::size_t>(k)] = std::move(v); };
   char buf[64];
@@ -90,8 +104,16 @@ std::string make_line(uint64_t n) {
   set(Field::collector_tstamp, ts);
   set(Field::dvce_created_tstamp, ts);
   set(Field::event, "page_view");
-  std::snprintf(buf, sizeof buf, "%08x-0001-4000-8000-%012llx", 0x5eedu,
-                static_cast<unsigned long long>(n));
+  if (random_id) {
+    const uint64_t a = mix(n), b = mix(~n);
+    std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                  static_cast<unsigned>(a >> 16 & 0xffff), static_cast<unsigned>(a & 0xfff),
+                  static_cast<unsigned>(0x8000 | (b >> 48 & 0x3fff)),
+                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  } else {
+    std::snprintf(buf, sizeof buf, "%08x-0001-4000-8000-%012llx", 0x5eedu,
+                  static_cast<unsigned long long>(n));
+  }
   set(Field::event_id, buf);
   set(Field::name_tracker, "sp");
   set(Field::v_tracker, "js-4.0.0");
@@ -215,7 +237,12 @@ constexpr const char* const kDrop[] = {
     "", "DROP INDEX atomic_events_load_id",
     "CREATE INDEX atomic_events_session ON atomic_events (domain_sessionid)",
     "DROP INDEX atomic_events_collector_tstamp",
-    "DROP INDEX atomic_events_load_id; DROP INDEX atomic_events_collector_tstamp"};
+    "DROP INDEX atomic_events_load_id; DROP INDEX atomic_events_collector_tstamp",
+    // 5: the unique key led by collector_tstamp (a candidate cure for random event ids; not the
+    // schema), which makes the collector_tstamp index redundant.
+    "DROP INDEX atomic_events_event_key; DROP INDEX atomic_events_collector_tstamp; CREATE "
+    "UNIQUE INDEX atomic_events_event_key ON atomic_events (collector_tstamp, event_id, "
+    "(coalesce(event_fingerprint, '')))"};
 
 void BM_SqliteInsertFloor(benchmark::State& state) {
   TempDb tmp;
@@ -319,7 +346,7 @@ void BM_SqliteLoaderAdd(benchmark::State& state) {
   std::vector<std::string> lines(kRowsPerTxn);
   for (auto _ : state) {
     state.PauseTiming();
-    for (auto& l : lines) l = make_line(next++);
+    for (auto& l : lines) l = make_line(next++, state.range(3) != 0);
     state.ResumeTiming();
     std::size_t n = 0;
     for (const auto& l : lines) {
@@ -345,14 +372,16 @@ void BM_SqliteLoaderAdd(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerTxn));
 }
 BENCHMARK(BM_SqliteLoaderAdd)
-    ->Args({0, 5'000, 0})
-    ->Args({1, 5'000, 0})
-    ->Args({1, 1'000, 0})
-    ->Args({1, 250, 0})
-    ->Args({1, 5'000, 1})
-    ->Args({1, 5'000, 2})
-    ->Args({1, 5'000, 3})
-    ->Args({1, 5'000, 4})
+    ->Args({0, 5'000, 0, 0})
+    ->Args({1, 5'000, 0, 0})
+    ->Args({1, 1'000, 0, 0})
+    ->Args({1, 250, 0, 0})
+    ->Args({1, 5'000, 1, 0})
+    ->Args({1, 5'000, 2, 0})
+    ->Args({1, 5'000, 3, 0})
+    ->Args({1, 5'000, 4, 0})
+    ->Args({1, 5'000, 0, 1})
+    ->Args({1, 5'000, 5, 1})
     ->Iterations(iterations())
     ->Unit(benchmark::kMillisecond);
 
