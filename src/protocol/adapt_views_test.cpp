@@ -276,6 +276,57 @@ TEST(AdaptViews, GetSpecialBytesAtEveryOffset) {
   EXPECT_GT(accepted, total / 2);
 }
 
+// The scanner remembers the last accepted envelope schema URI per thread: bodies naming other
+// versions, near misses and the same text again, in every order, must be accepted exactly when
+// the payload_data version exists and allows every key (both paths use the scanner, so the
+// expected outcome is stated here, not taken from adapt()).
+TEST(AdaptViews, EnvelopeSchemasInAnyOrderAreCheckedByVersion) {
+  const std::string prefix = "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/";
+  // Each schema with the payload_data addition it names, or -1 when it is not one that exists.
+  const std::vector<std::pair<std::string, int>> schemas = {
+      {prefix + "1-0-4", 4},
+      {prefix + "1-0-0", 0},
+      {prefix + "1-0-3", 3},
+      {prefix + "1-0-1", 1},
+      {prefix + "1-0-5", -1},
+      {prefix + "1-1-0", -1},
+      {prefix + "2-0-0", -1},
+      {prefix + "1-0-4 ", -1},
+      {prefix + "1-0-", -1},
+      {"iglu:com.snowplowanalytics.snowplow/payload_datb/jsonschema/1-0-4", -1},
+      {"iglu:com.snowplowanalytics.snowplov/payload_data/jsonschema/1-0-4", -1},
+      {"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschemb/1-0-4", -1},
+  };
+  // Each event with the first addition that allows all its keys ("ua" 1-0-1, "stm" 1-0-3,
+  // "ttm" 1-0-4).
+  const std::vector<std::pair<std::string, int>> events = {
+      {R"({"e":"pv","tv":"t","p":"web"})", 0},
+      {R"({"e":"pv","tv":"t","p":"web","ua":"x"})", 1},
+      {R"({"e":"pv","tv":"t","p":"web","stm":"1"})", 3},
+      {R"({"e":"pv","tv":"t","p":"web","ttm":"2"})", 4}};
+  std::mt19937 rng(5);
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const auto& [schema, addition] = schemas[rng() % schemas.size()];
+    const auto& [event, needs] = events[rng() % events.size()];
+    const bool expected = addition >= 0 && needs <= addition;
+    const auto c = post("{\"schema\":\"" + schema + "\",\"data\":[" + event + "]}");
+    // Twice: the second scan may take the schema from the memo.
+    for (int round = 0; round < 2; ++round) {
+      std::string arena;
+      ViewEvents views;
+      ViewContext ctx;
+      EXPECT_EQ(adapt_views(c, arena, views, ctx), expected) << schema << " " << event;
+      std::vector<event::RawEvent> raws;
+      AdapterError error;
+      EXPECT_EQ(adapt(c, "thrift", raws, error), expected) << schema << " " << event;
+      accepted += expected ? 1 : 0;
+    }
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(accepted, 1000);
+}
+
 TEST(AdaptViews, SpecialBytesAtEveryPlaceOfEveryBlock) {
   // The scanner skips plain string bytes 16 and 8 at a time: a quote, backslash or control byte
   // at any offset of a value, with the value starting at any offset of a block, must end the

@@ -303,15 +303,29 @@ class PayloadScanner {
   // Scans the whole body; on success `addition` is N of the envelope's 1-0-N.
   template <class Sink>
   bool scan(Sink& sink, int& addition) {
-    if (!scan_envelope(sink)) return false;
+    if (!scan_envelope(sink) || events_ == 0) return false;
+    // Nearly every body names the same payload_data version: the last accepted schema URI text
+    // and its addition are remembered per thread (the check depends on the text alone).
+    struct SchemaMemo {
+      std::string text;
+      int addition = -1;
+    };
+    thread_local SchemaMemo memo;
+    if (memo.addition >= 0 && schema_ == memo.text) {
+      addition = memo.addition;
+      return true;
+    }
     SchemaKeyParts key;
     if (parse_schema_uri(schema_, key) != nullptr ||
         key.vendor != "com.snowplowanalytics.snowplow" || key.name != "payload_data" ||
-        key.format != "jsonschema" || key.model != 1 || key.revision != 0 || key.addition > 4 ||
-        events_ == 0) {
+        key.format != "jsonschema" || key.model != 1 || key.revision != 0 || key.addition > 4) {
       return false;
     }
     addition = key.addition;
+    if (schema_.size() <= 128) {
+      memo.text.assign(schema_);
+      memo.addition = addition;
+    }
     return true;
   }
 
