@@ -20,8 +20,9 @@ namespace furrow::enrich::enrichments {
 class EventFingerprintEnrichment final : public Enrichment {
  public:
   // `algorithm` (an OpenSSL digest name, e.g. "MD5") lets apply() hash through
-  // a per-thread digest context reused from event to event; empty or
-  // unavailable: hasher.hex() each time. Both give the same digest.
+  // a per-thread digest context reused from event to event (MD5: OpenSSL's MD5
+  // functions directly); empty or unavailable: hasher.hex() each time. All give
+  // the same digest.
   EventFingerprintEnrichment(std::vector<std::string> exclude, Hasher hasher,
                              std::string_view algorithm = {});
   ~EventFingerprintEnrichment() override;
@@ -74,7 +75,8 @@ class EventFingerprintEnrichment final : public Enrichment {
   };
   std::array<KnownName, protocol::kParamKeyCount> name_at_rank_;
   Hasher hasher_;
-  EVP_MD* md_ = nullptr;  // fetched once (EVP_MD_fetch), freed by the destructor
+  EVP_MD* md_ = nullptr;     // fetched once (EVP_MD_fetch), freed by the destructor
+  bool md5_direct_ = false;  // MD5 through OpenSSL's MD5_* functions instead of EVP
 };
 
 Result<std::shared_ptr<const Enrichment>> make_event_fingerprint(const EnrichmentConfig& c,
