@@ -111,7 +111,9 @@ namespace {
 
 std::atomic<uint64_t> g_next_ua_enrichment_id{1};
 
-// Per-thread memo of finished contexts: kSlots direct-mapped entries.
+// Per-thread memo of finished contexts: kSlots direct-mapped entries, plus the slot the thread's
+// previous lookup ended on (the events of one tracker request share its User-Agent header, so
+// most events find their user agent there without hashing it).
 struct ContextMemo {
   static constexpr std::size_t kSlots = 256;
   struct Slot {
@@ -119,6 +121,7 @@ struct ContextMemo {
     std::string ua, json;
   };
   Slot slots[kSlots];
+  Slot* last = &slots[0];
 };
 
 }  // namespace
@@ -138,15 +141,20 @@ void UaParserEnrichment::apply(EventContext& ctx) const {
   }
   thread_local std::unique_ptr<ContextMemo> memo;  // on the heap: too big for static TLS
   if (!memo) memo = std::make_unique<ContextMemo>();
-  ContextMemo::Slot& slot =
-      memo->slots[(std::hash<std::string_view>{}(ua) ^ id_) % ContextMemo::kSlots];
-  if (slot.owner != id_ || slot.ua != ua) {
-    parser_->parse(ua, parsed);
-    slot.json = ua_parser_context_json(parsed);
-    slot.ua.assign(ua);
-    slot.owner = id_;
+  // The last slot is used only when it holds this enrichment's entry for exactly this user agent,
+  // the same condition as for the hashed slot: both give what parsing would.
+  ContextMemo::Slot* slot = memo->last;
+  if (slot->owner != id_ || slot->ua != ua) {
+    slot = &memo->slots[(std::hash<std::string_view>{}(ua) ^ id_) % ContextMemo::kSlots];
+    if (slot->owner != id_ || slot->ua != ua) {
+      parser_->parse(ua, parsed);
+      slot->json = ua_parser_context_json(parsed);
+      slot->ua.assign(ua);
+      slot->owner = id_;
+    }
+    memo->last = slot;
   }
-  ctx.add_derived_context(std::string_view(slot.json));  // one copy, into the pending list
+  ctx.add_derived_context(std::string_view(slot->json));  // one copy, into the pending list
 }
 
 Result<std::filesystem::path> ua_rules_path(const EnrichmentConfig& c, const LoadOptions& options) {

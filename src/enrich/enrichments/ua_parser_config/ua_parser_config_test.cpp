@@ -326,6 +326,42 @@ TEST(UaParser, ContextMemoGivesTheSameContextsAsParsing) {
   }
 }
 
+// Consecutive events with the same user agent take the memo's last slot without hashing; a
+// different user agent (here one of the same length differing in one byte) must not, nor may
+// another enrichment's entry for the same user agent.
+TEST(UaParser, LastSlotOfTheMemoOnlyServesTheSameUserAgent) {
+  ASSERT_NE(uap_rules(), nullptr);
+  const std::string a =
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/120.0.0.0 Safari/537.36";
+  std::string c = a;
+  c.replace(c.find("Chrome/120"), 10, "Chrome/121");
+  const std::string b =
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+      "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+  ASSERT_EQ(a.size(), c.size());
+  UaParserEnrichment memo(std::make_shared<UserAgentParser>(uap_rules(), 100));
+  UaParserEnrichment other(std::make_shared<UserAgentParser>(uap_rules(), 100));
+  UaParserEnrichment fresh(std::make_shared<UserAgentParser>(uap_rules(), 0));
+  const auto context_of = [](const UaParserEnrichment& e, const std::string& ua) {
+    testing::TestEvent t;
+    t.ev[event::Field::useragent] = ua;
+    e.apply(t.ctx);
+    EXPECT_EQ(t.ctx.pending_contexts().size(), 1u) << ua;
+    return t.ctx.pending_contexts().empty() ? std::string() : t.ctx.pending_contexts()[0];
+  };
+  ASSERT_NE(context_of(fresh, a), context_of(fresh, c));
+  for (const std::string* ua :
+       std::initializer_list<const std::string*>{&a, &a, &a, &c, &c, &a, &b, &b, &c, &a}) {
+    EXPECT_EQ(context_of(memo, *ua), context_of(fresh, *ua)) << *ua;
+  }
+  // The other enrichment's entry for a, then memo's for c: neither may answer for the other.
+  EXPECT_EQ(context_of(other, a), context_of(fresh, a));
+  EXPECT_EQ(context_of(memo, c), context_of(fresh, c));
+  EXPECT_EQ(context_of(other, c), context_of(fresh, c));
+  EXPECT_EQ(context_of(memo, a), context_of(fresh, a));
+}
+
 TEST(UaParser, TranslatesPcreOnlySyntax) {
   EXPECT_EQ(translate_pcre("abc\\Z"), "abc$");
   EXPECT_EQ(translate_pcre("(?>ab)++c"), "(?:ab)+c");
