@@ -318,10 +318,15 @@ bool adapt_views(const event::CollectorPayload& payload, std::string& arena, Vie
     }
     if (!query_views(*payload.querystring, out)) return false;
   }
-  ctx.user_id.reset();
   if (payload.network_user_id) {
-    ctx.user_id = canonical_uuid(*payload.network_user_id);
-    if (!ctx.user_id) return false;
+    // (Written into the previous payload's string: no allocation per payload.)
+    std::string& user_id = ctx.user_id ? *ctx.user_id : ctx.user_id.emplace();
+    if (!canonical_uuid(*payload.network_user_id, user_id)) {
+      ctx.user_id.reset();
+      return false;
+    }
+  } else {
+    ctx.user_id.reset();
   }
   if (payload.headers) {
     ctx.ip_address = extract_ip_address(*payload.headers, payload.ip_address);

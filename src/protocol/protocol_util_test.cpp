@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "protocol/ip_address.h"
 #include "protocol/json_util.h"
 #include "protocol/uuid_check.h"
@@ -100,6 +102,54 @@ TEST(Uuid, JavaFromStringSemantics) {
   EXPECT_FALSE(canonical_uuid("g5f3a09f-75f8-4309-bec5-fea560f78455").has_value());
   EXPECT_FALSE(canonical_uuid("1--3-4-5").has_value());
   EXPECT_FALSE(canonical_uuid("").has_value());
+}
+
+// The one-pass form check against the general group-by-group rule, on random edits of a UUID
+// (every byte class at every position, insertions and removals), into one reused string.
+TEST(Uuid, OnePassFormAgreesWithTheGroupRule) {
+  const std::string base = "C5F3A09F-75f8-4309-BEC5-fea560f78455";
+  const std::string alphabet = "0123456789abcdefABCDEFgGzZ-_ \x80\xff";
+  std::mt19937 rng(17);
+  std::string reused;
+  int accepted = 0;
+  auto expect_same = [&](const std::string& s) {
+    const std::optional<std::string> general = canonical_uuid(s);
+    const bool ok = canonical_uuid(s, reused);
+    EXPECT_EQ(ok, general.has_value()) << s;
+    if (ok && general) {
+      EXPECT_EQ(reused, *general) << s;
+    }
+    accepted += ok ? 1 : 0;
+  };
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    for (char c : alphabet) {
+      std::string s = base;
+      s[at] = c;
+      expect_same(s);
+    }
+  }
+  for (int i = 0; i < 4000; ++i) {
+    std::string s = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % (s.size() + 1);
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          if (at < s.size()) s[at] = c;
+          break;
+        case 1:
+          s.insert(at, 1, c);
+          break;
+        default:
+          if (at < s.size()) s.erase(at, 1);
+          break;
+      }
+    }
+    expect_same(s);
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(accepted, 500);
 }
 
 }  // namespace

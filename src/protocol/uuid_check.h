@@ -12,4 +12,8 @@ namespace furrow::protocol {
 // most. nullopt otherwise.
 std::optional<std::string> canonical_uuid(std::string_view s);
 
+// canonical_uuid into `out` (its storage reused): true with the canonical form, or false (`out`
+// unspecified). The usual 36-character 8-4-4-4-12 form is checked and lower-cased in one pass.
+bool canonical_uuid(std::string_view s, std::string& out);
+
 }  // namespace furrow::protocol
