@@ -118,6 +118,10 @@ bool append_java_int_digits(std::string_view digits, std::string& out) {
 
 }  // namespace
 
+bool tsv_clean(std::string_view in) {
+  return first_control(in) == in.size();
+}
+
 void tsv_safe(std::string_view in, std::string& out) {
   // Fast path: most values hold no control character and are copied as they are.
   std::size_t i = first_control(in);
@@ -239,40 +243,61 @@ bool convert_tstamp(std::string_view in, std::string& out, std::string& error, i
   return format_checked_tstamp(ms, out, error);
 }
 
-bool convert_event_type(std::string_view in, std::string& out, std::string& error) {
-  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-      {"se", "struct"},        {"ev", "struct"},      {"ue", "unstruct"},
-      {"ad", "ad_impression"}, {"tr", "transaction"}, {"ti", "transaction_item"},
-      {"pv", "page_view"},     {"pp", "page_ping"},
-  };
-  for (const auto& [code, name] : kTypes) {
+namespace {
+
+constexpr std::pair<std::string_view, std::string_view> kEventTypes[] = {
+    {"se", "struct"},      {"ev", "struct"},           {"ue", "unstruct"},  {"ad", "ad_impression"},
+    {"tr", "transaction"}, {"ti", "transaction_item"}, {"pv", "page_view"}, {"pp", "page_ping"},
+};
+constexpr std::string_view kPlatforms[] = {"web", "mob",  "pc",  "srv",    "app",
+                                           "tv",  "cnsl", "iot", "headset"};
+
+}  // namespace
+
+bool event_type_name(std::string_view in, std::string_view& name) {
+  for (const auto& [code, type] : kEventTypes) {
     if (in == code) {
-      out.assign(name);
+      name = type;
       return true;
     }
+  }
+  return false;
+}
+
+bool convert_event_type(std::string_view in, std::string& out, std::string& error) {
+  std::string_view name;
+  if (event_type_name(in, name)) {
+    out.assign(name);
+    return true;
   }
   out.clear();
   error = "Not a valid event type";
   return false;
 }
 
-bool convert_platform(std::string_view in, std::string& out, std::string& error) {
-  static constexpr std::string_view kPlatforms[] = {"web", "mob",  "pc",  "srv",    "app",
-                                                    "tv",  "cnsl", "iot", "headset"};
+bool is_platform(std::string_view in) {
   for (auto p : kPlatforms) {
-    if (in == p) {
-      out.assign(p);
-      return true;
-    }
+    if (in == p) return true;
+  }
+  return false;
+}
+
+bool convert_platform(std::string_view in, std::string& out, std::string& error) {
+  if (is_platform(in)) {
+    out.assign(in);
+    return true;
   }
   out.clear();
   error = "Not a valid platform";
   return false;
 }
 
+std::string_view ip_token(std::string_view in) {
+  return in.substr(0, in.find_first_of(",| \t\n\r\f\v"));
+}
+
 void convert_ip(std::string_view in, std::string& out) {
-  const std::size_t end = in.find_first_of(",| \t\n\r\f\v");
-  tsv_safe(in.substr(0, end), out);
+  tsv_safe(ip_token(in), out);
 }
 
 std::size_t java_length(std::string_view s) {

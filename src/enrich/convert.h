@@ -13,6 +13,9 @@ namespace furrow::enrich {
 // tsv-safe string: '\t' -> 4 spaces, ASCII control characters (incl. CR/LF, DEL) removed. An
 // empty result is null. Never fails.
 void tsv_safe(std::string_view in, std::string& out);
+// True when tsv_safe would give `in` back unchanged (no byte below 0x20, no DEL), so that the value
+// can be taken as it is.
+bool tsv_clean(std::string_view in);
 
 // Java Integer.parseInt; "null" in any case -> null.
 bool convert_int(std::string_view in, std::string& out, std::string& error);
@@ -38,6 +41,12 @@ bool parse_java_long(std::string_view in, int64_t& out);
 bool convert_event_type(std::string_view in, std::string& out, std::string& error);
 // `p` -> platform; one of web mob pc srv app tv cnsl iot headset ("Not a valid platform").
 bool convert_platform(std::string_view in, std::string& out, std::string& error);
+// The name convert_event_type gives `in` (a static string); false when it is no event type.
+bool event_type_name(std::string_view in, std::string_view& name);
+// True when `in` is one of the platforms convert_platform accepts (it gives `in` back).
+bool is_platform(std::string_view in);
+// The first token of `in` after splitting on ',', '|' or whitespace (convert_ip before tsv_safe).
+std::string_view ip_token(std::string_view in);
 // `ip`: the first token after splitting on ',', '|' or whitespace, tsv-safe. Never fails.
 void convert_ip(std::string_view in, std::string& out);
 

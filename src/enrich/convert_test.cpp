@@ -42,6 +42,8 @@ TEST(Convert, TsvSafeAgreesWithByteByByteRules) {
     std::string out = "stale";
     tsv_safe(in, out);
     ASSERT_EQ(out, want) << in;
+    // tsv_clean: exactly when tsv_safe gives the text back (the pipeline then takes it as it is).
+    ASSERT_EQ(tsv_clean(in), want == in) << in;
   }
 }
 
@@ -59,6 +61,7 @@ TEST(Convert, TsvSafeFindsOneControlAtEveryOffset) {
         std::string out = "stale";
         tsv_safe(in, out);
         ASSERT_EQ(out, want) << len << " " << at << " " << static_cast<int>(probe);
+        ASSERT_EQ(tsv_clean(in), want == in) << len << " " << at << " " << static_cast<int>(probe);
       }
     }
   }
@@ -202,13 +205,17 @@ TEST(Convert, EventTypesTv11) {
       {"pp", "page_ping"},   {"ue", "unstruct"},         {"se", "struct"},
       {"ev", "struct"},      {"ad", "ad_impression"}};
   std::string out, err;
+  std::string_view name;
   for (auto [in, want] : ok) {
     EXPECT_TRUE(convert_event_type(in, out, err)) << in;
     EXPECT_EQ(out, want);
+    ASSERT_TRUE(event_type_name(in, name)) << in;
+    EXPECT_EQ(name, want);
   }
-  for (const char* bad : {"", "e", "evnt", "PV"}) {
+  for (const char* bad : {"", "e", "evnt", "PV", "pv ", "s"}) {
     EXPECT_FALSE(convert_event_type(bad, out, err)) << bad;
     EXPECT_EQ(err, "Not a valid event type");
+    EXPECT_FALSE(event_type_name(bad, name)) << bad;
   }
 }
 
@@ -216,7 +223,15 @@ TEST(Convert, PlatformAndIp) {
   std::string out, err;
   for (const char* p : {"web", "mob", "pc", "srv", "app", "tv", "cnsl", "iot", "headset"}) {
     EXPECT_TRUE(convert_platform(p, out, err)) << p;
+    EXPECT_EQ(out, p);
+    EXPECT_TRUE(is_platform(p)) << p;
   }
+  for (const char* p : {"", "desktop", "WEB", "we", "webb", "headse"}) {
+    EXPECT_FALSE(is_platform(p)) << p;
+    EXPECT_FALSE(convert_platform(p, out, err)) << p;
+  }
+  EXPECT_EQ(ip_token("1.2.3.4\t5"), "1.2.3.4");
+  EXPECT_EQ(ip_token("1.2.3.4"), "1.2.3.4");
   EXPECT_FALSE(convert_platform("desktop", out, err));
   EXPECT_EQ(err, "Not a valid platform");
   convert_ip("1.2.3.4, 5.6.7.8", out);

@@ -279,20 +279,38 @@ std::string simple_error(std::string_view error) {
   return m;
 }
 
+// tsv_safe(v) into column f: as a view of `v` when it needs no change (then `v` must stay valid
+// until the event is written: a parameter of the current payload, a parser's text, a constant).
+void put_tsv_safe(event::EnrichedEvent& ev, Field f, std::string_view v) {
+  if (tsv_clean(v)) {
+    ev.set_view(f, v);
+  } else {
+    tsv_safe(v, ev[f]);
+  }
+}
+
 // Writes the split parts of a parsed URI into the six columns starting at `scheme`.
 void set_uri_columns(event::EnrichedEvent& ev, const UriParts& parts, Field scheme, Field host,
                      Field port, Field path, Field query, Field fragment) {
-  // The parts view the parsed URL or the parser's own buffer, never these six columns.
+  // The parts view the parser's own text, which stays as it is until that parser's next parse
+  // (the next event's), so they are taken as views.
   auto put = [&](Field f, const std::optional<std::string_view>& v) {
     if (v) {
-      tsv_safe(*v, ev[f]);
-    } else {
-      ev[f].clear();
+      put_tsv_safe(ev, f, *v);
+    } else if (ev.has(f)) {  // (an empty column stays unmarked: nothing to write)
+      ev.set_view(f, {});
     }
   };
   put(scheme, parts.scheme);
   put(host, parts.host);
-  ev[port] = std::to_string(effective_port(parts));
+  const int port_number = effective_port(parts);
+  if (port_number == 80) {
+    ev.set_view(port, "80");
+  } else if (port_number == 443) {
+    ev.set_view(port, "443");
+  } else {
+    ev[port] = std::to_string(port_number);
+  }
   put(path, parts.path);
   put(query, parts.query);
   put(fragment, parts.fragment);
@@ -352,6 +370,7 @@ struct Run {
   int64_t now;
   std::string etl_tstamp;
   ValidationSettings vs;
+  std::string_view v_etl;  // artifact-version, the v_etl column (Pipeline::v_etl_)
 };
 
 // Phase 1 (spec 4.1): map and validate the tracker-protocol parameters. Returns false when the
@@ -364,15 +383,15 @@ struct Phase1Times {
 bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol::ParamView> params,
             std::string_view collector_name, Scratch& s, Phase1Times& t) {
   auto& ev = s.ev;
-  ev[Field::v_collector].assign(collector_name);
-  ev[Field::v_etl] = run.config.artifact;
-  ev[Field::v_etl] += '-';
-  ev[Field::v_etl] += kVersion;
-  ev[Field::etl_tstamp] = run.etl_tstamp;
-  if (raw.user_id) ev[Field::network_userid] = *raw.user_id;
+  // Values that need no conversion are taken as views: of the run (v_etl, etl_tstamp), of the
+  // payload and `raw` (they outlive the event's line), of constants.
+  ev.set_view(Field::v_collector, collector_name);
+  ev.set_view(Field::v_etl, run.v_etl);
+  ev.set_view(Field::etl_tstamp, run.etl_tstamp);
+  if (raw.user_id) ev.set_view(Field::network_userid, *raw.user_id);
   // The adapter has already applied the forwarding-header rules of spec 2.4 to ip_address.
-  if (raw.ip_address) convert_ip(*raw.ip_address, ev[Field::user_ipaddress]);
-  if (raw.useragent) tsv_safe(*raw.useragent, ev[Field::useragent]);
+  if (raw.ip_address) put_tsv_safe(ev, Field::user_ipaddress, ip_token(*raw.ip_address));
+  if (raw.useragent) put_tsv_safe(ev, Field::useragent, *raw.useragent);
   if (raw.timestamp) {
     if (format_checked_tstamp(*raw.timestamp, ev[Field::collector_tstamp], s.error)) {
       t.has_collector = true;
@@ -397,7 +416,7 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
     bool ok = true;
     switch (m.conv) {
       case Conv::kString:
-        tsv_safe(v, ev[m.field]);
+        put_tsv_safe(ev, m.field, v);
         break;
       case Conv::kInt:
         ok = convert_int(v, ev[m.field], s.error);
@@ -406,7 +425,11 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
         ok = convert_decimal(v, ev[m.field], s.error);
         break;
       case Conv::kBool01:
-        ok = convert_bool01(v, ev[m.field], s.error);
+        if (v.size() == 1 && (v[0] == '0' || v[0] == '1')) {
+          ev.set_view(m.field, v);
+        } else {
+          ok = convert_bool01(v, ev[m.field], s.error);
+        }
         break;
       case Conv::kWxH:
         ok = convert_wxh(v, ev[m.field], ev[m.second], s.error);
@@ -429,14 +452,24 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
         }
         break;
       }
-      case Conv::kEvent:
-        ok = convert_event_type(v, ev[m.field], s.error);
+      case Conv::kEvent: {
+        std::string_view name;
+        if (event_type_name(v, name)) {
+          ev.set_view(m.field, name);
+        } else {
+          ok = convert_event_type(v, ev[m.field], s.error);
+        }
         break;
+      }
       case Conv::kPlatform:
-        ok = convert_platform(v, ev[m.field], s.error);
+        if (is_platform(v)) {
+          ev.set_view(m.field, v);
+        } else {
+          ok = convert_platform(v, ev[m.field], s.error);
+        }
         break;
       case Conv::kIp:
-        convert_ip(v, ev[m.field]);
+        put_tsv_safe(ev, m.field, ip_token(v));
         break;
       case Conv::kUePlain:
       case Conv::kUeBase64:
@@ -456,9 +489,9 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
     }
     if (!ok) add_report(s.reports, p.name, s.error, "atomic_field_parse_error");
   }
-  if (tnuid != nullptr) tsv_safe(*tnuid, ev[Field::network_userid]);
+  if (tnuid != nullptr) put_tsv_safe(ev, Field::network_userid, *tnuid);
   // A fresh event id unless the tracker sent a valid one (eid).
-  if (ev[Field::event_id].empty()) random_uuid_v4(ev[Field::event_id]);
+  if (!ev.has(Field::event_id)) random_uuid_v4(ev[Field::event_id]);
 
   // Self-describing inputs: base64 problems are atomic parse errors; JSON/Iglu problems are
   // schema violations of their own.
@@ -507,19 +540,20 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
   auto& ev = s.ev;
   switch (step) {
     case kStepCollectorVersion:
-      if (ev[Field::v_collector].empty()) {
+      if (!ev.has(Field::v_collector)) {
         s.failures.push_back(failure_message(input_data("v_collector", nullptr, "should be set")));
       }
       break;
     case kStepPageUri: {
-      const std::string* source = nullptr;
+      std::string_view source;
       if (ev.has(Field::page_url)) {
-        source = &ev[Field::page_url];
+        source = ev.text(Field::page_url);
       } else if (raw.referer_uri) {
-        source = &*raw.referer_uri;
+        source = *raw.referer_uri;
+      } else {
+        break;
       }
-      if (source == nullptr) break;
-      if (s.uri.parse(*source, s.parts, s.error)) {
+      if (s.uri.parse(source, s.parts, s.error)) {
         page_uri_ok = true;
         set_uri_columns(ev, s.parts, Field::page_urlscheme, Field::page_urlhost,
                         Field::page_urlport, Field::page_urlpath, Field::page_urlquery,
@@ -530,10 +564,11 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
         s.query.clear();
         s.page_query = s.parts.query;
         if (s.parts.query && with_enrichments) parse_query(*s.parts.query, s.query);
-        ev[Field::page_url] = s.uri.normalized();
+        // (valid until s.uri's next parse, the next event's)
+        ev.set_view(Field::page_url, s.uri.normalized());
       } else {
-        s.failures.push_back(failure_message(
-            simple_error("Provided URI [" + *source + "] could not be parsed: " + s.error)));
+        s.failures.push_back(failure_message(simple_error("Provided URI [" + std::string(source) +
+                                                          "] could not be parsed: " + s.error)));
       }
       break;
     }
@@ -552,7 +587,7 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
     case kStepRefererSplit: {
       if (!ev.has(Field::page_referrer)) break;
       UriParts parts;
-      if (s.refr_uri.parse(ev[Field::page_referrer], parts, s.error)) {
+      if (s.refr_uri.parse(ev.text(Field::page_referrer), parts, s.error)) {
         set_uri_columns(ev, parts, Field::refr_urlscheme, Field::refr_urlhost, Field::refr_urlport,
                         Field::refr_urlpath, Field::refr_urlquery, Field::refr_urlfragment);
       } else {
@@ -598,28 +633,30 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
       break;
     }
     case kStepEventSchema: {
-      const std::string& e = ev[Field::event];
+      const std::string_view e = ev.text(Field::event);
       EventSchema es;
+      // Views: of constants, or of s.sdj.event_schema (kept until the next event).
       if (builtin_event_schema(e, es)) {
-        ev[Field::event_vendor].assign(es.vendor);
-        ev[Field::event_name].assign(es.name);
-        ev[Field::event_format].assign(es.format);
-        ev[Field::event_version].assign(es.version);
+        ev.set_view(Field::event_vendor, es.vendor);
+        ev.set_view(Field::event_name, es.name);
+        ev.set_view(Field::event_format, es.format);
+        ev.set_view(Field::event_version, es.version);
       } else if (e == "unstruct" && !s.sdj.event_schema.empty()) {
         IgluUri u;
         const char* code = nullptr;
         if (parse_iglu_uri(s.sdj.event_schema, u, code)) {
-          ev[Field::event_vendor].assign(u.vendor);
-          ev[Field::event_name].assign(u.name);
-          ev[Field::event_format].assign(u.format);
-          ev[Field::event_version].assign(u.version);
+          ev.set_view(Field::event_vendor, u.vendor);
+          ev.set_view(Field::event_name, u.name);
+          ev.set_view(Field::event_format, u.format);
+          ev.set_view(Field::event_version, u.version);
         }
       } else if (e == "unstruct") {
         s.failures.push_back(failure_message(
             input_data("unstruct_event", nullptr, "should be set for an unstruct event")));
       } else {
-        s.failures.push_back(failure_message(
-            input_data("event", e.empty() ? nullptr : &e, "not recognized as an event type")));
+        const std::string event_text(e);
+        s.failures.push_back(failure_message(input_data("event", e.empty() ? nullptr : &event_text,
+                                                        "not recognized as an event type")));
       }
       break;
     }
@@ -743,10 +780,11 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   }
 
   // Phase 3: derived contexts (newest group first), validation_info last; length limits.
-  std::string& derived = s.ev[Field::derived_contexts];
-  derived.clear();
+  // (The column is reached only when it has or gets a value: an untouched column costs nothing.)
+  if (s.ev.has(Field::derived_contexts)) s.ev[Field::derived_contexts].clear();
   bool any = false;
   auto add_entity = [&](const std::string& entity) {
+    std::string& derived = s.ev[Field::derived_contexts];
     derived += any ? "," : "{\"schema\":\"" + std::string(kContextsSchema) + "\",\"data\":[";
     derived += entity;
     any = true;
@@ -758,18 +796,18 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     }
   }
   for (const auto& info : s.infos) add_entity(info);
-  if (any) derived += "]}";
+  if (any) s.ev[Field::derived_contexts] += "]}";
 
   if (!run.config.accept_invalid) {
     const auto& infos = event::field_infos();
-    for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+    // Unmarked columns are empty (FieldValues), so only the marked ones can be too long.
+    s.ev.values.for_each_marked([&](std::size_t i, std::string_view v) {
       const uint32_t max = infos[i].max_length;
-      const std::string& v = s.ev.values[i];
-      if (max == 0 || v.size() <= max || java_length(v) <= max) continue;
+      if (max == 0 || v.size() <= max || java_length(v) <= max) return;
       add_report(s.reports, infos[i].name,
                  "Field is longer than maximum allowed size " + std::to_string(max),
                  "atomic_field_length_exceeded");
-    }
+    });
     if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
   }
   if (!s.violations.empty()) {
@@ -812,7 +850,8 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
 
 }  // namespace
 
-Pipeline::Pipeline(PipelineConfig config) : config_(std::move(config)) {}
+Pipeline::Pipeline(PipelineConfig config)
+    : config_(std::move(config)), v_etl_(config_.artifact + '-' + kVersion) {}
 Pipeline::~Pipeline() = default;
 
 void Pipeline::process_thrift(std::string_view bytes, Output& out) const {
@@ -845,6 +884,7 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
           {},
           {}};
   append_tsv_tstamp(run.now, run.etl_tstamp);
+  run.v_etl = v_etl_;
   run.vs.validator = config_.validator.get();
   run.vs.retry_initial_ms = config_.registry_retry_initial_ms;
   run.vs.retry_max_ms = config_.registry_retry_max_ms;

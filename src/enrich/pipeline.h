@@ -78,6 +78,7 @@ class Pipeline {
 
  private:
   PipelineConfig config_;
+  std::string v_etl_;  // the v_etl column: artifact-version
 };
 
 }  // namespace furrow::enrich

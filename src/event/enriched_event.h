@@ -166,18 +166,165 @@ inline std::string_view field_name(Field f) {
 // Looks a column up by name; returns false when there is no such column.
 bool field_by_name(std::string_view name, Field& out);
 
+// The 131 values of an event, with a record of which of them may be non-empty, so that clearing,
+// checking and writing an event touch only the ~50 columns a typical event sets.
+//
+// A value is either a std::string or a view of text held elsewhere (set_view: the pipeline's way
+// to take a tracker's value, a constant or a parser's output without copying it). Every way to
+// reach a value as a std::string (either operator[], begin()/end()) first turns a view into the
+// string (a copy), so code that only knows std::string always sees the value; text() and
+// for_each_marked() see either form without copying.
+//
+// Contract: every way to get a mutable string (non-const operator[], non-const begin()/end())
+// marks it (begin()/end() mark all), so an unmarked value is always empty. clear() empties the
+// marked values and unmarks everything; a reference taken before clear() must not be written
+// after it. The record may over-approximate (a marked value may be empty). A view's text must
+// stay valid and unchanged until the value is next written or turned into a string, or the event
+// is cleared, and must not lie inside this object's own strings (copies of the object share it).
+// Reading a view as a std::string changes its form, so an object holding views must not be read
+// from several threads at once (the pipeline keeps its event per thread).
+class FieldValues {
+ public:
+  using value_type = std::string;
+  using iterator = std::string*;
+  using const_iterator = const std::string*;
+  static constexpr std::size_t kWords = (kFieldCount + 63) / 64;
+
+  // (Always inlined: a bit test and an or; GCC declines it in large callers such as the
+  // pipeline's enrich_one.)
+  [[gnu::always_inline]] std::string& operator[](std::size_t i) {
+    if (__builtin_expect(is_view(i), 0)) to_string(i);
+    marked_[i >> 6] |= bit(i);
+    return v_[i];
+  }
+  [[gnu::always_inline]] const std::string& operator[](std::size_t i) const {
+    if (__builtin_expect(is_view(i), 0)) to_string(i);
+    return v_[i];
+  }
+  static constexpr std::size_t size() { return kFieldCount; }
+
+  // Value i as text, whichever form it has (no copy).
+  std::string_view text(std::size_t i) const {
+    return is_view(i) ? views_[i] : std::string_view(v_[i]);
+  }
+  // Sets value i to `text` without copying it (see the contract above).
+  void set_view(std::size_t i, std::string_view text) {
+    views_[i] = text;
+    view_[i >> 6] |= bit(i);
+    marked_[i >> 6] |= bit(i);
+  }
+
+  const std::string* begin() const {
+    all_to_string();
+    return v_.data();
+  }
+  const std::string* end() const {
+    all_to_string();
+    return v_.data() + kFieldCount;
+  }
+  std::string* begin() {
+    all_to_string();
+    mark_all();
+    return v_.data();
+  }
+  std::string* end() {
+    all_to_string();
+    mark_all();
+    return v_.data() + kFieldCount;
+  }
+
+  // Word w of the record: bit b set when value 64 * w + b may be non-empty.
+  uint64_t marked_word(std::size_t w) const { return marked_[w]; }
+  bool marked(std::size_t i) const { return (marked_[i >> 6] & bit(i)) != 0; }
+  bool is_view(std::size_t i) const { return (view_[i >> 6] & bit(i)) != 0; }
+  // Calls f(index, text) for every marked value, in column order.
+  template <typename F>
+  void for_each_marked(F&& f) const {
+    for_each_marked_form([&f](std::size_t i, std::string_view text, bool) { f(i, text); });
+  }
+  // The same, f(index, text, is_view): a text that is not a view is a std::string's data(), which
+  // libstdc++ keeps readable for at least 16 bytes (write_tsv's short copies rely on that).
+  template <typename F>
+  void for_each_marked_form(F&& f) const {
+    for (std::size_t w = 0; w < kWords; ++w) {
+      // (The words are copied: stores through the caller's char pointers could alias them.)
+      const uint64_t views = view_[w];
+      for (uint64_t m = marked_[w]; m != 0; m &= m - 1) {
+        const unsigned b = static_cast<unsigned>(__builtin_ctzll(m));
+        const std::size_t i = w * 64 + b;
+        if ((views >> b) & 1) {
+          f(i, views_[i], true);
+        } else {
+          f(i, std::string_view(v_[i]), false);
+        }
+      }
+    }
+  }
+
+  // Empties every value (capacity kept).
+  void clear() {
+    for (std::size_t w = 0; w < kWords; ++w) {
+      for (uint64_t m = marked_[w]; m != 0; m &= m - 1)
+        v_[w * 64 + static_cast<std::size_t>(__builtin_ctzll(m))].clear();
+      marked_[w] = 0;
+      view_[w] = 0;
+    }
+  }
+
+  // Equal values (the forms and the record are bookkeeping, not content).
+  friend bool operator==(const FieldValues& a, const FieldValues& b) {
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+      if (a.text(i) != b.text(i)) return false;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr uint64_t bit(std::size_t i) { return uint64_t{1} << (i & 63); }
+  // Copies view i into its string (the record already marks it). Logically const: the value
+  // does not change, only its form.
+  [[gnu::noinline, gnu::cold]] void to_string(std::size_t i) const {
+    v_[i].assign(views_[i]);
+    view_[i >> 6] &= ~bit(i);
+  }
+  void all_to_string() const {
+    for (std::size_t w = 0; w < kWords; ++w) {
+      for (uint64_t m = view_[w]; m != 0; m &= m - 1)
+        to_string(w * 64 + static_cast<std::size_t>(__builtin_ctzll(m)));
+    }
+  }
+  static_assert(kFieldCount % 64 != 0, "mark_all's last-word mask");
+  void mark_all() {
+    for (std::size_t w = 0; w < kWords; ++w) marked_[w] = ~uint64_t{0};
+    marked_[kWords - 1] = (uint64_t{1} << (kFieldCount % 64)) - 1;
+  }
+
+  mutable std::array<std::string, kFieldCount> v_;
+  std::array<std::string_view, kFieldCount> views_{};
+  std::array<uint64_t, kWords> marked_{};
+  mutable std::array<uint64_t, kWords> view_{};
+};
+
 // One enriched event. Every value is kept in its TSV text form; an empty string is null, which is
 // exactly how the TSV represents null. Objects are reused across events (clear() keeps capacity),
 // so the hot path allocates only when a value grows.
 struct EnrichedEvent {
-  std::array<std::string, kFieldCount> values;
+  FieldValues values;
 
-  std::string& operator[](Field f) { return values[static_cast<std::size_t>(f)]; }
-  const std::string& operator[](Field f) const { return values[static_cast<std::size_t>(f)]; }
-  bool has(Field f) const { return !(*this)[f].empty(); }
-  void clear() {
-    for (auto& v : values) v.clear();
+  [[gnu::always_inline]] std::string& operator[](Field f) {
+    return values[static_cast<std::size_t>(f)];
   }
+  [[gnu::always_inline]] const std::string& operator[](Field f) const {
+    return values[static_cast<std::size_t>(f)];
+  }
+  // The value as text, whichever form it has (no copy).
+  std::string_view text(Field f) const { return values.text(static_cast<std::size_t>(f)); }
+  // Sets a value without copying it (FieldValues::set_view).
+  void set_view(Field f, std::string_view text) {
+    values.set_view(static_cast<std::size_t>(f), text);
+  }
+  bool has(Field f) const { return !text(f).empty(); }
+  void clear() { values.clear(); }
 };
 
 }  // namespace furrow::event

@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
+#include <string>
+
 #include "event/enriched_event.h"
 #include "event/raw_event.h"
+#include "event/tsv.h"
 
 namespace furrow::event {
 namespace {
@@ -18,6 +23,111 @@ TEST(EnrichedEvent, HasSnowplowsColumnOrder) {
   ASSERT_TRUE(field_by_name("event_fingerprint", f));
   EXPECT_EQ(f, Field::event_fingerprint);
   EXPECT_FALSE(field_by_name("no_such_column", f));
+}
+
+// FieldValues against a plain array of 131 strings: random writes (through operator[], as
+// strings and as views), reads in every form, copies and clears. The event must always hold
+// exactly the model's values, for_each_marked must visit every non-empty one, and the TSV line
+// must be the model joined by tabs (a value left behind by clear(), a write that is not marked or
+// a view read wrongly shows up here).
+TEST(FieldValues, AgreeWithAPlainArrayOnRandomOperations) {
+  std::mt19937 rng(7);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  // Texts the views point into; they outlive the event.
+  std::vector<std::string> pool;
+  for (std::size_t len = 0; len <= 40; ++len) {
+    std::string t;
+    for (std::size_t k = 0; k < len; ++k) t.push_back(static_cast<char>('a' + (len + k) % 26));
+    pool.push_back(t);
+  }
+  EnrichedEvent ev;
+  std::array<std::string, kFieldCount> model;
+  for (int round = 0; round < 3000; ++round) {
+    const std::size_t i = pick(kFieldCount);
+    switch (pick(8)) {
+      case 0:
+      case 1: {
+        std::string v = pool[pick(pool.size())];
+        if (pick(4) == 0) v += std::string(pick(30), 'x');
+        ev.values[i] = v;
+        model[i] = v;
+        break;
+      }
+      case 2:
+      case 3: {
+        const std::string& t = pool[pick(pool.size())];
+        const std::size_t from = pick(t.size() + 1);
+        ev.values.set_view(i, std::string_view(t).substr(from));
+        model[i] = t.substr(from);
+        break;
+      }
+      case 4:  // appending to whatever form the value has
+        ev.values[i] += "+";
+        model[i] += "+";
+        break;
+      case 5: {  // const reads (a view becomes a string)
+        const EnrichedEvent& c = ev;
+        ASSERT_EQ(c.values[i], model[i]) << i;
+        ASSERT_EQ(c.text(static_cast<Field>(i)), model[i]) << i;
+        break;
+      }
+      case 6:
+        if (pick(10) == 0) {
+          ev.clear();
+          model = {};
+        } else if (pick(2) == 0) {
+          EnrichedEvent copy = ev;  // copies share views, keep strings
+          ev = copy;
+        }
+        break;
+      case 7:
+        ev.values[i].clear();
+        model[i].clear();
+        break;
+    }
+    std::size_t visited = 0;
+    ev.values.for_each_marked([&](std::size_t k, std::string_view v) {
+      EXPECT_EQ(v, model[k]) << k;
+      ++visited;
+    });
+    std::size_t non_empty = 0;
+    for (std::size_t k = 0; k < kFieldCount; ++k) {
+      ASSERT_EQ(ev.values.text(k), model[k]) << "round " << round << " column " << k;
+      if (!model[k].empty()) {
+        ++non_empty;
+        ASSERT_TRUE(ev.values.marked(k)) << k;
+      }
+    }
+    EXPECT_GE(visited, non_empty);
+    if (round % 16 == 0) {
+      std::string want = "x";
+      for (std::size_t k = 0; k < kFieldCount; ++k) {
+        if (k != 0) want += '\t';
+        want += model[k];
+      }
+      std::string got = "x";
+      write_tsv(ev, got);
+      ASSERT_EQ(got, want) << "round " << round;
+    }
+  }
+}
+
+TEST(FieldValues, StringAccessTurnsAViewIntoAnEqualString) {
+  const std::string text = "https://example.com/path";
+  EnrichedEvent ev;
+  ev.set_view(Field::page_url, text);
+  EXPECT_TRUE(ev.values.is_view(static_cast<std::size_t>(Field::page_url)));
+  EXPECT_TRUE(ev.has(Field::page_url));
+  const EnrichedEvent& c = ev;
+  EXPECT_EQ(c[Field::page_url], text);
+  EXPECT_FALSE(ev.values.is_view(static_cast<std::size_t>(Field::page_url)));
+  ev.set_view(Field::page_title, text);
+  ev[Field::page_title] += "!";
+  EXPECT_EQ(ev.text(Field::page_title), text + "!");
+  ev.clear();
+  EXPECT_FALSE(ev.has(Field::page_url));
+  EXPECT_FALSE(ev.values.marked(static_cast<std::size_t>(Field::page_title)));
+  EXPECT_EQ(c[Field::page_title], "");
 }
 
 TEST(Params, LastOccurrenceWinsInPlace) {

@@ -4,10 +4,12 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "common/time_format.h"
 #include "common/uuid.h"
@@ -96,34 +98,78 @@ bool valid_tsv_json(std::string_view s, std::string& why) {
   return true;
 }
 
+namespace {
+
+// Copies n <= 16 bytes without reading past src + n (for views, whose text may end anywhere).
+inline void copy_upto16(char* dst, const char* src, std::size_t n) {
+  if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n != 0) {
+    dst[0] = src[0];
+    dst[n >> 1] = src[n >> 1];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
+}  // namespace
+
 void write_tsv(const EnrichedEvent& event, std::string& out) {
-  // One resize, then raw copies: no per-field capacity checks (most of the 131 fields are empty).
-  std::size_t total = kFieldCount - 1;
-  for (const auto& v : event.values) total += v.size();
-  const std::size_t at = out.size();
+  // Only the marked values (see FieldValues) are visited: every other column is empty, so the line
+  // is the marked values, each after as many tabs as its column index. The line is built in a
+  // per-thread buffer that only grows (no size pass, no zero-filling resize of `out`), then
+  // appended with one copy.
+  constexpr std::size_t kBlock = 16;
+  static constexpr char kTabs[kBlock] = {'\t', '\t', '\t', '\t', '\t', '\t', '\t', '\t',
+                                         '\t', '\t', '\t', '\t', '\t', '\t', '\t', '\t'};
 #if defined(__GLIBCXX__)
-  // Values of up to 16 bytes (most of them) go as one fixed 16-byte copy instead of a memcpy
-  // call: libstdc++ keeps at least 16 bytes readable at data() (its in-object buffer, or a heap
-  // buffer of more than 15 characters plus the terminator), and 16 bytes of slack at the end of
-  // `out` take the overhang, which the next field overwrites or the final resize drops.
-  constexpr std::size_t kShort = 16;
+  // libstdc++ keeps at least 16 bytes readable at a std::string's data(): its in-object buffer,
+  // or a heap buffer of more than 15 characters plus the terminator. Views get no such promise.
+  constexpr std::size_t kShort = kBlock;
 #else
   constexpr std::size_t kShort = 0;
 #endif
-  out.resize(at + total + kShort);
-  char* p = out.data() + at;
-  for (std::size_t i = 0; i < kFieldCount; ++i) {
-    if (i != 0) *p++ = '\t';
-    const std::string& v = event.values[i];
+  // Room for every tab plus 16 bytes of overhang (short copies and tab blocks write 16 bytes;
+  // the next write or the final length drops the excess) is kept beyond each value.
+  constexpr std::size_t kRoom = kFieldCount + 2 * kBlock;
+  thread_local std::vector<char> buf(16384);
+  char* p = buf.data();
+  char* end = p + buf.size();
+  std::size_t tabs = 0;  // tabs written so far (column i's value follows i tabs)
+  auto put_tabs = [&p](std::size_t n) {
+    for (std::size_t k = 0; k < n; k += kBlock) std::memcpy(p + k, kTabs, kBlock);
+    p += n;
+  };
+  event.values.for_each_marked_form([&](std::size_t i, std::string_view v, bool view) {
     const std::size_t n = v.size();
-    if (n <= kShort) {
+    if (static_cast<std::size_t>(end - p) < n + kRoom) {
+      const std::size_t used = static_cast<std::size_t>(p - buf.data());
+      buf.resize(std::max(buf.size() * 2, used + n + kRoom));
+      p = buf.data() + used;
+      end = buf.data() + buf.size();
+    }
+    put_tabs(i - tabs);
+    tabs = i;
+    if (n <= kShort && !view) {
       std::memcpy(p, v.data(), kShort);
+    } else if (n <= kBlock) {
+      copy_upto16(p, v.data(), n);
     } else {
       std::memcpy(p, v.data(), n);
     }
     p += n;
-  }
-  out.resize(at + total);
+  });
+  put_tabs(kFieldCount - 1 - tabs);
+  out.append(buf.data(), static_cast<std::size_t>(p - buf.data()));
 }
 
 bool read_tsv(std::string_view line, EnrichedEvent& out, std::string& error) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
+#include <vector>
+
 namespace furrow::event {
 namespace {
 
@@ -57,6 +61,56 @@ TEST(Tsv, ValuesOfEveryLengthAreCopiedExactly) {
   // Twice into the same buffer: the second line follows the first exactly.
   write_tsv(ev, got);
   EXPECT_EQ(got, want + want.substr(4));
+}
+
+// Views of every length 0-40 ending exactly at the end of their own heap buffer (ASan reports any
+// read past it), next to string values: the line is the texts joined by tabs.
+TEST(Tsv, ViewsOfEveryLengthAreCopiedWithoutReadingPastTheirText) {
+  std::vector<std::unique_ptr<char[]>> buffers;
+  EnrichedEvent ev;
+  std::vector<std::string> want_values(kFieldCount);
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    const std::size_t n = (i * 5) % 41;
+    std::string v;
+    for (std::size_t k = 0; k < n; ++k) v.push_back(static_cast<char>('A' + (i + k) % 26));
+    if (i % 4 == 3) {
+      ev.values[i] = v;
+    } else {
+      buffers.push_back(std::make_unique<char[]>(n));
+      std::memcpy(buffers.back().get(), v.data(), n);
+      ev.values.set_view(i, std::string_view(buffers.back().get(), n));
+    }
+    want_values[i] = v;
+  }
+  std::string want = "head";
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    if (i != 0) want += '\t';
+    want += want_values[i];
+  }
+  std::string got = "head";
+  write_tsv(ev, got);
+  EXPECT_EQ(got, want);
+}
+
+// Only some columns set, in every spacing: the runs of empty columns between them come out as the
+// right number of tabs.
+TEST(Tsv, RunsOfEmptyColumnsOfEveryLength) {
+  for (std::size_t gap = 1; gap < kFieldCount; ++gap) {
+    EnrichedEvent ev;
+    std::vector<std::string> cols(kFieldCount);
+    for (std::size_t i = gap / 2; i < kFieldCount; i += gap) {
+      cols[i] = "v" + std::to_string(i);
+      ev.values[i] = cols[i];
+    }
+    std::string want;
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+      if (i != 0) want += '\t';
+      want += cols[i];
+    }
+    std::string got;
+    write_tsv(ev, got);
+    ASSERT_EQ(got, want) << "gap " << gap;
+  }
 }
 
 TEST(Tsv, RoundTripsEveryKind) {
