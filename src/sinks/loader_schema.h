@@ -26,7 +26,7 @@ std::string quote_ident(std::string_view name);
 // The name of the schema component the loader owns in `furrow_schema`.
 inline constexpr std::string_view kAtomicComponent = "atomic";
 // Current version of that component; migrations() has one entry per version 1..kAtomicVersion.
-inline constexpr int kAtomicVersion = 2;
+inline constexpr int kAtomicVersion = 3;
 
 // Migration `version` brings the schema from version-1 to version; each is run in one transaction
 // together with the version bump.

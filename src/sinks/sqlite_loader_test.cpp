@@ -81,12 +81,15 @@ TEST_F(SqliteLoaderTest, LoadsEventsWithTypedColumns) {
   EXPECT_EQ(one("SELECT collector_tstamp FROM atomic_events LIMIT 1"), "2024-03-01 10:00:00.123");
   EXPECT_EQ(one("SELECT count(*) FROM pragma_table_info('atomic_events')"), "132");
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "2");
-  // The unique event key and the load_id and collector_tstamp indexes; no domain_sessionid
-  // index on SQLite (schema version 2).
+  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "3");
+  // The unique key led by collector_tstamp and the load_id index; no domain_sessionid index
+  // (schema version 2) and no separate collector_tstamp index (version 3) on SQLite.
   EXPECT_EQ(one("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE "
                 "type = 'index' AND tbl_name = 'atomic_events' ORDER BY name)"),
-            "atomic_events_collector_tstamp atomic_events_event_key atomic_events_load_id");
+            "atomic_events_key atomic_events_load_id");
+  EXPECT_EQ(one("SELECT group_concat(coalesce(name, 'expr'), ',') FROM (SELECT name FROM "
+                "pragma_index_xinfo('atomic_events_key') WHERE key ORDER BY seqno)"),
+            "collector_tstamp,event_id,expr");  // expr: coalesce(event_fingerprint, '')
 }
 
 // A database made by schema version 1 (with the domain_sessionid index) is brought to version 2
@@ -97,7 +100,7 @@ TEST_F(SqliteLoaderTest, VersionOneDatabaseLosesTheSessionIndexAndKeepsItsRows) 
     ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
     ASSERT_TRUE(sqlite_exec(db, schema_table_ddl()));
     const auto migrations = atomic_migrations(Dialect::kSqlite);
-    ASSERT_EQ(migrations.size(), 2u);
+    ASSERT_EQ(migrations.size(), 3u);
     for (const auto& sql : migrations[0].statements) ASSERT_TRUE(sqlite_exec(db, sql));
     ASSERT_TRUE(sqlite_exec(db, "INSERT INTO furrow_schema VALUES ('atomic', 1)"));
     ASSERT_TRUE(sqlite_exec(db,
@@ -109,7 +112,7 @@ TEST_F(SqliteLoaderTest, VersionOneDatabaseLosesTheSessionIndexAndKeepsItsRows) 
   ASSERT_EQ(one("SELECT count(*) FROM sqlite_master WHERE name = 'atomic_events_session'"), "1");
   auto l = open();
   ASSERT_NE(l, nullptr);
-  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "2");
+  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "3");
   EXPECT_EQ(one("SELECT count(*) FROM sqlite_master WHERE name = 'atomic_events_session'"), "0");
   EXPECT_EQ(one("SELECT domain_sessionid FROM atomic_events WHERE event_id = 'e-v1'"), "s-v1");
   ASSERT_TRUE(l->add(tsv(sample_event(1))));
@@ -117,6 +120,62 @@ TEST_F(SqliteLoaderTest, VersionOneDatabaseLosesTheSessionIndexAndKeepsItsRows) 
   ASSERT_TRUE(l->flush());
   EXPECT_EQ(l->stats().inserted, 1u);
   EXPECT_EQ(one("SELECT count(*) FROM atomic_events"), "2");
+}
+
+// A version-2 database (unique key (event_id, fingerprint) and a collector_tstamp index) is brought
+// to version 3 when a loader opens it: one unique key led by collector_tstamp replaces both, the
+// rows stay, and the same enriched event loaded again is still dropped. A tracker re-send (same
+// event id and fingerprint, a later collector_tstamp) is now a second row, as in Snowplow's own
+// loaders; version 2 dropped it.
+TEST_F(SqliteLoaderTest, VersionTwoDatabaseGetsTheTimeLedKeyAndKeepsItsRows) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    ASSERT_TRUE(sqlite_exec(db, schema_table_ddl()));
+    const auto migrations = atomic_migrations(Dialect::kSqlite);
+    ASSERT_EQ(migrations.size(), 3u);
+    for (std::size_t m = 0; m < 2; ++m) {
+      for (const auto& sql : migrations[m].statements) ASSERT_TRUE(sqlite_exec(db, sql));
+    }
+    ASSERT_TRUE(sqlite_exec(db, "INSERT INTO furrow_schema VALUES ('atomic', 2)"));
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(sqlite_exec(db,
+                              "INSERT INTO atomic_events (collector_tstamp, event_id, v_collector, "
+                              "v_etl, event_fingerprint, load_id) VALUES ('2024-03-01 "
+                              "10:00:0" +
+                                  std::to_string(i) + ".000', 'e-v2-" + std::to_string(i) +
+                                  "', 'c', 'e', " + (i == 0 ? std::string("NULL") : "'fp'") +
+                                  ", 0)"));
+    }
+    sqlite3_close(db);
+  }
+  const std::string indexes =
+      "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+      "AND tbl_name = 'atomic_events' ORDER BY name)";
+  ASSERT_EQ(one(indexes),
+            "atomic_events_collector_tstamp atomic_events_event_key atomic_events_load_id");
+  auto l = open();
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(one("SELECT version FROM furrow_schema WHERE component = 'atomic'"), "3");
+  EXPECT_EQ(one(indexes), "atomic_events_key atomic_events_load_id");
+  EXPECT_EQ(one("SELECT group_concat(event_id || '/' || coalesce(event_fingerprint, '-'), ' ') "
+                "FROM (SELECT * FROM atomic_events ORDER BY event_id)"),
+            "e-v2-0/- e-v2-1/fp e-v2-2/fp");
+  event::EnrichedEvent e = sample_event(1, "fp");
+  ASSERT_TRUE(l->add(tsv(e)));
+  ASSERT_TRUE(l->add(tsv(e)));  // the same enriched event again (a replay): dropped
+  event::EnrichedEvent resent = e;
+  resent[Field::collector_tstamp] = "2024-03-01 10:05:00.000";
+  ASSERT_TRUE(l->add(tsv(resent)));  // a tracker re-send, collected again later: kept
+  ASSERT_TRUE(l->add(tsv(resent)));  // ...and that one replayed: dropped
+  ASSERT_TRUE(l->flush());
+  EXPECT_EQ(l->stats().inserted, 2u);
+  EXPECT_EQ(l->stats().duplicates, 2u);
+  EXPECT_EQ(one("SELECT count(*) FROM atomic_events"), "5");
+  EXPECT_EQ(one("SELECT group_concat(collector_tstamp, ' ') FROM (SELECT collector_tstamp FROM "
+                "atomic_events WHERE event_id = '" +
+                e[Field::event_id] + "' ORDER BY collector_tstamp)"),
+            e[Field::collector_tstamp] + " 2024-03-01 10:05:00.000");
 }
 
 // The loader leaves a parameter bound between rows when both rows have no value there, so a

@@ -18,7 +18,10 @@ namespace {
 // 3: SQLite keeps model_pv_events (the narrow page-view rows of each session), so the page views
 // model no longer reads atomic_events by domain_sessionid (atomic schema 2 dropped that index);
 // a version-1 or -2 database gets its watermark and session state reset (recomputed once).
-constexpr int kModelsVersion = 3;
+// 4: SQLite's atomic_events is keyed by (collector_tstamp, event_id, fingerprint) (atomic schema
+// 3), so model_session_state and model_pv_events carry each event's collector_tstamp and fetch
+// its row through that key; older state tables are dropped and everything is recomputed once.
+constexpr int kModelsVersion = 4;
 
 struct Sql {
   Dialect d;
@@ -74,18 +77,21 @@ std::vector<std::string> model_ddl(const Sql& q) {
     // in the same transaction as the watermark, so it always covers exactly the modelled loads.
     ddl.push_back(
         "CREATE TABLE IF NOT EXISTS model_session_state (domain_sessionid TEXT PRIMARY KEY, "
-        "first_ts TEXT NOT NULL, first_event_id TEXT NOT NULL, first_fp TEXT NOT NULL, end_ts TEXT "
-        "NOT NULL, events INTEGER NOT NULL, user_id TEXT) WITHOUT ROWID");
+        "first_ts TEXT NOT NULL, first_event_id TEXT NOT NULL, first_fp TEXT NOT NULL, first_cts "
+        "TEXT NOT NULL, end_ts TEXT NOT NULL, events INTEGER NOT NULL, user_id TEXT) WITHOUT "
+        "ROWID");
     // SQLite only: every page view and page ping (with a page view id) of the modelled loads,
     // narrow, by session: what the page views model reads for a session with new page views
     // (atomic_events has no domain_sessionid index on SQLite: see sinks/loader_schema.cpp).
     // Written by the models in bulk once per run, in the transaction that moves the watermark,
     // instead of by the loader at every commit. page_view_id, pp_yoffset_max and ts have no
-    // type, so their values keep the storage class they have in atomic_events.
+    // type, so their values keep the storage class they have in atomic_events. cts is the
+    // event's collector_tstamp: with event_id and fp, its atomic_events key (a tracker re-send is
+    // a second row with the same event_id and a later cts).
     ddl.push_back(
         "CREATE TABLE IF NOT EXISTS model_pv_events (domain_sessionid TEXT NOT NULL, event_id "
-        "TEXT NOT NULL, fp TEXT NOT NULL, event TEXT, page_view_id NOT NULL, pp_yoffset_max, ts, "
-        "PRIMARY KEY (domain_sessionid, event_id, fp)) WITHOUT ROWID");
+        "TEXT NOT NULL, fp TEXT NOT NULL, cts TEXT NOT NULL, event TEXT, page_view_id NOT NULL, "
+        "pp_yoffset_max, ts, PRIMARY KEY (domain_sessionid, event_id, fp, cts)) WITHOUT ROWID");
   }
   return ddl;
 }
@@ -105,7 +111,7 @@ struct Names {
   std::string users_out = "users";
   std::string session_state;  // SQLite: the touched sessions' new running state
   // SQLite: a SELECT of the narrow page views and pings of the sessions whose page views are
-  // recomputed (event_id, fp, event, page_view_id, pp_yoffset_max, ts); empty: read them from
+  // recomputed (event_id, fp, cts, event, page_view_id, pp_yoffset_max, ts); empty: read them from
   // atomic_events_entities by domain_sessionid (PostgreSQL).
   std::string pv_events;
 };
@@ -119,7 +125,8 @@ std::string page_views_sql(const Sql& q, const Names& n, const std::string& touc
   // quadratic in the new events (42 s for 50k events, ~0.2 s now). `win` is a ping's heartbeat
   // window; `new_win` marks the first ping of each window, so their sum counts distinct windows.
   // SQLite runs the windows over narrow rows (the key and the few columns they need) and then
-  // fetches the page view's own row once through the unique (event_id, fingerprint) index:
+  // fetches the page view's own row once through the unique (collector_tstamp, event_id,
+  // fingerprint) index:
   // sorting whole 130-column rows took most of a model run. PostgreSQL keeps whole rows (its
   // planner handles them well and a join back through the view's jsonpath columns does not).
   // SQLite reads the narrow rows from n.pv_events (model_pv_events and the run's new events).
@@ -142,8 +149,8 @@ std::string page_views_sql(const Sql& q, const Names& n, const std::string& touc
          "max(CASE WHEN event = 'page_ping' THEN pp_yoffset_max END) OVER pw AS max_y FROM ev3 "
          "WINDOW pw AS (PARTITION BY page_view_id)) x WHERE rn = 1 AND event = 'page_view') " +
          (narrow ? ", pv AS (SELECT e.*, pv0.ts, pv0.last_ping, pv0.pings, pv0.windows, pv0.max_y "
-                   "FROM pv0 JOIN atomic_events_entities e ON e.event_id = pv0.event_id AND "
-                   "coalesce(e.event_fingerprint, '') = pv0.fp) "
+                   "FROM pv0 JOIN atomic_events_entities e ON e.collector_tstamp = pv0.cts AND "
+                   "e.event_id = pv0.event_id AND coalesce(e.event_fingerprint, '') = pv0.fp) "
                  : "") +
          "INSERT INTO " + n.page_views_out +
          " SELECT pv.page_view_id, pv.event_id, pv.app_id, pv.domain_userid, "
@@ -167,15 +174,17 @@ std::string sessions_sql(const Sql& q, const Names& n, const std::string& touche
   // domain_sessionid index (not a join of two CTEs, which SQLite runs as a nested full scan).
   const std::string& pvs = n.page_views_in;
   // SQLite: the session's figures come from its running state (n.session_state, see
-  // run_sqlite), and the first event's row is fetched by its unique key. PostgreSQL: window
+  // run_sqlite), and the first event's row is fetched by its unique key (collector_tstamp,
+  // event_id, fingerprint). PostgreSQL: window
   // functions over all events of the touched sessions, whole rows.
   const std::string first =
       q.d == Dialect::kSqlite
           ? "WITH first_ev AS (SELECT e.*, k.user_id AS s_user_id, k.first_ts AS s_start, "
             "k.end_ts AS s_end, k.events AS s_events FROM " +
                 n.session_state +
-                " k JOIN atomic_events_entities e ON e.event_id = k.first_event_id AND "
-                "coalesce(e.event_fingerprint, '') = k.first_fp), "
+                " k JOIN atomic_events_entities e ON e.collector_tstamp = k.first_cts AND "
+                "e.event_id "
+                "= k.first_event_id AND coalesce(e.event_fingerprint, '') = k.first_fp), "
           : "WITH ev AS (SELECT e.*, coalesce(e.derived_tstamp, e.collector_tstamp) AS ts FROM "
             "atomic_events_entities e WHERE e.domain_sessionid IN " +
                 touched +
@@ -251,19 +260,25 @@ Status ensure_tables(QueryStore& store, const Sql& q) {
     return Error{"model tables have version " + *v + ", newer than this furrow"};
   }
   if (!v->empty() && to_int(*v) == kModelsVersion) return Status::Ok();
+  if (!v->empty() && q.d == Dialect::kSqlite) {
+    // The state tables of older versions lack columns (version 3: the collector_tstamp of the
+    // events they point at): made anew below, and filled by the recomputation.
+    for (const char* sql :
+         {"DROP TABLE IF EXISTS model_session_state", "DROP TABLE IF EXISTS model_pv_events"}) {
+      Status st = store.exec(sql);
+      if (!st) return st;
+    }
+  }
   for (const auto& sql : model_ddl(q)) {
     Status st = store.exec(sql);
     if (!st) return st;
   }
   if (!v->empty() && q.d == Dialect::kSqlite) {
-    // Version 1 had no session state, version 2 no model_pv_events: the next run starts from
-    // load 0 and builds them (the rows it writes replace every session's and page view's, as a
-    // full refresh would).
-    for (const char* sql : {"DELETE FROM model_state WHERE model = 'web'",
-                            "DELETE FROM model_session_state", "DELETE FROM model_pv_events"}) {
-      Status st = store.exec(sql);
-      if (!st) return st;
-    }
+    // Older versions' state tables were dropped above: the next run starts from load 0 and
+    // builds them (the rows it writes replace every session's and page view's, as a full refresh
+    // would).
+    Status st = store.exec("DELETE FROM model_state WHERE model = 'web'");
+    if (!st) return st;
   }
   return store.exec("INSERT INTO furrow_schema (component, version) VALUES ('models', " +
                     std::to_string(kModelsVersion) +
@@ -410,14 +425,15 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
     n.session_state = "temp.m_state";
     // The page views and pings of the sessions with new ones: the stored (none on a full
     // refresh) and the new. They never overlap: the stored ones are of loads up to the
-    // watermark, atomic_events holds each (event_id, fingerprint) once.
+    // watermark, atomic_events holds each (collector_tstamp, event_id, fingerprint) once.
     n.pv_events = std::string(options.full_refresh ? ""
-                                                   : "SELECT event_id, fp, event, page_view_id, "
-                                                     "pp_yoffset_max, ts FROM "
+                                                   : "SELECT event_id, fp, cts, event, "
+                                                     "page_view_id, pp_yoffset_max, ts FROM "
                                                      "main.model_pv_events WHERE domain_sessionid "
                                                      "IN (SELECT domain_sessionid FROM "
                                                      "temp.m_pv_touched) UNION ALL ") +
-                  "SELECT event_id, fp, event, page_view_id, pp_yoffset_max, ts FROM temp.m_new "
+                  "SELECT event_id, fp, cts, event, page_view_id, pp_yoffset_max, ts FROM "
+                  "temp.m_new "
                   "WHERE page_view_id IS NOT NULL";
     const std::string touched = "(SELECT domain_sessionid FROM temp.m_touched)";
     const std::string pv_touched = "(SELECT domain_sessionid FROM temp.m_pv_touched)";
@@ -429,14 +445,15 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
     const std::string old_state =
         options.full_refresh
             ? std::string()
-            : "SELECT domain_sessionid, first_ts, first_event_id, first_fp, end_ts, events, "
-              "user_id, 0 AS src FROM main.model_session_state WHERE domain_sessionid IN " +
+            : "SELECT domain_sessionid, first_ts, first_event_id, first_fp, first_cts, end_ts, "
+              "events, user_id, 0 AS src FROM main.model_session_state WHERE domain_sessionid IN " +
                   touched + " UNION ALL ";
     const std::vector<std::string> steps = {
         // The new events, narrow, in one scan of the load_id range; page_view_id is set for page
         // views and pings only (the web_page entity is only looked up for those events).
         "CREATE TEMP TABLE m_new AS SELECT event_id, coalesce(event_fingerprint, '') AS fp, "
-        "domain_sessionid, domain_userid, user_id, coalesce(derived_tstamp, collector_tstamp) "
+        "collector_tstamp AS cts, domain_sessionid, domain_userid, user_id, "
+        "coalesce(derived_tstamp, collector_tstamp) "
         "AS ts, event, pp_yoffset_max, CASE WHEN event IN ('page_view', 'page_ping') THEN "
         "page_view_id END AS page_view_id FROM atomic_events_entities WHERE " +
             range + " AND domain_sessionid IS NOT NULL",
@@ -452,17 +469,18 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
                     "temp.m_new WHERE page_view_id IS NOT NULL"),
         "CREATE TEMP TABLE m_u AS " + old_state +
             "SELECT domain_sessionid, ts AS first_ts, event_id AS first_event_id, fp AS "
-            "first_fp, ts AS end_ts, 1 AS events, user_id, 1 AS src FROM temp.m_new",
+            "first_fp, cts AS first_cts, ts AS end_ts, 1 AS events, user_id, 1 AS src FROM "
+            "temp.m_new",
         std::string("CREATE INDEX temp.m_u_first ON m_u (domain_sessionid, first_ts, "
                     "first_event_id, src)"),
         std::string("CREATE TEMP TABLE m_state (domain_sessionid TEXT PRIMARY KEY, first_ts TEXT, "
-                    "first_event_id TEXT, first_fp TEXT, end_ts TEXT, events INTEGER, user_id "
-                    "TEXT) WITHOUT ROWID"),
+                    "first_event_id TEXT, first_fp TEXT, first_cts TEXT, end_ts TEXT, events "
+                    "INTEGER, user_id TEXT) WITHOUT ROWID"),
         // Aggregates by GROUP BY and the first row through the index: window functions over the
         // same rows took six times as long.
         std::string(
             "INSERT INTO temp.m_state SELECT g.domain_sessionid, f.first_ts, f.first_event_id, "
-            "f.first_fp, g.end_ts, g.events, g.user_id FROM (SELECT domain_sessionid, "
+            "f.first_fp, f.first_cts, g.end_ts, g.events, g.user_id FROM (SELECT domain_sessionid, "
             "max(end_ts) AS end_ts, sum(events) AS events, max(user_id) AS user_id FROM "
             "temp.m_u GROUP BY domain_sessionid) g JOIN temp.m_u f ON f.rowid = (SELECT x.rowid "
             "FROM temp.m_u x WHERE x.domain_sessionid = g.domain_sessionid ORDER BY x.first_ts, "
@@ -498,6 +516,16 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
             "x.domain_sessionid LIMIT 1)"),
     };
     for (const std::string& sql : steps) {
+      if (options.query_plans != nullptr) {
+        Status st = store.query("EXPLAIN QUERY PLAN " + sql, {},
+                                RowHandler{nullptr, [&](const std::vector<Cell>& row) {
+                                             if (row.size() > 3) {
+                                               options.query_plans->emplace_back(row[3].text);
+                                             }
+                                             return true;
+                                           }});
+        if (!st) return st.error();
+      }
       if (Status st = store.exec(sql); !st) return st.error();
     }
     return true;
@@ -528,8 +556,9 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
                             "INSERT INTO model_session_state SELECT * FROM temp.m_state",
                             // In key order: neighbouring rows share their b-tree pages.
                             "INSERT INTO model_pv_events SELECT domain_sessionid, event_id, fp, "
-                            "event, page_view_id, pp_yoffset_max, ts FROM temp.m_new WHERE "
-                            "page_view_id IS NOT NULL ORDER BY domain_sessionid, event_id, fp"}) {
+                            "cts, event, page_view_id, pp_yoffset_max, ts FROM temp.m_new WHERE "
+                            "page_view_id IS NOT NULL ORDER BY domain_sessionid, event_id, fp, "
+                            "cts"}) {
       steps.emplace_back(sql);
     }
     steps.push_back("INSERT INTO model_state (model, last_load_id) VALUES ('web', " + his +

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "storage/query_store.h"
@@ -33,6 +35,9 @@ struct ModelOptions {
   int heartbeat_s = 10;
   // Recompute everything from scratch (drops the watermark and the model rows).
   bool full_refresh = false;
+  // SQLite, for tests: when set, the EXPLAIN QUERY PLAN detail lines of every statement of the
+  // run's read phase are appended here, so a test can check how atomic_events is read.
+  std::vector<std::string>* query_plans = nullptr;
 };
 
 struct ModelReport {

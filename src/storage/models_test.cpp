@@ -188,6 +188,18 @@ TEST_F(ModelsTest, ManySmallIncrementalRunsEqualOneFullRun) {
     if (i % 11 == 0) e[event::Field::user_id] = "late-user-" + std::to_string(i % 3);
     if (i % 13 == 0) e[event::Field::domain_sessionid].clear();  // not part of any session
   }
+  // Tracker re-sends of every 17th event, collected again later: a second row each (atomic
+  // schema 3 keys rows by collector_tstamp, event_id and fingerprint), which the models count
+  // like any other event.
+  const std::size_t originals = site.events.size();
+  std::size_t resent = 0;
+  for (std::size_t i = 0; i < originals; i += 17, ++resent) {
+    event::EnrichedEvent again = site.events[i];
+    const std::string mm = std::to_string(100 + resent / 60).substr(1);
+    const std::string ss = std::to_string(100 + resent % 60).substr(1);
+    again[event::Field::collector_tstamp] = "2030-01-01 00:" + mm + ":" + ss + ".000";
+    site.events.push_back(std::move(again));
+  }
   const std::size_t n = site.events.size();
   auto s = store();
   ASSERT_NE(s, nullptr);
@@ -199,6 +211,9 @@ TEST_F(ModelsTest, ManySmallIncrementalRunsEqualOneFullRun) {
     ++runs;
   }
   ASSERT_GT(runs, 20);
+  // The sample site's own duplicates (same collector_tstamp) are dropped, every re-send kept.
+  EXPECT_EQ(one(*s, "SELECT count(*) FROM atomic_events"),
+            std::to_string(static_cast<std::size_t>(site.unique_events) + resent));
   const std::string incremental = dump(*s);
   EXPECT_GT(std::count(incremental.begin(), incremental.end(), '\n'), site.sessions);
   EXPECT_EQ(one(*s, "SELECT count(*) FROM model_session_state"),
@@ -217,9 +232,9 @@ TEST_F(ModelsTest, ManySmallIncrementalRunsEqualOneFullRun) {
   EXPECT_EQ(one(*s, "SELECT count(*) FROM temp.sqlite_master"), "0");
 }
 
-// A database whose models were written by version 1 (no session state) or 2 (no
-// model_pv_events) is recomputed once by the next run, which then leaves the rows of a full
-// recomputation.
+// A database whose models were written by version 1 (no session state), 2 (no model_pv_events)
+// or 3 (state tables without the events' collector_tstamp) is recomputed once by the next run,
+// which then leaves the rows of a full recomputation.
 class ModelsUpgradeTest : public ModelsTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(ModelsUpgradeTest, OlderModelsAreRecomputedOnUpgrade) {
@@ -231,7 +246,25 @@ TEST_P(ModelsUpgradeTest, OlderModelsAreRecomputedOnUpgrade) {
   ASSERT_TRUE(run_models(*s, {}).ok());
   // What the older version left: the same model tables, without the later state tables (a
   // version-2 run kept session state for the loads it modelled).
-  ASSERT_TRUE(s->exec("DROP TABLE model_pv_events"));
+  if (GetParam() == 3) {
+    // Version 3's layout of both state tables, with its rows.
+    ASSERT_TRUE(s->exec(
+        "CREATE TABLE v3_state (domain_sessionid TEXT PRIMARY KEY, first_ts TEXT NOT NULL, "
+        "first_event_id TEXT NOT NULL, first_fp TEXT NOT NULL, end_ts TEXT NOT NULL, events "
+        "INTEGER NOT NULL, user_id TEXT) WITHOUT ROWID; INSERT INTO v3_state SELECT "
+        "domain_sessionid, first_ts, first_event_id, first_fp, end_ts, events, user_id FROM "
+        "model_session_state; DROP TABLE model_session_state; ALTER TABLE v3_state RENAME TO "
+        "model_session_state"));
+    ASSERT_TRUE(s->exec(
+        "CREATE TABLE v3_pv (domain_sessionid TEXT NOT NULL, event_id TEXT NOT NULL, fp TEXT NOT "
+        "NULL, event TEXT, page_view_id NOT NULL, pp_yoffset_max, ts, PRIMARY KEY "
+        "(domain_sessionid, event_id, fp)) WITHOUT ROWID; INSERT INTO v3_pv SELECT "
+        "domain_sessionid, event_id, fp, event, page_view_id, pp_yoffset_max, ts FROM "
+        "model_pv_events; DROP TABLE model_pv_events; ALTER TABLE v3_pv RENAME TO "
+        "model_pv_events"));
+  } else {
+    ASSERT_TRUE(s->exec("DROP TABLE model_pv_events"));
+  }
   if (GetParam() == 1) {
     ASSERT_TRUE(s->exec("DROP TABLE model_session_state"));
   }
@@ -246,12 +279,50 @@ TEST_P(ModelsUpgradeTest, OlderModelsAreRecomputedOnUpgrade) {
   const std::string upgraded = dump(*s);
   ASSERT_TRUE(run_models(*s, {.full_refresh = true}).ok());
   EXPECT_EQ(dump(*s), upgraded);
-  EXPECT_EQ(one(*s, "SELECT version FROM furrow_schema WHERE component = 'models'"), "3");
+  EXPECT_EQ(one(*s, "SELECT version FROM furrow_schema WHERE component = 'models'"), "4");
   EXPECT_EQ(one(*s, "SELECT sum(events) FROM model_session_state"),
             one(*s, "SELECT count(*) FROM atomic_events WHERE domain_sessionid IS NOT NULL"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, ModelsUpgradeTest, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(Versions, ModelsUpgradeTest, ::testing::Values(1, 2, 3));
+
+// SQLite has no index on event_id alone (atomic schema 3: the unique key is led by
+// collector_tstamp) nor on domain_sessionid: an incremental run reads atomic_events only through
+// the load_id index (the new events) and the unique key (the rows of page views and of each
+// session's first event), never by a scan, whose cost would grow with the whole table.
+TEST_F(ModelsTest, SqliteRunReadsAtomicEventsOnlyThroughIndexes) {
+  const SampleSite site = make_sample_site({.seed = 7, .users = 20});
+  const std::size_t n = site.events.size();
+  auto s = store();
+  ASSERT_NE(s, nullptr);
+  load(site.events, 0, n / 2);
+  ASSERT_TRUE(run_models(*s, {}).ok());
+  load(site.events, n / 2, n);
+  std::vector<std::string> plans;
+  auto r = run_models(*s, {.query_plans = &plans});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_GT(r->page_views, 0);
+  std::string all;
+  int by_key = 0, by_load_id = 0;
+  for (const std::string& p : plans) {
+    all += p + "\n";
+    // The view atomic_events_entities reads atomic_events as `e`.
+    const bool atomic = p == "SCAN e" || p.rfind("SCAN e ", 0) == 0 ||
+                        p.rfind("SEARCH e ", 0) == 0 ||
+                        p.find("atomic_events") != std::string::npos;
+    if (!atomic) continue;
+    EXPECT_EQ(p.rfind("SCAN", 0), std::string::npos) << p;
+    EXPECT_EQ(p.find("AUTOMATIC"), std::string::npos) << p;
+    if (p.find("USING INDEX atomic_events_key (collector_tstamp=? AND event_id=?") !=
+        std::string::npos) {
+      ++by_key;
+    }
+    if (p.find("USING INDEX atomic_events_load_id") != std::string::npos) ++by_load_id;
+  }
+  EXPECT_GE(by_key, 2) << all;  // page views, sessions' first events
+  EXPECT_GE(by_load_id, 1) << all;
+  EXPECT_EQ(all.find("SCAN e\n"), std::string::npos) << all;
+}
 
 // furrow run's models thread is SCHED_IDLE; its write transactions run at the normal policy.
 TEST(WriteLockPriority, RaisesAnIdleThreadForItsScopeOnly) {
