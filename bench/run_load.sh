@@ -7,7 +7,7 @@
 #   FURROW_BIN=build/release/furrow bench/run_load.sh            # defaults: 40000 events/s, 25/request
 #   RUN_BENCH_RATE=20000 DURATION=20 bench/run_load.sh        # a lower offered rate
 #   RUN_BENCH_CONFIG=furrow.yaml bench/run_load.sh             # e.g. run: {models_interval_ms: 0}
-#   RUN_BENCH_RANDOM_IDS=1 bench/run_load.sh                   # random v4 event ids (real trackers)
+#   RUN_BENCH_RANDOM_IDS=0 bench/run_load.sh                   # rising event ids (default: random v4, as real trackers)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
