@@ -82,14 +82,11 @@ while time.time() < end:
         except sqlite3.OperationalError:
             pass
         time.sleep(0.025)
-    lat.append(time.time() - t0)
+    lat.append((t0, time.time() - t0))
     time.sleep(0.25)
-lat.sort()
-if lat:
-    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-    print(f"{len(lat)} {p(0.5)*1000:.0f} {p(0.99)*1000:.0f} {lat[-1]*1000:.0f}")
-else:
-    print("0 0 0 0")
+# One line per probe: send time (seconds since the epoch) and latency (seconds), in send order.
+for t0, l in lat:
+    print(f"{t0:.3f} {l:.4f}")
 PY
 prober=$!
 
@@ -173,15 +170,25 @@ loaded=$((load_end_count - start_count))
 secs=$(echo "$wrk_end - $start_t" | bc -l)
 rate=$(echo "$loaded / $secs" | bc -l)
 backlog=$((end_count - load_end_count))
-read -r n p50 p99 pmax < "$tmp/latency.txt"
+# Probe latencies: p50/p99 over all probes (p99 = the slowest when there are fewer than 100).
+read -r n p50 p99 pmax < <(awk '{ print $2 }' "$tmp/latency.txt" | sort -g | awk '
+  { l[NR] = $1 } END {
+    if (NR == 0) { print "0 0 0 0"; exit }
+    i50 = int(0.5 * NR) + 1; i99 = int(0.99 * NR) + 1; if (i99 > NR) i99 = NR
+    printf "%d %.0f %.0f %.0f\n", NR, l[i50] * 1000, l[i99] * 1000, l[NR] * 1000 }')
 peak=$(cat "$tmp/peak_rss_kb" 2>/dev/null || echo 0)
 printf 'run_load: %d events loaded in %.1f s = %.0f events/s into SQLite (offered %s/s, %s requests, %s non-2xx); event-to-queryable p50 %s ms p99 %s ms max %s ms (%s probes); peak RSS %d MB; load avg %s\n' \
   "$loaded" "$secs" "$rate" "$RUN_BENCH_RATE" "${reqs:-0}" "${non2xx:-0}" "$p50" "$p99" "$pmax" "$n" \
   $((peak / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
 wrk_lat=$(awk '/^ +(50|99)%/ {printf "%s %s ", $1, $2}' "$tmp/wrk.txt")
 read -r wrk_user wrk_sys < <(tail -1 "$tmp/wrk_cpu.txt" 2>/dev/null || echo "0 0")
-printf 'run_load: offered for real: %.0f events/s (%s requests of %s events in %.1f s over %s connections); answer time %s\n' \
-  "$(echo "${reqs:-0} * $RUN_BENCH_EVENTS / $secs" | bc -l)" "${reqs:-0}" "$RUN_BENCH_EVENTS" "$secs" "$RUN_BENCH_CONNS" "$wrk_lat"
+wrk_secs=$(grep -o 'requests in [0-9.]*s' "$tmp/wrk.txt" | grep -o '[0-9.]*' | head -1)
+dropped=$(grep -o 'slots dropped.*: [0-9]*' "$tmp/wrk.txt" | grep -o '[0-9]*$' || echo '?')
+# Over the same window as the events/s above (from before wrk started until it had exited), and
+# over wrk's own sending time (without its start and exit).
+printf 'run_load: offered for real: %.0f events/s (%s requests of %s events in %.1f s over %s connections; %.0f events/s over wrk'"'"'s own %s s; %s schedule slots dropped); answer time %s\n' \
+  "$(echo "${reqs:-0} * $RUN_BENCH_EVENTS / $secs" | bc -l)" "${reqs:-0}" "$RUN_BENCH_EVENTS" "$secs" "$RUN_BENCH_CONNS" \
+  "$(echo "${reqs:-0} * $RUN_BENCH_EVENTS / ${wrk_secs:-$secs}" | bc -l)" "${wrk_secs:-?}" "${dropped:-?}" "$wrk_lat"
 # /proc/stat cpu: user nice system idle iowait irq softirq steal (ticks, all CPUs).
 awk -v f="$((furrow_ticks1 - furrow_ticks0))" -v wu="$wrk_user" -v ws="$wrk_sys" -v hz="$hz" -v secs="$secs" \
   -v a="${stat0[*]}" -v b="${stat1[*]}" 'BEGIN {
@@ -197,3 +204,24 @@ printf 'run_load: CPU us per event by thread: %s (%s events)\n' "$cpu" "$all_eve
 printf 'run_load: of which system time: %s\n' "${sys%, }"
 printf 'run_load: runnable but waiting for a CPU, us per event: %s\n' "$waits"
 printf 'run_load: bytes written to storage per event by thread: %s\n' "$wbytes"
+# Every probe kept: a latency histogram, and the slowest probes with their send time (seconds
+# since wrk started, and UTC wall clock) to set beside what furrow run logged at that moment
+# (its timed lines below: slow commits, model runs and dashboard refreshes, write locks held long).
+awk 'BEGIN { n = split("50 100 250 500 1000 2000 5000", up, " ") }
+     { l = $2 * 1000; for (i = 1; i <= n && l >= up[i]; i++) {} h[i]++ }
+     END { printf "run_load: probe latency histogram (ms):"
+           for (i = 1; i <= n + 1; i++)
+             printf " %s: %d", (i == 1 ? "<" up[1] : (i > n ? ">=" up[n] : up[i - 1] "-" up[i])), h[i] + 0
+           printf "\n" }' "$tmp/latency.txt"
+printf 'run_load: slowest probes (send time since wrk started, UTC; latency):'
+sort -k2 -g -r "$tmp/latency.txt" | head -"${RUN_BENCH_SLOWEST:-8}" | sort -g | while read -r t l; do
+  printf ' %+.1f s (%s.%s) %.0f ms;' "$(echo "$t - $start_t" | bc -l)" \
+    "$(date -u -d "@${t%.*}" +%H:%M:%S)" "${t#*.}" "$(echo "$l * 1000" | bc -l)"
+done
+printf '\n'
+# furrow run's timed lines ("[HH:MM:SS.mmm] ..."), with the same offsets.
+grep -E '^furrow run: \[[0-9:.]+\]' "$tmp/run.log" 2>/dev/null | head -"${RUN_BENCH_LOG_LINES:-40}" | while read -r line; do
+  hms=$(echo "$line" | sed -E 's/^furrow run: \[([0-9:.]+)\].*/\1/')
+  at=$(date -u -d "$(date -u -d "@${start_t%.*}" +%F) $hms" +%s.%N 2>/dev/null || echo "$start_t")
+  printf 'run_load:   %+.1f s %s\n' "$(echo "$at - $start_t" | bc -l)" "${line#furrow run: }"
+done
