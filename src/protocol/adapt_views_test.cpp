@@ -3,6 +3,7 @@
 // and the same ip_address and user_id. Also the parameter-name table behind both.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -422,6 +423,55 @@ TEST(AdaptViews, RandomMutationsNeverDisagree) {
   }
   // Enough mutations stay valid (in string contents) for the comparison to mean something.
   EXPECT_GT(accepted, 100);
+}
+
+TEST(AdaptViews, KeySetRulesHoldForEveryEventOfABatch) {
+  // The scanner checks tv, p and e per event and the keys of all events against the envelope's
+  // version at the end, as bit sets: bodies of 1-4 events, each with a random subset of tv / p /
+  // e and of keys from several versions (and tp1-only ones), under every payload_data version,
+  // are accepted exactly when every event has tv, p and e and every key's version is allowed.
+  const std::vector<std::string> extras = {"aid", "url", "ua", "tnuid", "stm",
+                                           "sid", "ttm", "cv", "ev_ca"};
+  std::mt19937 rng(99);
+  int accepted = 0, declined = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const int addition = static_cast<int>(rng() % 5);
+    const int count = 1 + static_cast<int>(rng() % 4);
+    bool expected = true;
+    std::string events;
+    for (int e = 0; e < count; ++e) {
+      std::vector<std::string> keys;
+      // Usually complete, so that batches with every event valid are frequent.
+      const unsigned required = rng() % 4 == 0 ? rng() % 8 : 7;
+      if ((required & 1) != 0) keys.push_back("tv");
+      if ((required & 2) != 0) keys.push_back("p");
+      if ((required & 4) != 0) keys.push_back("e");
+      expected = expected && required == 7;
+      for (const std::string& x : extras) {
+        if (rng() % 6 != 0) continue;
+        keys.push_back(x);
+        const int since = param_key_since(param_key_id(x));
+        expected = expected && since >= 0 && since <= addition;
+      }
+      std::shuffle(keys.begin(), keys.end(), rng);
+      std::string event = "{";
+      for (const std::string& k : keys) event += (event.size() > 1 ? ",\"" : "\"") + k + "\":\"v\"";
+      events += (e > 0 ? "," : "") + event + "}";
+    }
+    const auto c = post(body(events, addition));
+    std::string arena;
+    ViewEvents views;
+    ViewContext ctx;
+    EXPECT_EQ(adapt_views(c, arena, views, ctx), expected) << addition << " " << events;
+    std::vector<event::RawEvent> raws;
+    AdapterError error;
+    EXPECT_EQ(adapt(c, "thrift", raws, error), expected) << addition << " " << events;
+    if (expected) check(c);
+    (expected ? accepted : declined) += 1;
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(accepted, 500);
+  EXPECT_GT(declined, 500);
 }
 
 }  // namespace

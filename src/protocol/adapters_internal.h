@@ -38,7 +38,7 @@ bool iglu_adapter(const Request&, std::vector<event::Params>&, std::vector<std::
 bool scan_payload_data(std::string_view body, const event::Params& query,
                        std::vector<event::Params>& events);
 // The fast path as views (see protocol::adapt_views): no query string to merge, and it also fails
-// on a key that is repeated within an event. `arena` (grown to body.size() if smaller, never
+// on a key that is repeated within an event. `arena` (grown to body.size() + 16 if smaller, never
 // cleared) holds decoded strings; views into it stay valid until it is next resized.
 bool scan_payload_views(std::string_view body, std::string& arena, protocol::ViewEvents& out);
 // One of the content types tp2 POST accepts.

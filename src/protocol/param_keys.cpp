@@ -33,6 +33,7 @@ constexpr KeyInfo kKeys[] = {
     {"ev_pr", -1},  {"ev_va", -1},
 };
 static_assert(std::size(kKeys) == kParamKeyCount);
+static_assert(kParamKeyCount <= 128, "the allowed sets are two words");
 
 // Names of up to eight bytes packed into an integer (first byte lowest, zero padded). Every known
 // name is 1-7 bytes without NUL, so packing is one-to-one on them.
@@ -56,65 +57,49 @@ uint64_t pack_short(const char* p, std::size_t n) {
   return byte(0) | byte(n / 2) | byte(n - 1);
 }
 
-// Open table of 1024 slots addressed by the top bits of (packed * multiplier); the multiplier is
-// chosen once so that no two known names share a slot, so a lookup is one multiply, one load and
-// one compare.
-class KeyTable {
- public:
-  constexpr KeyTable() {
-    uint64_t m = 0x9E3779B97F4A7C15ULL;
-    for (;;) {
-      slots_.fill(0);
-      ids_.fill(-1);
-      bool ok = true;
-      for (int i = 0; i < kParamKeyCount && ok; ++i) {
-        const uint64_t k = pack(kKeys[i].name);
-        const std::size_t s = slot(k, m);
-        if (ids_[s] >= 0) ok = false;
-        slots_[s] = k;
-        ids_[s] = static_cast<int8_t>(i);
-      }
-      if (ok) break;
-      m = m * 6364136223846793005ULL + 1442695040888963407ULL;  // next candidate (odd below)
+// Finds a multiplier for which the top kBits of (key * multiplier) put every known name in its
+// own slot, so that a lookup is one multiply, one load and one compare.
+constexpr detail::ParamKeyTable build_table() {
+  detail::ParamKeyTable t;
+  constexpr int kBits = detail::ParamKeyTable::kBits;
+  uint64_t m = 0x9E3779B97F4A7C15ULL;
+  for (;;) {
+    t.keys.fill(0);
+    t.ids.fill(-1);
+    const uint64_t mult = m | 1;
+    bool ok = true;
+    for (int i = 0; i < kParamKeyCount && ok; ++i) {
+      const uint64_t k = pack(kKeys[i].name) | (uint64_t{kKeys[i].name.size()} << 56);
+      const std::size_t s = (k * mult) >> (64 - kBits);
+      if (t.ids[s] >= 0) ok = false;
+      t.keys[s] = k;
+      t.ids[s] = static_cast<int8_t>(i);
     }
-    mult_ = m;
+    if (ok) {
+      t.mult = mult;
+      break;
+    }
+    m = m * 6364136223846793005ULL + 1442695040888963407ULL;  // next candidate
   }
-  int find(std::string_view name) const {
-    if (name.empty() || name.size() > 7) return -1;
-    return find_packed(pack_short(name.data(), name.size()), name.size());
+  for (int addition = 0; addition < 5; ++addition) {
+    for (int i = 0; i < kParamKeyCount; ++i) {
+      if (kKeys[i].since >= 0 && kKeys[i].since <= addition) {
+        t.allowed[static_cast<std::size_t>(addition)][static_cast<std::size_t>(i >> 6)] |=
+            uint64_t{1} << (i & 63);
+      }
+    }
   }
-  int find_packed(uint64_t k, std::size_t n) const {
-    const std::size_t s = slot(k, mult_);
-    // A name with a NUL byte packs like a shorter one: the length check rejects it.
-    if (slots_[s] != k || ids_[s] < 0 || kKeys[ids_[s]].name.size() != n) return -1;
-    return ids_[s];
-  }
-
- private:
-  static constexpr int kBits = 10;
-  static constexpr std::size_t slot(uint64_t k, uint64_t m) {
-    return ((k * (m | 1)) >> (64 - kBits));
-  }
-  std::array<uint64_t, 1u << kBits> slots_{};
-  std::array<int8_t, 1u << kBits> ids_{};
-  uint64_t mult_ = 0;
-};
-
-// Built by the compiler: no guard on a function-local static, no constructor in the lookup.
-constexpr KeyTable kTable;
-
-const KeyTable& table() {
-  return kTable;
+  return t;
 }
 
 }  // namespace
 
-int param_key_id(std::string_view name) {
-  return table().find(name);
-}
+// Built by the compiler: no guard, no constructor, no run-time search.
+constexpr detail::ParamKeyTable detail::kParamKeyTable = build_table();
 
-int param_key_id_packed(uint64_t packed, std::size_t n) {
-  return table().find_packed(packed, n);
+int param_key_id(std::string_view name) {
+  if (name.empty() || name.size() > 7) return -1;
+  return param_key_id_packed(pack_short(name.data(), name.size()), name.size());
 }
 
 std::string_view param_key_name(int id) {

@@ -2,9 +2,11 @@
 // fast path may decline a body, but whenever it accepts one the events must be identical.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
+#include "protocol/adapter.h"
 #include "protocol/adapters_internal.h"
 
 namespace furrow::protocol::detail {
@@ -100,6 +102,54 @@ TEST(PayloadScan, DeclinesWhatItDoesNotHandle) {
       "",
   };
   for (const auto& b : declined) EXPECT_FALSE(run(b).fast) << b;
+}
+
+TEST(PayloadScan, EscapedValuesOfEveryShapeDecodeAsRapidJsonDoes) {
+  // After a value's first escape the scanner copies plain bytes into the arena 16 at a time up to
+  // the next special byte: values of 0-150 bytes mixing plain text, every escape kind and
+  // non-ASCII, two per event (the second written after the first in the arena), must be
+  // accepted with the values RapidJSON gives, by both sinks (owned Params and views).
+  const std::vector<std::string> pieces = {"a",
+                                           "bcdefgh",
+                                           "0123456789abcdefghij",
+                                           "\\\"",
+                                           "\\\\",
+                                           "\\/",
+                                           "\\n",
+                                           "\\t",
+                                           "\\b",
+                                           "\\f",
+                                           "\\r",
+                                           "\\u0041",
+                                           "\\u00e9",
+                                           "\\u20AC",
+                                           "\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "{\\\"k\\\":1}"};
+  std::mt19937 rng(77);
+  std::string arena;
+  protocol::ViewEvents views;
+  for (int i = 0; i < 3000; ++i) {
+    std::string values[2];
+    for (std::string& v : values) {
+      const std::size_t target = rng() % 150;
+      while (v.size() < target) v += pieces[rng() % pieces.size()];
+    }
+    const std::string b = body(R"({"e":"ue","p":"web","tv":"t","ue_pr":")" + values[0] +
+                               R"(","co":")" + values[1] + R"(","aid":"x"})");
+    const Both r = run(b);
+    ASSERT_TRUE(r.fast) << b;
+    ASSERT_TRUE(scan_payload_views(b, arena, views)) << b;
+    ASSERT_EQ(views.size(), 1u);
+    const auto event = views.event(0);
+    const auto& items = r.general_events.at(0).items();
+    ASSERT_EQ(event.size(), items.size()) << b;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      EXPECT_EQ(event[k].name, items[k].name) << b;
+      EXPECT_EQ(event[k].value, items[k].value.value_or("(none)")) << b;
+    }
+    if (::testing::Test::HasFailure()) return;
+  }
 }
 
 }  // namespace

@@ -291,10 +291,12 @@ std::string compact_or_raw(std::string_view body) {
 // valid UTF-8.
 //
 // Keys and values come out as views: into the body when a string has no escape, else into
-// `arena`, a buffer of at least body.size() bytes (decoding only shrinks text, so it always
-// fits). A sink receives them:
+// `arena`, a buffer of at least body.size() + kArenaSlack bytes (decoding only shrinks text, so
+// it always fits; the slack takes the scanner's whole 16-byte stores). A sink receives them:
 //   void begin_event();  bool add(std::string_view name, std::string_view value);
 // (add returning false makes the scan fail).
+constexpr std::size_t kArenaSlack = 16;
+
 class PayloadScanner {
  public:
   PayloadScanner(std::string_view body, char* arena)
@@ -333,12 +335,16 @@ class PayloadScanner {
   void ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
-  bool eat(char c) {
-    // Trackers send no whitespace between tokens: the expected byte is checked first.
+  // Trackers send no whitespace between tokens: the expected byte is checked first, inline (GCC
+  // -O2 otherwise leaves eat as a call, four per parameter); whitespace goes out of line.
+  __attribute__((always_inline)) bool eat(char c) {
     if (p_ < end_ && *p_ == c) {
       ++p_;
       return true;
     }
+    return eat_after_space(c);
+  }
+  __attribute__((noinline)) bool eat_after_space(char c) {
     ws();
     if (p_ >= end_ || *p_ != c) return false;
     ++p_;
@@ -347,17 +353,22 @@ class PayloadScanner {
   // Moves to the next '"', '\\' or control character: 16 bytes at a time with SSE2 (part of
   // x86-64, so inlined here, without a call or a run-time check), then eight at a time; the last
   // < 8 bytes are left to the caller's byte loop.
-  void skip_plain() {
 #if defined(__SSE2__)
+  // Bit k set when byte k of x is '"', '\\' or a control byte.
+  static unsigned special_mask(__m128i x) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     const __m128i below = _mm_set1_epi8(0x1F);
+    // x <= 0x1F unsigned exactly when min(x, 0x1F) == x.
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                     _mm_cmpeq_epi8(_mm_min_epu8(x, below), x));
+    return static_cast<unsigned>(_mm_movemask_epi8(special));
+  }
+#endif
+  __attribute__((always_inline)) void skip_plain() {
+#if defined(__SSE2__)
     while (end_ - p_ >= 16) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-      // x <= 0x1F unsigned exactly when min(x, 0x1F) == x.
-      const __m128i special =
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                       _mm_cmpeq_epi8(_mm_min_epu8(x, below), x));
-      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+      const auto mask = special_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p_)));
       if (mask != 0) {
         p_ += __builtin_ctz(mask);
         return;
@@ -407,7 +418,7 @@ class PayloadScanner {
   }
   // A string value with its escapes decoded as RapidJSON decodes them: a view into the body when
   // there is no escape, else into the arena.
-  bool string_value(std::string_view& value) {
+  __attribute__((always_inline)) bool string_value(std::string_view& value) {
     if (!eat('"')) return false;
     const char* run = p_;
     skip_plain();
@@ -420,29 +431,55 @@ class PayloadScanner {
     }
     return string_value_rest(run, value);
   }
-  // string_value from the read position on, the value having started at `run`.
+  // string_value from the read position on, the value having started at `run`. Until the first
+  // escape the value is a view into the body; from there on it is decoded into the arena: plain
+  // bytes are copied 16 at a time (stored whole, the arena has 16 bytes to spare) up to the next
+  // special byte, so an escape costs no memcpy call.
   __attribute__((noinline)) bool string_value_rest(const char* run, std::string_view& value) {
-    const char* mark = nullptr;  // where the value starts in the arena, once an escape was seen
-    while (p_ < end_) {
+    for (;;) {
+      if (p_ >= end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
-        if (mark == nullptr) {
-          value = std::string_view(run, static_cast<std::size_t>(p_ - run));
-        } else {
-          copy(run);
-          value = std::string_view(mark, static_cast<std::size_t>(w_ - mark));
+        value = std::string_view(run, static_cast<std::size_t>(p_ - run));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') break;
+      ++p_;
+      skip_plain();
+    }
+    char* const mark = w_;  // where the value starts in the arena
+    copy(run);
+    for (;;) {
+#if defined(__SSE2__)
+      while (end_ - p_ >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w_), x);
+        const unsigned mask = special_mask(x);
+        if (mask != 0) {
+          const auto n = static_cast<unsigned>(__builtin_ctz(mask));
+          p_ += n;
+          w_ += n;
+          break;
         }
+        p_ += 16;
+        w_ += 16;
+      }
+#endif
+      if (p_ >= end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        value = std::string_view(mark, static_cast<std::size_t>(w_ - mark));
         ++p_;
         return true;
       }
       if (c < 0x20) return false;
       if (c != '\\') {
+        put(static_cast<char>(c));
         ++p_;
-        skip_plain();
         continue;
       }
-      if (mark == nullptr) mark = w_;
-      copy(run);
       if (++p_ >= end_) return false;
       switch (*p_++) {
         case '"':
@@ -494,16 +531,14 @@ class PayloadScanner {
         default:
           return false;
       }
-      run = p_;
     }
-    return false;
   }
   // A key that must be a known parameter name (param_keys.h; all are 1-7 bytes of letters, digits
   // and '_'): found in the eight bytes after its opening quote and looked up by its packed bytes.
   // Declines exactly when plain_string + param_key_id would: a key with an escape, a control byte
   // or eight or more bytes is never a known name. (A valid body has at least eight bytes after
   // a key's opening quote: the key, '"', ':', a string value and the closing "}]}".)
-  bool known_key(std::string_view& name, int& id) {
+  __attribute__((always_inline)) bool known_key(std::string_view& name, int& id) {
     if (!eat('"') || end_ - p_ < 8) return false;
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
     uint64_t w;
@@ -546,7 +581,7 @@ class PayloadScanner {
     do {
       sink.begin_event();
       ++events_;
-      if (!scan_event(sink)) return false;
+      if (!scan_event(sink) || !sink.end_event()) return false;
     } while (eat(','));
     return eat(']');
   }
@@ -594,20 +629,42 @@ struct ParamsSink {
   static constexpr bool kKnownKeysOnly = false;
   std::vector<Params>& events;
   void begin_event() { events.emplace_back().reserve(48); }
+  static bool end_event() { return true; }
   bool add(std::string_view name, std::string_view value) {
     events.back().set(std::string(name), std::string(value));
     return true;
   }
 };
 
-// Builds ParamViews; declines unknown and repeated keys (the general path handles those).
+// The ids tv, p and e as a 128-bit set (every event needs them). Initialized before main (the key
+// table it reads is constant-initialized), so the sink reads it without a guard.
+std::array<uint64_t, 2> required_keys() {
+  std::array<uint64_t, 2> m{};
+  for (const std::string_view k : {"tv", "p", "e"}) {
+    const int id = param_key_id(k);
+    m[static_cast<std::size_t>(id >> 6)] |= uint64_t{1} << (id & 63);
+  }
+  return m;
+}
+const std::array<uint64_t, 2> kRequiredKeys = required_keys();
+
+// Builds ParamViews; declines unknown and repeated keys (the general path handles those) and
+// events without tv, p or e. `used` collects every event's keys, which the caller checks against
+// the envelope's payload_data version once it is known.
 struct ViewSink {
   static constexpr bool kKnownKeysOnly = true;  // keys come with their id (known_key)
   protocol::ViewEvents& out;
   uint64_t seen[2] = {0, 0};
+  uint64_t used[2] = {0, 0};
   void begin_event() {
     out.begins.push_back(static_cast<uint32_t>(out.params.size()));
     seen[0] = seen[1] = 0;
+  }
+  bool end_event() {
+    used[0] |= seen[0];
+    used[1] |= seen[1];
+    return (seen[0] & kRequiredKeys[0]) == kRequiredKeys[0] &&
+           (seen[1] & kRequiredKeys[1]) == kRequiredKeys[1];
   }
   bool add_known(std::string_view name, std::string_view value, int id) {
     static_assert(kParamKeyCount <= 128);
@@ -637,7 +694,7 @@ struct KeyCheck {
 
 bool scan_payload_data(std::string_view body, const Params& query, std::vector<Params>& events) {
   const std::size_t first = events.size();
-  std::string arena(body.size(), '\0');
+  std::string arena(body.size() + kArenaSlack, '\0');
   ParamsSink sink{events};
   int addition = 0;
   bool ok = PayloadScanner(body, arena.data()).scan(sink, addition);
@@ -659,25 +716,14 @@ bool scan_payload_data(std::string_view body, const Params& query, std::vector<P
 
 bool scan_payload_views(std::string_view body, std::string& arena, protocol::ViewEvents& out) {
   out.clear();
-  if (arena.size() < body.size()) arena.resize(body.size());
+  if (arena.size() < body.size() + kArenaSlack) arena.resize(body.size() + kArenaSlack);
   ViewSink sink{out};
   int addition = 0;
   if (!PayloadScanner(body, arena.data()).scan(sink, addition)) return false;
-  // KeyCheck's rules by id (every view has a known id): every key allowed by 1-0-<addition>,
-  // tv, p and e present.
-  static const int kTv = param_key_id("tv"), kP = param_key_id("p"), kE = param_key_id("e");
-  for (std::size_t e = 0; e < out.size(); ++e) {
-    bool tv = false, p = false, ev = false;
-    for (const ParamView& v : out.event(e)) {
-      const int since = param_key_since(v.id);
-      if (since < 0 || since > addition) return false;
-      tv |= v.id == kTv;
-      p |= v.id == kP;
-      ev |= v.id == kE;
-    }
-    if (!(tv && p && ev)) return false;
-  }
-  return true;
+  // KeyCheck's rules by id (every view has a known id): tv, p and e present (checked per event
+  // by the sink), every key allowed by 1-0-<addition>.
+  const std::array<uint64_t, 2>& allowed = param_keys_allowed_by(addition);
+  return (sink.used[0] & ~allowed[0]) == 0 && (sink.used[1] & ~allowed[1]) == 0;
 }
 
 bool parse_payload_data(std::string_view body, const Params& query, std::vector<Params>& events,
