@@ -474,5 +474,37 @@ TEST(AdaptViews, KeySetRulesHoldForEveryEventOfABatch) {
   EXPECT_GT(declined, 500);
 }
 
+TEST(AdaptViews, MembersOfEveryLengthFollowedByOthersAgreeWithAdapt) {
+  // The scanner reads a member in the usual shape ("key":"value", the value's end found by a
+  // 16-byte block with at least 16 bytes of body left) in its own loop and any other member by
+  // the general code: values of 0-70 bytes with a special byte or whitespace around the
+  // separators at every offset, in the first member of an event that more members follow, must
+  // give adapt()'s parameters (and raw controls must be declined).
+  const std::string specials[] = {"",     "\\\"", "\\\\", "\\n",      "\\u00e9", "\x01",
+                                  "\x7f", "~",    " ",    "\xc3\xa9", "\"\""};
+  const std::string separators[] = {"\":\"", "\" :\"", "\": \"", "\":\t\""};
+  int accepted = 0;
+  for (std::size_t len = 0; len <= 70; ++len) {
+    for (const std::string& special : specials) {
+      for (std::size_t at = 0; at <= len; at += (len > 24 ? 5 : 1)) {
+        for (const std::string& sep : separators) {
+          std::string value(len, 'v');
+          for (std::size_t k = 0; k < len; ++k) value[k] = static_cast<char>('a' + (k % 26));
+          value.insert(at, special == "\"\"" ? "\\\"\\\"" : special);
+          const std::string b =
+              body("{\"aid" + sep + value + R"(","e":"pv","p":"web","tv":"t","page":"tail"},)" +
+                   R"({"e":"pv","p":"web","tv":"t"})");
+          const bool raw_control =
+              !special.empty() && static_cast<unsigned char>(special[0]) < 0x20;
+          EXPECT_EQ(check(post(b)), !raw_control) << b;
+          accepted += raw_control ? 0 : 1;
+          if (::testing::Test::HasFailure()) return;
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 5000);
+}
+
 }  // namespace
 }  // namespace furrow::protocol
