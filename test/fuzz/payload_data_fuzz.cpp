@@ -1,10 +1,11 @@
 // Fuzzes POST bodies: the tp2 payload_data adapter and the Iglu webhook adapter (JSON and form
-// bodies), the tp2 fast path against the general one, plus the compact JSON re-serialiser
-// (idempotent on its own output).
+// bodies), the tp2 fast paths (owned parameters and views) against the general one, plus the
+// compact JSON re-serialiser (idempotent on its own output).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "common/url_codec.h"
 #include "protocol/adapter.h"
 #include "protocol/adapters_internal.h"
 #include "protocol/json_util.h"
@@ -49,6 +50,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         __builtin_trap();
     } else if (!fast.empty()) {
       __builtin_trap();
+    }
+  }
+
+  // The view scanner (adapt_views' tp2 POST path) likewise: whatever it accepts, the general path
+  // accepts with the same parameters in the same order (it takes valid UTF-8 only).
+  if (furrow::common::is_valid_utf8(in)) {
+    std::string arena;
+    ViewEvents views;
+    std::vector<furrow::event::Params> general;
+    std::vector<std::string> messages;
+    if (detail::scan_payload_views(in, arena, views)) {
+      if (!detail::parse_payload_data(in, furrow::event::Params{}, general, messages) ||
+          general.size() != views.size())
+        __builtin_trap();
+      for (std::size_t e = 0; e < views.size(); ++e) {
+        const auto event = views.event(e);
+        const auto& items = general[e].items();
+        if (event.size() != items.size()) __builtin_trap();
+        for (std::size_t k = 0; k < items.size(); ++k) {
+          if (event[k].name != items[k].name || !items[k].value ||
+              event[k].value != *items[k].value)
+            __builtin_trap();
+        }
+      }
     }
   }
 
