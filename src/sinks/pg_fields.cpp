@@ -27,9 +27,26 @@ bool valid_json(std::string_view s) {
   return event::valid_tsv_json(s, why);
 }
 
-// Finds the tabs of `line`: true when there are exactly kFieldCount - 1 of them and no other byte
-// below 0x20; `non_ascii` tells whether any byte has the high bit set.
-bool find_tabs(std::string_view line, std::array<uint32_t, event::kFieldCount - 1>& tabs,
+// What the quick path checks per field, in one small table (not FieldInfo's names and limits).
+struct FieldCheck {
+  FieldKind kind;
+  uint32_t max_chars;  // column_max_chars(): 0 = unlimited
+};
+const std::array<FieldCheck, event::kFieldCount>& field_checks() {
+  static const std::array<FieldCheck, event::kFieldCount> kChecks = [] {
+    std::array<FieldCheck, event::kFieldCount> c{};
+    for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+      c[i] = {event::field_infos()[i].kind, static_cast<uint32_t>(column_max_chars(i))};
+    }
+    return c;
+  }();
+  return kChecks;
+}
+
+// Finds the tabs of `line` (into tabs[0 .. kFieldCount - 2]): true when there are exactly
+// kFieldCount - 1 of them and no other byte below 0x20; `non_ascii` tells whether any byte has the
+// high bit set.
+bool find_tabs(std::string_view line, std::array<uint32_t, event::kFieldCount>& tabs,
                bool& non_ascii) {
   constexpr std::size_t kMaxTabs = event::kFieldCount - 1;
   const char* p = line.data();
@@ -73,23 +90,26 @@ bool find_tabs(std::string_view line, std::array<uint32_t, event::kFieldCount - 
 
 bool quick_accept_enriched(std::string_view line, EventFields& f, bool trusted_json) {
   if (line.size() > UINT32_MAX) return false;
-  std::array<uint32_t, event::kFieldCount - 1> tabs;
+  // The tabs, then the line's end as the last field's end.
+  std::array<uint32_t, event::kFieldCount> ends;
   bool non_ascii = false;
-  if (!find_tabs(line, tabs, non_ascii)) return false;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i + 1 < event::kFieldCount; ++i) {
-    f[i] = line.substr(start, tabs[i] - start);
-    start = tabs[i] + 1;
-  }
-  f[event::kFieldCount - 1] = line.substr(start);
+  if (!find_tabs(line, ends, non_ascii)) return false;
+  ends[event::kFieldCount - 1] = static_cast<uint32_t>(line.size());
 
-  const auto& infos = event::field_infos();
+  const auto& checks = field_checks();
+  const char* const base = line.data();
   std::string why;
+  uint32_t start = 0;
   for (std::size_t i = 0; i < event::kFieldCount; ++i) {
-    const std::string_view v = f[i];
+    const std::string_view v(base + start, ends[i] - start);
+    f[i] = v;
+    start = ends[i] + 1;
     if (v.empty()) continue;
-    switch (infos[i].kind) {
+    const FieldCheck check = checks[i];
+    switch (check.kind) {
       case FieldKind::kString:
+        // ASCII: one byte per character; otherwise the exact check below.
+        if (!non_ascii && check.max_chars != 0 && v.size() > check.max_chars) return false;
         break;
       case FieldKind::kTimestamp: {
         int64_t ms = 0;
@@ -110,18 +130,14 @@ bool quick_accept_enriched(std::string_view line, EventFields& f, bool trusted_j
         break;
       case FieldKind::kJson:
         if (trusted_json ? v.front() != '{' || v.back() != '}' : !valid_json(v)) return false;
+        // May hold \u0000 (ASCII lines; the exact check below covers the others).
+        if (!non_ascii && v.find('\\') != std::string_view::npos && !storable_value(i, v, why)) {
+          return false;
+        }
         break;
     }
-    if (non_ascii) {
-      // UTF-8 and lengths in characters: the exact check.
-      if (!storable_value(i, v, why)) return false;
-    } else if (infos[i].kind == FieldKind::kString) {
-      // ASCII: one byte per character.
-      const std::size_t max = column_max_chars(i);
-      if (max != 0 && v.size() > max) return false;
-    } else if (infos[i].kind == FieldKind::kJson && v.find('\\') != std::string_view::npos) {
-      if (!storable_value(i, v, why)) return false;  // may hold \u0000
-    }
+    // UTF-8 and lengths in characters: the exact check.
+    if (non_ascii && !storable_value(i, v, why)) return false;
   }
   return !f[static_cast<std::size_t>(Field::collector_tstamp)].empty() &&
          is_uuid(f[static_cast<std::size_t>(Field::event_id)]) &&

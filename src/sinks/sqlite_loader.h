@@ -1,5 +1,5 @@
-// The SQLite loader: WAL mode (readers are never blocked by a loading transaction), one prepared
-// INSERT OR IGNORE per event, one IMMEDIATE transaction per batch.
+// The SQLite loader: WAL mode (readers are never blocked by a loading transaction), prepared
+// INSERT OR IGNORE statements of up to 16 events each, one IMMEDIATE transaction per batch.
 #pragma once
 
 #include <cstdint>

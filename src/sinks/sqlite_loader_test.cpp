@@ -220,6 +220,97 @@ TEST_F(SqliteLoaderTest, EmptyValuesAreNullWhateverTheRowBeforeHad) {
   }
 }
 
+// The loader inserts consecutive rows through statements of many VALUES rows (16, 4, then 1 at a
+// time). Loaded in batches of 59 rows (16 + 16 + 16 + 4 + 4 + 1 + 1 + 1), the same lines must give
+// exactly the rows that batches of one row give (one single-row statement each): every column's
+// value and type, the rowid order, which duplicates are dropped (within one statement, across
+// statements, across batches) and the counts. Each row empties or fills another pseudo-random set
+// of fields of every kind, so a parameter goes from a value to NULL between uses of a statement.
+TEST_F(SqliteLoaderTest, RowsInsertedManyPerStatementAreTheRowsInsertedOneByOne) {
+  const Field kVarying[] = {
+      Field::page_title, Field::br_viewwidth, Field::geo_latitude,   Field::se_value,
+      Field::contexts,   Field::br_cookies,   Field::user_id,        Field::dvce_created_tstamp,
+      Field::txn_id,     Field::tr_total,     Field::mkt_source,     Field::refr_urlhost,
+      Field::se_label,   Field::page_urlport, Field::unstruct_event, Field::derived_tstamp};
+  std::vector<std::string> lines;
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 118; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    // Duplicates: the event 3 rows back (same 16-row statement), 20 back (an earlier statement)
+    // and 70 back (the batch before).
+    const int n = i % 11 == 5 ? i - 3 : i % 17 == 9 ? i - 20 : i == 100 ? i - 70 : i;
+    event::EnrichedEvent e = sample_event(n, n % 2 == 0 ? "fp" : "");
+    const uint64_t bits = n == i ? x >> 20 : 0;
+    for (std::size_t k = 0; k < std::size(kVarying); ++k) {
+      const Field f = kVarying[k];
+      if ((bits >> k & 1) == 0) {
+        if (n == i) e[f] = "";
+        continue;
+      }
+      switch (event::field_infos()[static_cast<std::size_t>(f)].kind) {
+        case event::FieldKind::kInt:
+          e[f] = std::to_string(100 + i);
+          break;
+        case event::FieldKind::kBool01:
+          e[f] = i % 2 == 0 ? "1" : "0";
+          break;
+        case event::FieldKind::kDecimal:
+        case event::FieldKind::kFloat:
+          e[f] = std::to_string(i) + ".25";
+          break;
+        case event::FieldKind::kTimestamp:
+          e[f] = "2024-03-01 10:00:" + std::to_string(10 + i % 40) + ".500";
+          break;
+        case event::FieldKind::kJson:
+          e[f] = R"({"schema":"s","data":[)" + std::to_string(i) + "]}";
+          break;
+        case event::FieldKind::kString:
+          e[f] = "value " + std::to_string(i);
+          break;
+      }
+    }
+    // A tracker re-send of event i - 1 (a later collector_tstamp) is a row of its own.
+    if (i % 13 == 7) {
+      e = sample_event(i - 1, (i - 1) % 2 == 0 ? "fp" : "");
+      e[Field::collector_tstamp] = "2024-03-01 10:00:05.000";
+    }
+    lines.push_back(tsv(e));
+  }
+  // typeof and value of every event column, in rowid order.
+  std::string select = "SELECT ";
+  for (std::size_t i = 0; i < event::kFieldCount; ++i) {
+    const std::string c = quote_ident(event::field_infos()[i].name);
+    select += (i > 0 ? ", typeof(" : "typeof(") + c + "), " + c;
+  }
+  select += " FROM atomic_events ORDER BY rowid";
+
+  const auto load = [&](std::size_t batch) {
+    auto l = open(batch);
+    EXPECT_NE(l, nullptr);
+    if (l == nullptr) return std::make_pair(LoadStats{}, decltype(rows(select)){});
+    for (const auto& line : lines) EXPECT_TRUE(l->add(line));
+    EXPECT_TRUE(l->flush());
+    return std::make_pair(l->stats(), rows(select));
+  };
+  const auto [many, many_rows] = load(59);
+  std::filesystem::remove(path());
+  std::filesystem::remove(path() + "-wal");
+  std::filesystem::remove(path() + "-shm");
+  const auto [single, single_rows] = load(1);
+  EXPECT_EQ(many.batches, 2u);
+  EXPECT_EQ(single.batches, 118u);
+  EXPECT_EQ(many.inserted, single.inserted);
+  EXPECT_EQ(many.duplicates, single.duplicates);
+  EXPECT_GT(single.duplicates, 10u);
+  EXPECT_EQ(single.inserted + single.duplicates, 118u);
+  ASSERT_EQ(many_rows.size(), single.inserted);
+  ASSERT_EQ(single_rows.size(), single.inserted);
+  for (std::size_t r = 0; r < many_rows.size(); ++r) {
+    SCOPED_TRACE(r);
+    EXPECT_EQ(many_rows[r], single_rows[r]);
+  }
+}
+
 TEST_F(SqliteLoaderTest, SameEventTwiceIsOneRowAcrossBatchesAndRuns) {
   {
     auto l = open(2);
