@@ -35,9 +35,9 @@ struct RunConfig {
   // runs get; a higher factor leaves more CPU to loading under sustained load, for staler models.
   unsigned models_cost_factor = 4;
   // Run the models thread as SCHED_IDLE (only CPU that loading leaves over; its write
-  // transactions at the normal policy), when the system lets it return to the normal policy.
-  // Off by default: see EngineOptions::models_idle_priority.
-  bool models_idle_priority = false;
+  // transactions, and a run starved by other work on the machine, at the normal policy), when
+  // the system lets it return to the normal policy. See EngineOptions::models_idle_priority.
+  bool models_idle_priority = true;
   // Back-pressure: the collector answers 503 while more than this is waiting in the raw log.
   uint64_t max_lag_bytes = 256ull << 20;
   bool micro_enabled = true;

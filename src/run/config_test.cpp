@@ -13,6 +13,8 @@ TEST(RunConfig, DefaultsNeedNoFile) {
   EXPECT_EQ(c->host, "127.0.0.1");
   EXPECT_EQ(c->port, 8080);
   EXPECT_TRUE(c->token.empty());
+  // Models and dashboard refreshes take spare CPU only (where the system allows it).
+  EXPECT_TRUE(c->models_idle_priority);
 }
 
 TEST(RunConfig, ReadsEveryKeyAndResolvesRelativePaths) {
@@ -28,7 +30,7 @@ run:
   commit_interval_ms: 100
   models_interval_ms: 0
   models_cost_factor: 9
-  models_idle_priority: true
+  models_idle_priority: false
   max_lag_mb: 64
   auth: {token: abcdefabcdefabcdef123, secure_cookie: true}
   micro: {enabled: false, max_events: 10, max_mb: 2}
@@ -45,7 +47,7 @@ collector:
   EXPECT_EQ(c->enrich_threads, 2u);
   EXPECT_EQ(c->models_interval_ms, 0);
   EXPECT_EQ(c->models_cost_factor, 9u);
-  EXPECT_TRUE(c->models_idle_priority);
+  EXPECT_FALSE(c->models_idle_priority);  // the default is true
   EXPECT_EQ(c->max_lag_bytes, 64ull << 20);
   EXPECT_EQ(c->token, "abcdefabcdefabcdef123");
   EXPECT_TRUE(c->secure_cookie);

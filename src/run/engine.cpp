@@ -3,9 +3,12 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <vector>
 
 #include "enrich/runner.h"
@@ -22,10 +25,47 @@ namespace {
 using Clock = std::chrono::steady_clock;
 // A model run (plus the hook) taking longer is logged.
 constexpr std::chrono::seconds kSlowModels{1};
+// Anything that holds SQLite's write lock (a commit, a model run's write phase) or runs a WAL
+// checkpoint or a checkpoint-file write for longer is logged with the time it ended, so that a
+// slow event (bench/run_load.sh's probes) can be set beside what the engine did at that moment.
+constexpr std::chrono::milliseconds kSlowLock{100};
 
 void log_line(const std::string& msg) {
   std::fprintf(stderr, "furrow run: %s\n", msg.c_str());
   std::fflush(stderr);
+}
+
+// The same, prefixed with the wall-clock time (UTC, milliseconds): "[HH:MM:SS.mmm] msg".
+void log_timed(const std::string& msg) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) %
+                  std::chrono::milliseconds(1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::fprintf(stderr, "furrow run: [%02d:%02d:%02d.%03d] %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+               static_cast<int>(ms.count()), msg.c_str());
+  std::fflush(stderr);
+}
+
+// A SCHED_IDLE models thread that got less than this share of the CPU time it was runnable for
+// (over one kModelsWatch of a run) is starved: the machine is busy with other work, not
+// with loading (which leaves an idle-policy thread most of a core at 40,000 events/s on two).
+constexpr double kStarvedShare = 0.1;
+// How often the checkpoint thread looks at a running models thread: a starved run waits at most
+// about two of these before it is raised (a model run in a test, or the dashboard's first figures
+// on a busy machine, should not wait whole seconds for it).
+constexpr std::chrono::milliseconds kModelsWatch{200};
+
+// CPU time run and time spent runnable but waiting, of a thread of this process (ns).
+bool thread_schedstat(pid_t tid, uint64_t& run_ns, uint64_t& wait_ns) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+  return static_cast<bool>(in >> run_ns >> wait_ns);
+}
+
+int64_t ms_between(std::chrono::steady_clock::time_point a,
+                   std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
 
 // Splits '\n'-terminated lines.
@@ -83,6 +123,16 @@ struct Engine::Impl {
   Clock::time_point models_last_commit;    // the loader's last commit with events
   bool models_stop = false;
   bool models_idle = false;  // the models thread runs as SCHED_IDLE; guarded by models_mu
+  // Starvation escape (guarded by models_mu): a run in progress (models_running) whose idle
+  // thread gets next to no CPU is raised to the normal policy until it ends (models_raised);
+  // the models thread goes back to SCHED_IDLE after it. The checkpoint thread watches.
+  bool models_running = false;
+  bool models_raised = false;
+  pid_t models_tid = 0;
+  // The checkpoint thread's last look at the models thread (schedstat) during the current run.
+  bool watch_have = false;
+  uint64_t watch_run_ns = 0, watch_wait_ns = 0;
+  Clock::time_point watch_at;
   // Loader → checkpoint thread: the latest committed raw-log position not yet in the checkpoint
   // file (guarded by models_mu; checkpoint_cv wakes the thread).
   LogPosition file_pos;
@@ -200,6 +250,7 @@ struct Engine::Impl {
   // then publishes everything that depends on the commit.
   Status commit(bool final) {
     if (!have_pending) return Status::Ok();
+    const auto flush_start = Clock::now();
     int delay_ms = 50;
     for (;;) {
       Status st = loader->flush();
@@ -213,7 +264,22 @@ struct Engine::Impl {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
       delay_ms = std::min(delay_ms * 2, 2000);
     }
-    last_commit = Clock::now();
+    const auto flushed = Clock::now();
+    const auto took = flushed - flush_start;
+    if (took >= kSlowLock) {
+      log_timed("slow commit: " + std::to_string(pending_lines) + " lines in " +
+                std::to_string(ms_between(flush_start, flushed)) + " ms (" +
+                std::to_string(ms_between(last_commit, flush_start)) +
+                " ms after the commit before; raw-log backlog " +
+                (lag != nullptr ? std::to_string(lag->lag_bytes() >> 10) + " KiB" : "-") + ")");
+    }
+    {
+      std::lock_guard lock(stats_mu);
+      stats.commit_longest = std::max(stats.commit_longest,
+                                      std::chrono::duration_cast<std::chrono::microseconds>(took));
+      if (took >= kSlowLock) ++stats.slow_commits;
+    }
+    last_commit = flushed;
     // The checkpoint file (two fsyncs and a rename) is written by the checkpoint thread, off the
     // loader's path: it only ever gets positions already committed here, so it is never ahead
     // of the database; when it lags (a crash before it is written), the replay is deduplicated.
@@ -272,15 +338,18 @@ struct Engine::Impl {
     malloc_trim(0);
     const auto t2 = Clock::now();
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(t2 - t0);
-    if (took >= kSlowModels) {
-      using std::chrono::duration_cast;
-      using std::chrono::milliseconds;
-      log_line("slow model run: models " +
-               std::to_string(duration_cast<milliseconds>(t1 - t0).count()) + " ms, then " +
-               std::to_string(duration_cast<milliseconds>(t2 - t1).count()) + " ms (load ids " +
-               (r.ok() ? std::to_string(r->from_load_id) + ".." + std::to_string(r->to_load_id)
-                       : std::string("-")) +
-               ")");
+    if (took >= kSlowModels ||
+        (r.ok() && r->write_lock_us >= std::chrono::microseconds(kSlowLock).count())) {
+      log_timed(std::string(took >= kSlowModels ? "slow model run" : "model run") + ": models " +
+                std::to_string(ms_between(t0, t1)) + " ms (read " +
+                (r.ok() ? std::to_string(r->read_us / 1000) : std::string("-")) +
+                " ms, write lock held " +
+                (r.ok() ? std::to_string(r->write_lock_us / 1000) : std::string("-")) +
+                " ms), then " + std::to_string(ms_between(t1, t2)) +
+                " ms dashboard refresh (load ids " +
+                (r.ok() ? std::to_string(r->from_load_id) + ".." + std::to_string(r->to_load_id)
+                        : std::string("-")) +
+                ")");
     }
     {
       std::lock_guard lock(stats_mu);
@@ -307,18 +376,30 @@ struct Engine::Impl {
     if (!db.ok()) log_line("checkpoints: " + db.error().message);
     std::unique_lock lock(models_mu);
     Clock::time_point next_wal = Clock::now() + opt.checkpoint_interval;
+    Clock::time_point next_watch = Clock::now() + kModelsWatch;
     for (;;) {
-      checkpoint_cv.wait_until(lock, next_wal, [this] { return models_stop || file_pos_new; });
+      checkpoint_cv.wait_until(lock, std::min(next_wal, next_watch),
+                               [this] { return models_stop || file_pos_new; });
       if (file_pos_new) {
         const LogPosition pos = file_pos;
         file_pos_new = false;
         lock.unlock();
-        if (Status st = write_checkpoint(opt.checkpoint_file, pos); !st.ok()) {
+        const auto w0 = Clock::now();
+        Status written = write_checkpoint(opt.checkpoint_file, pos);
+        if (const auto w1 = Clock::now(); w1 - w0 >= kSlowLock) {
+          log_timed("slow checkpoint file write: " + std::to_string(ms_between(w0, w1)) + " ms");
+        }
+        if (Status st = std::move(written); !st.ok()) {
           // The database has the events; an old checkpoint only means a replay, which is
           // deduplicated. The segments stay until a checkpoint past them is written.
           log_line(st.message());
         } else if (pos.segment > removed_before) {
+          const auto r0 = Clock::now();
           RawLogTailer::remove_segments_before(opt.raw_dir, pos.segment);
+          if (const auto r1 = Clock::now(); r1 - r0 >= kSlowLock) {
+            log_timed("slow raw-log segment removal: " + std::to_string(ms_between(r0, r1)) +
+                      " ms");
+          }
           removed_before = pos.segment;
         }
         lock.lock();
@@ -329,11 +410,21 @@ struct Engine::Impl {
       }
       // (Checked after each file write too: commits arriving faster than the file is written
       // must not hold back the WAL checkpoints.)
+      if (const auto now = Clock::now(); now >= next_watch) {
+        watch_models();
+        next_watch = now + kModelsWatch;
+      }
       if (Clock::now() < next_wal) continue;
       lock.unlock();
       if (db.ok()) {
         int wal = 0, copied = 0;
+        const auto c0 = Clock::now();
         Status st = sinks::sqlite_checkpoint(*db, wal, copied);
+        if (const auto c1 = Clock::now(); c1 - c0 >= kSlowLock) {
+          log_timed("slow WAL checkpoint (passive): " + std::to_string(ms_between(c0, c1)) +
+                    " ms, " + std::to_string(copied) + " of " + std::to_string(wal) +
+                    " WAL pages copied");
+        }
         if (!st.ok()) log_line(st.message());
         if (st.ok() && wal > 0) {
           std::lock_guard sl(stats_mu);
@@ -347,15 +438,60 @@ struct Engine::Impl {
     if (db.ok()) sinks::close_sqlite_database(*db);
   }
 
+  // Called by the checkpoint thread (models_mu held) every kModelsWatch: raises an
+  // idle models thread that is starved in a run to the normal policy until the run ends. On a
+  // machine busy with other work a SCHED_IDLE thread gets next to no CPU, so without this a run
+  // (and its read transaction, which keeps WAL checkpoints from emptying the WAL) could last as
+  // long as the machine stays busy; under furrow's own load it still gets the CPU loading leaves.
+  void watch_models() {
+    if (!models_running || !models_idle || models_tid == 0) {
+      watch_have = false;
+      return;
+    }
+    uint64_t run_ns = 0, wait_ns = 0;
+    if (!thread_schedstat(models_tid, run_ns, wait_ns)) return;
+    const auto now = Clock::now();
+    if (!watch_have) {
+      watch_have = true;
+      watch_run_ns = run_ns;
+      watch_wait_ns = wait_ns;
+      watch_at = now;
+      return;
+    }
+    const double ran = static_cast<double>(run_ns - watch_run_ns);
+    const double waited = static_cast<double>(wait_ns - watch_wait_ns);
+    const double span = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - watch_at).count());
+    watch_run_ns = run_ns;
+    watch_wait_ns = wait_ns;
+    watch_at = now;
+    // Starved: runnable for most of the span, yet given almost none of it.
+    if (span <= 0 || ran + waited < 0.5 * span || ran >= kStarvedShare * (ran + waited)) return;
+    sched_param param{};
+    if (pthread_setschedparam(models_thread.native_handle(), SCHED_OTHER, &param) != 0) return;
+    models_idle = false;
+    models_raised = true;
+    watch_have = false;
+    {
+      std::lock_guard sl(stats_mu);
+      ++stats.models_starved;
+    }
+    log_timed("models thread starved (ran " + std::to_string(static_cast<int64_t>(ran / 1e6)) +
+              " ms of " + std::to_string(static_cast<int64_t>(span / 1e6)) +
+              " ms): normal priority until this run ends");
+  }
+
   // The models thread: waits until a run is due (see engine.h), runs it, repeats; on stop, one
   // last run when events are waiting.
   void models_loop() {
     pthread_setname_np(pthread_self(), "furrow-models");
     sched_param param{};
-    if (opt.models_idle_priority && storage::can_leave_idle_policy()) {
+    const bool want_idle = opt.models_idle_priority && storage::can_leave_idle_policy();
+    if (want_idle) {
       // Under models_mu, so that stop() either sees the thread idle and raises it, or this
       // thread sees the stop and stays at the normal policy.
       std::lock_guard lock(models_mu);
+      models_tid = gettid();
       models_idle = !models_stop && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
     }
     Clock::time_point last_end = Clock::now() - opt.models_interval;
@@ -383,6 +519,8 @@ struct Engine::Impl {
         continue;
       }
       models_waiting = 0;
+      models_running = true;
+      watch_have = false;
       lock.unlock();
       const auto t0 = Clock::now();
       run_models_once();
@@ -390,6 +528,12 @@ struct Engine::Impl {
       last_took = last_end - t0;
       cooldown = std::max<Clock::duration>(opt.models_interval, last_took * opt.models_cost_factor);
       lock.lock();
+      models_running = false;
+      if (models_raised && !models_stop) {
+        // Raised for a starved run: the next one starts idle again.
+        models_idle = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+      }
+      models_raised = false;
     }
     // A last run only when runs are quick: a slow one would hold up the shutdown, and the next
     // start models the waiting events anyway (the watermark is in the database).

@@ -70,16 +70,18 @@ struct EngineOptions {
   std::chrono::milliseconds models_idle{500};
   std::chrono::milliseconds models_max_delay{10'000};
   unsigned models_cost_factor = 4;
-  // Opt-in: the models thread runs as SCHED_IDLE, so that under full load model runs and
-  // dashboard refreshes take only the CPU that the collector, enrich and the loader leave over (a
-  // run otherwise takes a whole core for seconds, during which loading falls behind); their write
-  // transactions run at the normal policy (storage::WriteLockPriority), so the loader never waits
-  // for the write lock of a starved thread, and stop() raises the thread back to the normal
-  // policy. Only when the system lets a thread leave SCHED_IDLE again
-  // (storage::can_leave_idle_policy). Not the default: on a machine busy with other work the
-  // models (and the dashboard) can starve for as long as it stays busy, and the long read
-  // transaction of a starved run keeps WAL checkpoints from finishing, so the WAL grows.
-  bool models_idle_priority = false;
+  // The models thread runs as SCHED_IDLE, so that under full load model runs and dashboard
+  // refreshes take only the CPU that the collector, enrich and the loader leave over (a run
+  // otherwise takes a whole core for seconds, during which loading falls behind and events wait
+  // seconds to be queryable); their write transactions run at the normal policy
+  // (storage::WriteLockPriority), so the loader never waits for the write lock of a starved
+  // thread, and stop() raises the thread back to the normal policy. Only when the system lets a
+  // thread leave SCHED_IDLE again (storage::can_leave_idle_policy). On a machine busy with other
+  // work an idle thread gets next to no CPU: a run whose thread gets less than a tenth of the
+  // time it is runnable (checked every 200 ms) is raised to the normal policy until
+  // it ends, so a run and its read transaction (which keeps WAL checkpoints from emptying the
+  // WAL) do not last as long as the machine stays busy.
+  bool models_idle_priority = true;
   // How long the reader sleeps when the log has nothing new.
   std::chrono::milliseconds idle_poll{5};
 };
@@ -97,6 +99,12 @@ struct EngineStats {
   // Time spent (wall clock) in model runs plus the after-models hook, and the longest one.
   std::chrono::microseconds models_time{0};
   std::chrono::microseconds models_longest{0};
+  // The longest commit (the loader's write transaction, including any wait for the write lock)
+  // and how many took 100 ms or more.
+  std::chrono::microseconds commit_longest{0};
+  uint64_t slow_commits = 0;
+  // Model runs raised from SCHED_IDLE to the normal policy because they starved.
+  uint64_t models_starved = 0;
 };
 
 class Engine {

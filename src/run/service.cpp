@@ -297,7 +297,9 @@ int serve(RunConfig cfg) {
   const EngineStats s = engine.stats();
   say("stopped: " + std::to_string(s.good) + " good events, " + std::to_string(s.bad) +
       " bad rows loaded (" + std::to_string(s.duplicates) + " replayed duplicates skipped) in " +
-      std::to_string(s.commits) + " commits; " + std::to_string(s.model_runs) + " model runs (" +
+      std::to_string(s.commits) + " commits (longest " +
+      std::to_string(s.commit_longest.count() / 1000) + " ms, " + std::to_string(s.slow_commits) +
+      " of 100 ms or more); " + std::to_string(s.model_runs) + " model runs (" +
       std::to_string(s.models_time.count() / 1000) + " ms, longest " +
       std::to_string(s.models_longest.count() / 1000) + " ms); SQLite memory high-water " +
       std::to_string(sinks::sqlite_memory_highwater() >> 20) + " MB");

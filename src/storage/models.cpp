@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -349,21 +350,35 @@ Result<ModelReport> run_locked(QueryStore& store, const ModelOptions& options) {
 }
 
 // Runs `body` in a transaction opened with `begin`; commits when it succeeds, else rolls back.
+// `held_us` (optional) gets the wall-clock time from the transaction's start (for BEGIN
+// IMMEDIATE: the write lock granted) to its end.
 template <class T, class F>
-Result<T> in_transaction(QueryStore& store, const char* begin, F&& body) {
+Result<T> in_transaction(QueryStore& store, const char* begin, F&& body,
+                         int64_t* held_us = nullptr) {
   const bool writes = std::string_view(begin) == "BEGIN IMMEDIATE";
   std::optional<WriteLockPriority> priority;
   if (writes) priority.emplace();
   if (Status st = store.exec(begin); !st) return st.error();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto done = [&] {
+    if (held_us != nullptr) {
+      *held_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count();
+    }
+  };
   Result<T> r = body();
   if (!r) {
     (void)store.exec("ROLLBACK");
+    done();
     return r;
   }
   if (Status st = store.exec("COMMIT"); !st) {
     (void)store.exec("ROLLBACK");
+    done();
     return st.error();
   }
+  done();
   return r;
 }
 
@@ -403,6 +418,7 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
   const int heartbeat = options.heartbeat_s > 0 ? options.heartbeat_s : 10;
   auto count = counter(store);
   ModelReport r;
+  const auto read_start = std::chrono::steady_clock::now();
   auto read = in_transaction<bool>(store, "BEGIN", [&]() -> Result<bool> {
     if (Status st = store.exec(kDropTemp); !st) return st.error();
     auto lo = store.scalar("SELECT last_load_id FROM model_state WHERE model = 'web'");
@@ -530,10 +546,13 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
     }
     return true;
   });
+  r.read_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - read_start)
+                  .count();
   if (!read) return read.error();
   if (!*read) return r;
   const std::string los = std::to_string(r.from_load_id), his = std::to_string(r.to_load_id);
-  auto written = in_transaction<bool>(store, "BEGIN IMMEDIATE", [&]() -> Result<bool> {
+  auto write_phase = [&]() -> Result<bool> {
     auto now = store.scalar("SELECT last_load_id FROM model_state WHERE model = 'web'");
     if (!now) return now.error();
     if (!options.full_refresh && to_int(*now) != r.from_load_id) return false;  // raced
@@ -567,7 +586,8 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
       if (Status st = store.exec(sql); !st) return st.error();
     }
     return true;
-  });
+  };
+  auto written = in_transaction<bool>(store, "BEGIN IMMEDIATE", write_phase, &r.write_lock_us);
   if (!written) return written.error();
   if (!*written) {
     (void)store.exec(kDropTemp);

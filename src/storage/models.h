@@ -46,6 +46,11 @@ struct ModelReport {
   int64_t page_views = 0;    // rows (re)written in this run
   int64_t sessions = 0;
   int64_t users = 0;
+  // SQLite, wall clock: the read phase (a read transaction: never blocks a loader) and how long
+  // the write phase held the database's write lock (from BEGIN IMMEDIATE granted to COMMIT done;
+  // a loader committing meanwhile waits for it). PostgreSQL: the whole run is read_us.
+  int64_t read_us = 0;
+  int64_t write_lock_us = 0;
 };
 
 // Creates the model tables on first use (schema component "models").
