@@ -62,10 +62,22 @@ unsigned control_mask16(const char* p) {
 }
 #endif
 
-std::size_t first_control(std::string_view in) {
+// (Not instrumented by ASan: a short string's 16-byte block may read past its end, see below.)
+[[gnu::no_sanitize_address]] std::size_t first_control(std::string_view in) {
   const char* p = in.data();
   const std::size_t n = in.size();
 #if defined(__SSE2__)
+  // 1-15 bytes: one 16-byte load when it stays inside p's 4 KiB page (so it cannot fault, though
+  // it may read bytes after the string, which the length mask drops); a load that would cross
+  // into the next page takes the word / byte loops below.
+  if (n - 1 < 15 && (reinterpret_cast<uintptr_t>(p) & 4095) <= 4096 - 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);
+    const __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F));
+    const unsigned m =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(low, del))) & ((1u << n) - 1);
+    return m != 0 ? static_cast<std::size_t>(__builtin_ctz(m)) : n;
+  }
   // 16 bytes at a time (SSE2 is part of x86-64); the last < 16 as the string's last 16.
   if (n >= 16) {
     std::size_t i = 0;
@@ -197,6 +209,39 @@ bool convert_wxh(std::string_view in, std::string& width, std::string& height, s
   return true;
 }
 
+namespace {
+
+// A run of 1-9 ASCII digits that Integer.parseInt + toString give back ("0", or no leading '0').
+inline bool plain_int_digits(const char* p, std::size_t n) {
+  if (n == 0 || n > 9 || (p[0] == '0' && n > 1)) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (static_cast<unsigned char>(p[i] - '0') > 9) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool java_int_unchanged(std::string_view in) {
+  if (!in.empty() && in[0] == '-') {
+    // "-0" becomes "0"; a sign alone is no number.
+    return in.size() > 1 && in[1] != '0' && plain_int_digits(in.data() + 1, in.size() - 1);
+  }
+  return plain_int_digits(in.data(), in.size());
+}
+
+bool wxh_unchanged(std::string_view in, std::string_view& width, std::string_view& height) {
+  std::size_t x = 0;
+  while (x < in.size() && static_cast<unsigned char>(in[x] - '0') <= 9) ++x;
+  if (x >= in.size() || in[x] != 'x') return false;
+  if (!plain_int_digits(in.data(), x) || !plain_int_digits(in.data() + x + 1, in.size() - x - 1)) {
+    return false;
+  }
+  width = in.substr(0, x);
+  height = in.substr(x + 1);
+  return true;
+}
+
 bool convert_uuid(std::string_view in, std::string& out, std::string& error) {
   if (!normalize_uuid(in, out)) {
     out.clear();
@@ -209,6 +254,20 @@ bool convert_uuid(std::string_view in, std::string& out, std::string& error) {
 bool parse_java_long(std::string_view in, int64_t& v) {
   const char* b = in.data();
   const char* e = b + in.size();
+  if (in.size() - 1 < 18) {
+    // 1-18 plain digits (every millisecond time a tracker sends) cannot overflow: summed here.
+    int64_t acc = 0;
+    const char* p = b;
+    for (; p != e; ++p) {
+      const unsigned d = static_cast<unsigned char>(*p - '0');
+      if (d > 9) break;
+      acc = acc * 10 + static_cast<int64_t>(d);
+    }
+    if (p == e) {
+      v = acc;
+      return true;
+    }
+  }
   if (b != e && *b == '+') {
     ++b;
     if (b != e && *b == '-') return false;

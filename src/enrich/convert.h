@@ -25,6 +25,15 @@ bool convert_decimal(std::string_view in, std::string& out, std::string& error);
 bool convert_bool01(std::string_view in, std::string& out, std::string& error);
 // (\d+)x(\d+), both parts Java ints.
 bool convert_wxh(std::string_view in, std::string& width, std::string& height, std::string& error);
+
+// The cases where a conversion gives its input back, so that the pipeline can take the tracker's
+// text as the column's value (a view, no copy). Each is exact for the inputs it accepts and may
+// decline inputs whose conversion would also be unchanged (the caller then converts).
+// convert_int gives `in` back: "0", or an optional '-' and 1-9 digits not starting with '0'.
+bool java_int_unchanged(std::string_view in);
+// convert_wxh accepts `in` and gives its two parts back unchanged (each "0" or 1-9 digits not
+// starting with '0'): `width` and `height` view them.
+bool wxh_unchanged(std::string_view in, std::string_view& width, std::string_view& height);
 // A canonical UUID (any case), stored lower-case.
 bool convert_uuid(std::string_view in, std::string& out, std::string& error);
 // Milliseconds since the epoch (Java Long.parseLong) formatted `yyyy-MM-dd HH:mm:ss.SSS`; the year

@@ -1,7 +1,12 @@
 #include "enrich/convert.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <random>
 #include <string>
@@ -65,6 +70,40 @@ TEST(Convert, TsvSafeFindsOneControlAtEveryOffset) {
       }
     }
   }
+}
+
+TEST(Convert, ShortTextsEndingAtAnUnreadablePageAreCheckedExactly) {
+  // Texts of 0-20 bytes placed at every offset of the last 40 bytes of a readable page followed
+  // by an unreadable one: a block load that crossed into the second page would crash here, and
+  // the length mask must ignore whatever follows the text inside its page.
+  const long page = sysconf(_SC_PAGESIZE);
+  ASSERT_GE(page, 4096);
+  char* mem = static_cast<char*>(
+      mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(mem, MAP_FAILED);
+  ASSERT_EQ(mprotect(mem + page, page, PROT_NONE), 0);
+  const char probes[] = {'\x01', '\t', '\x7f', 'a'};
+  for (std::size_t len = 0; len <= 20; ++len) {
+    for (std::size_t start = page - 40; start + len <= static_cast<std::size_t>(page); ++start) {
+      for (std::size_t at = 0; at <= len; ++at) {  // at == len: no probe in the text
+        for (const char probe : probes) {
+          // Around the text: plain bytes and controls in turn, so that a control follows it
+          // directly or one byte later.
+          for (long k = page - 64; k < page; ++k) mem[k] = k % 2 ? '\x02' : 'b';
+          std::memset(mem + start, 'a', len);
+          if (at < len) mem[start + at] = probe;
+          const std::string in(mem + start, len);
+          const std::string want = tsv_safe_by_bytes(in);
+          std::string out;
+          tsv_safe(std::string_view(mem + start, len), out);
+          ASSERT_EQ(out, want) << len << " " << start << " " << at;
+          ASSERT_EQ(tsv_clean(std::string_view(mem + start, len)), want == in)
+              << len << " " << start << " " << at;
+        }
+      }
+    }
+  }
+  munmap(mem, 2 * page);
 }
 
 TEST(Convert, TsvSafe) {
@@ -248,6 +287,104 @@ TEST(Convert, JavaLength) {
   EXPECT_EQ(java_length("abc"), 3u);
   EXPECT_EQ(java_length("Χαρ"), 3u);               // 2-byte UTF-8, 1 UTF-16 unit each
   EXPECT_EQ(java_length("\xF0\x9F\x98\x80"), 2u);  // an emoji is a surrogate pair
+}
+
+}  // namespace
+}  // namespace furrow::enrich
+
+namespace furrow::enrich {
+namespace {
+
+// Random short texts over the characters that matter to the number rules.
+std::string random_number_text(std::mt19937& rng, std::string_view alphabet, std::size_t max_len) {
+  std::string s;
+  const std::size_t len = rng() % (max_len + 1);
+  for (std::size_t i = 0; i < len; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
+  return s;
+}
+
+TEST(Convert, IntUnchangedOnlyWhenConvertIntGivesTheTextBack) {
+  // Digits weighted towards '0' (leading zeros), signs, and lengths around int32's ten digits.
+  std::mt19937 rng(11);
+  std::size_t accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const std::string in = random_number_text(rng, "0001234567899-+x ", 12);
+    std::string out, error;
+    const bool ok = convert_int(in, out, error);
+    if (java_int_unchanged(in)) {
+      ++accepted;
+      EXPECT_TRUE(ok) << in;
+      EXPECT_EQ(out, in) << in;
+    } else if (ok && !in.empty() && in.size() <= 10) {
+      // Declined although unchanged: only ten-digit values (which may overflow) may be.
+      EXPECT_TRUE(out != in || in.size() == 10 || (in[0] == '-' && in.size() == 11)) << in;
+    }
+  }
+  EXPECT_GT(accepted, 1000u);
+  for (const char* in : {"0", "7", "-7", "123456789", "-123456789"})
+    EXPECT_TRUE(java_int_unchanged(in)) << in;
+  for (const char* in : {"", "-", "-0", "00", "01", "+1", "1234567890", "1 ", "null"})
+    EXPECT_FALSE(java_int_unchanged(in)) << in;
+}
+
+TEST(Convert, WxHUnchangedViewsWhatConvertWxHWrites) {
+  std::mt19937 rng(12);
+  std::size_t accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const std::string in = random_number_text(rng, "00123456789xx-", 16);
+    std::string w, h, error;
+    const bool ok = convert_wxh(in, w, h, error);
+    std::string_view vw, vh;
+    if (wxh_unchanged(in, vw, vh)) {
+      ++accepted;
+      EXPECT_TRUE(ok) << in;
+      EXPECT_EQ(vw, w) << in;
+      EXPECT_EQ(vh, h) << in;
+      // Views of the input itself.
+      EXPECT_EQ(vw.data(), in.data()) << in;
+      EXPECT_EQ(vh.data() + vh.size(), in.data() + in.size()) << in;
+    } else if (ok) {
+      // Declined: some part changes (leading zeros) or has ten digits.
+      EXPECT_TRUE(w + "x" + h != in || in.find('x') >= 10 || in.size() - in.find('x') > 10) << in;
+    }
+  }
+  EXPECT_GT(accepted, 500u);
+  std::string_view w, h;
+  EXPECT_TRUE(wxh_unchanged("1280x649", w, h));
+  EXPECT_EQ(w, "1280");
+  EXPECT_EQ(h, "649");
+  EXPECT_TRUE(wxh_unchanged("0x0", w, h));
+  for (const char* in : {"", "x", "1x", "x1", "01x1", "1x01", "1x1x1", "1234567890x1", "1 x1"})
+    EXPECT_FALSE(wxh_unchanged(in, w, h)) << in;
+}
+
+TEST(Convert, JavaLongAgreesWithFromChars) {
+  // The plain-digits sum against std::from_chars (the general path) for 0-20 digit texts,
+  // signs, and other bytes; 19+ digits go the general way (overflow checked there).
+  std::mt19937 rng(13);
+  for (int round = 0; round < 20000; ++round) {
+    std::string in = random_number_text(rng, "0123456789", 20);
+    if (rng() % 8 == 0 && !in.empty()) in[rng() % in.size()] = "+-x/:"[rng() % 5];
+    int64_t got = -1;
+    const bool ok = parse_java_long(in, got);
+    int64_t want = 0;
+    std::string_view t = in;
+    if (!t.empty() && t[0] == '+' && !(t.size() > 1 && t[1] == '-')) t.remove_prefix(1);
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), want);
+    const bool want_ok = !t.empty() && ec == std::errc() && p == t.data() + t.size();
+    ASSERT_EQ(ok, want_ok) << in;
+    if (ok) {
+      EXPECT_EQ(got, want) << in;
+    }
+  }
+  int64_t v = 0;
+  EXPECT_TRUE(parse_java_long("999999999999999999", v));
+  EXPECT_EQ(v, 999'999'999'999'999'999LL);
+  EXPECT_TRUE(parse_java_long("9223372036854775807", v));
+  EXPECT_EQ(v, INT64_MAX);
+  EXPECT_FALSE(parse_java_long("9223372036854775808", v));
+  EXPECT_FALSE(parse_java_long("", v));
+  EXPECT_FALSE(parse_java_long("12a", v));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <span>
 #include <vector>
@@ -419,7 +420,11 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
         put_tsv_safe(ev, m.field, v);
         break;
       case Conv::kInt:
-        ok = convert_int(v, ev[m.field], s.error);
+        if (java_int_unchanged(v)) {
+          ev.set_view(m.field, v);
+        } else {
+          ok = convert_int(v, ev[m.field], s.error);
+        }
         break;
       case Conv::kDecimal:
         ok = convert_decimal(v, ev[m.field], s.error);
@@ -431,9 +436,16 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
           ok = convert_bool01(v, ev[m.field], s.error);
         }
         break;
-      case Conv::kWxH:
-        ok = convert_wxh(v, ev[m.field], ev[m.second], s.error);
+      case Conv::kWxH: {
+        std::string_view width, height;
+        if (wxh_unchanged(v, width, height)) {
+          ev.set_view(m.field, width);
+          ev.set_view(m.second, height);
+        } else {
+          ok = convert_wxh(v, ev[m.field], ev[m.second], s.error);
+        }
         break;
+      }
       case Conv::kUuid:
         // Straight into the column: each UUID column has one parameter, so it is empty here.
         ok = convert_uuid(v, ev[m.field], s.error);
@@ -800,10 +812,18 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
 
   if (!run.config.accept_invalid) {
     const auto& infos = event::field_infos();
+    // Byte limits: a value of at most max_length bytes has at most max_length UTF-16 units, so
+    // only longer ones need java_length. (No limit: the largest value.)
+    static const std::array<std::size_t, event::kFieldCount> kByteLimits = [&infos] {
+      std::array<std::size_t, event::kFieldCount> l{};
+      for (std::size_t i = 0; i < l.size(); ++i)
+        l[i] = infos[i].max_length == 0 ? SIZE_MAX : infos[i].max_length;
+      return l;
+    }();
     // Unmarked columns are empty (FieldValues), so only the marked ones can be too long.
-    s.ev.values.for_each_marked([&](std::size_t i, std::string_view v) {
+    s.ev.values.for_each_longer_than(kByteLimits.data(), [&](std::size_t i) {
       const uint32_t max = infos[i].max_length;
-      if (max == 0 || v.size() <= max || java_length(v) <= max) return;
+      if (java_length(s.ev.values.text(i)) <= max) return;
       add_report(s.reports, infos[i].name,
                  "Field is longer than maximum allowed size " + std::to_string(max),
                  "atomic_field_length_exceeded");

@@ -278,5 +278,37 @@ TEST(IgluUri, AgreesWithSplittingAtSlashesOnRandomMutations) {
   EXPECT_GT(bad_ver, 100);
 }
 
+TEST(IgluUri, EveryByteAtEveryOffsetOfLongPartsAgreesWithTheReference) {
+  // Parts long enough for whole 16-byte blocks (vendor 37, name 21, format 18 characters) and
+  // short ones (tails classified as the string's last 16 bytes): each of the 256 byte values at
+  // each place after "iglu:".
+  int ok = 0;
+  for (const std::string base :
+       {"iglu:com.snowplowanalytics.snowplow-x_Y/Contexts_web-page_01/jsonschema_9-Az-/1-0-0",
+        "iglu:a.b/c/jsonschema/1-0-0", "iglu:a/b/c/1-0-0", "iglu:com.acme/e/f/12-0-3"})
+    for (std::size_t at = 5; at < base.size(); ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s = base;
+        s[at] = static_cast<char>(b);
+        IgluUri got, want;
+        const char* got_code = "unset";
+        const char* want_code = "unset";
+        const bool g = parse_iglu_uri(s, got, got_code);
+        ASSERT_EQ(g, reference_iglu_uri(s, want, want_code)) << at << " " << b;
+        ASSERT_EQ(std::string_view(got_code ? got_code : "null"),
+                  std::string_view(want_code ? want_code : "null"))
+            << at << " " << b;
+        if (g) {
+          ASSERT_EQ(got.vendor, want.vendor);
+          ASSERT_EQ(got.name, want.name);
+          ASSERT_EQ(got.format, want.format);
+          ASSERT_EQ(got.version, want.version);
+          ++ok;
+        }
+      }
+    }
+  EXPECT_GT(ok, 4000);
+}
+
 }  // namespace
 }  // namespace furrow::enrich

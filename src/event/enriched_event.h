@@ -261,6 +261,21 @@ class FieldValues {
     }
   }
 
+  // Calls f(index) for every marked value of more than limits[index] bytes, in column order
+  // (`limits` has kFieldCount entries). A plain loop over the record: no text is built.
+  template <typename F>
+  void for_each_longer_than(const std::size_t* limits, F&& f) const {
+    for (std::size_t w = 0; w < kWords; ++w) {
+      const uint64_t views = view_[w];
+      for (uint64_t m = marked_[w]; m != 0; m &= m - 1) {
+        const unsigned b = static_cast<unsigned>(__builtin_ctzll(m));
+        const std::size_t i = w * 64 + b;
+        const std::size_t n = ((views >> b) & 1) ? views_[i].size() : v_[i].size();
+        if (__builtin_expect(n > limits[i], 0)) f(i);
+      }
+    }
+  }
+
   // Empties every value (capacity kept).
   void clear() {
     for (std::size_t w = 0; w < kWords; ++w) {

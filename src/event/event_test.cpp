@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "event/enriched_event.h"
 #include "event/raw_event.h"
@@ -99,6 +101,17 @@ TEST(FieldValues, AgreeWithAPlainArrayOnRandomOperations) {
       }
     }
     EXPECT_GE(visited, non_empty);
+    // for_each_longer_than visits exactly the values longer than their limit, in order (limits
+    // of 0-40 bytes and one unlimited column per round).
+    std::array<std::size_t, kFieldCount> limits{};
+    for (auto& l : limits) l = pick(41);
+    limits[pick(kFieldCount)] = SIZE_MAX;
+    std::vector<std::size_t> longer, want_longer;
+    ev.values.for_each_longer_than(limits.data(), [&](std::size_t k) { longer.push_back(k); });
+    for (std::size_t k = 0; k < kFieldCount; ++k) {
+      if (model[k].size() > limits[k]) want_longer.push_back(k);
+    }
+    ASSERT_EQ(longer, want_longer) << "round " << round;
     if (round % 16 == 0) {
       std::string want = "x";
       for (std::size_t k = 0; k < kFieldCount; ++k) {
