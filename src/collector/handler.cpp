@@ -838,7 +838,8 @@ void Handler::track(const HttpRequest& req, std::string_view path, std::string_v
   }
 
   if (is_post && config_.limits.max_events_per_post > 0 &&
-      req.body.size() >= 3 * config_.limits.max_events_per_post) {
+      req.body.size() >= 3 * config_.limits.max_events_per_post &&
+      may_exceed_post_events(req.body, config_.limits.max_events_per_post)) {
     const std::optional<std::size_t> events = count_post_data_events(req.body);
     if (events && *events > config_.limits.max_events_per_post) {
       event::CollectorPayload p = build_payload(req, path, query, now_ms, nuid, anonymous);

@@ -73,4 +73,17 @@ std::optional<std::size_t> count_post_data_events(std::string_view body) {
   return counter.count;
 }
 
+bool may_exceed_post_events(std::string_view body, std::size_t limit) {
+  std::size_t commas = 0;
+  const char* p = body.data();
+  const char* end = p + body.size();
+  while (p != end) {
+    p = static_cast<const char*>(std::memchr(p, ',', static_cast<std::size_t>(end - p)));
+    if (p == nullptr) return false;
+    if (++commas >= limit) return true;
+    ++p;
+  }
+  return false;
+}
+
 }  // namespace furrow::collector

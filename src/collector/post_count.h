@@ -13,4 +13,11 @@ namespace furrow::collector {
 // nullopt otherwise. Equal to rapidjson::Document's doc["data"].Size() on the same body.
 std::optional<std::size_t> count_post_data_events(std::string_view body);
 
+// Whether `body` can hold more than `limit` events: false when it has fewer than `limit` commas,
+// since JSON separates the n elements of an array by n - 1 commas, so such a body's "data" array
+// has at most `limit` elements (and count_post_data_events need not run: the collector only
+// rejects a body it counts above the limit). A scan for one byte, without decoding the JSON
+// (tracker batches are ~100 times smaller than what the count would have to reach).
+bool may_exceed_post_events(std::string_view body, std::size_t limit);
+
 }  // namespace furrow::collector

@@ -74,8 +74,44 @@ TEST(PostCount, SameAsTheDocumentOnRandomMutations) {
     const auto want = dom_count(s);
     if (want) ++valid;
     ASSERT_EQ(count_post_data_events(s), want) << s;
+    // The comma bound never hides a body counted above a limit.
+    for (std::size_t limit = 1; want && limit < *want; ++limit) {
+      ASSERT_TRUE(may_exceed_post_events(s, limit)) << limit << " " << s;
+    }
   }
   EXPECT_GT(valid, 100);  // the mutations keep enough bodies valid to compare counts
+}
+
+// The comma bound (the collector skips the count when a body cannot exceed the limit) is tight
+// for arrays of bare values and rules out ordinary tracker batches.
+TEST(PostCount, CommaBoundNeverHidesABodyAboveTheLimit) {
+  for (std::size_t n = 1; n <= 40; ++n) {
+    std::string body = R"({"data":[)";
+    for (std::size_t i = 0; i < n; ++i) body += i == 0 ? "1" : ",1";
+    body += "]}";
+    ASSERT_EQ(count_post_data_events(body), n);
+    for (std::size_t limit = 1; limit <= 45; ++limit) {
+      // Above the limit: the bound must say so. At or below: the body has n - 1 commas.
+      if (n > limit) {
+        EXPECT_TRUE(may_exceed_post_events(body, limit)) << n << " " << limit;
+      }
+      EXPECT_EQ(may_exceed_post_events(body, limit), n - 1 >= limit) << n << " " << limit;
+    }
+  }
+  EXPECT_FALSE(may_exceed_post_events("", 1));
+  EXPECT_TRUE(may_exceed_post_events(",", 1));
+  // 25 page views with 15 fields each: under 400 commas, far from the default limit of 500.
+  std::string batch = R"({"schema":"iglu:x","data":[)";
+  for (int i = 0; i < 25; ++i) {
+    if (i > 0) batch += ',';
+    batch += "{";
+    for (int f = 0; f < 15; ++f) batch += (f ? ",\"k" : "\"k") + std::to_string(f) + "\":\"v\"";
+    batch += "}";
+  }
+  batch += "]}";
+  ASSERT_EQ(count_post_data_events(batch), 25u);
+  EXPECT_FALSE(may_exceed_post_events(batch, 500));
+  EXPECT_TRUE(may_exceed_post_events(batch, 24));
 }
 
 }  // namespace
