@@ -82,6 +82,20 @@ void BM_UaParseUncached(benchmark::State& state) {
 }
 BENCHMARK(BM_UaParseUncached);
 
+// The same parse without the rule-group guards (every candidate rule tested on its own): the
+// session-8 guards' effect is BM_UaParseUncached against this, in one run.
+void BM_UaParseUncachedUnguarded(benchmark::State& state) {
+  auto r = rules();
+  ParsedUserAgent out;
+  std::size_t i = 0;
+  const auto& uas = browser_uas();
+  for (auto _ : state) {
+    r->parse_unguarded(uas[i++ % uas.size()], out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_UaParseUncachedUnguarded);
+
 void BM_UaParseCached(benchmark::State& state) {
   UserAgentParser parser(rules(), 10'000);
   ParsedUserAgent out;

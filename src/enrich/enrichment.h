@@ -128,6 +128,16 @@ class EventContext {
   bool anonymous() const { return anonymous_; }
   void set_anonymous(bool a) { anonymous_ = a; }
 
+  // One result per event that several enrichments may share instead of each computing it (the
+  // user-agent parse that iab_spiders_and_robots_enrichment, user_agent_utils_config and
+  // ua_parser_config all need). `key` names what `value` points to (the producer's own tag);
+  // both start null in every EventContext, so nothing kept here is seen by another event.
+  struct SharedResult {
+    const void* key = nullptr;
+    const void* value = nullptr;
+  };
+  SharedResult& shared_result() { return shared_result_; }
+
   struct Failure {
     std::string schema_key;
     std::string identifier;
@@ -147,6 +157,7 @@ class EventContext {
   std::vector<std::string> pending_contexts_;
   std::vector<Failure> failures_;
   bool anonymous_ = false;
+  SharedResult shared_result_;
 };
 
 class Enrichment {

@@ -41,6 +41,17 @@ std::optional<IpRange> parse_ip_range(std::string_view text) {
 
 IabResult IabSpidersAndRobotsEnrichment::classify(std::string_view useragent,
                                                   std::string_view ip_text) const {
+  return classify_with(useragent, ip_text, [&]() -> const ParsedUserAgent& {
+    thread_local ParsedUserAgent parsed;
+    parser_->parse(useragent, parsed);
+    return parsed;
+  });
+}
+
+template <class Parse>
+IabResult IabSpidersAndRobotsEnrichment::classify_with(std::string_view useragent,
+                                                       std::string_view ip_text,
+                                                       Parse&& parse) const {
   IabResult r;
   auto fail = [&](const char* reason) {
     r.spider = true;
@@ -65,9 +76,7 @@ IabResult IabSpidersAndRobotsEnrichment::classify(std::string_view useragent,
   for (const auto& p : lists_.ua_exclude) {
     if (lower.find(p) != std::string::npos) return fail("FAILED_UA_EXCLUDE");
   }
-  thread_local ParsedUserAgent parsed;
-  parser_->parse(useragent, parsed);
-  if (parsed.device.family == "Spider") return fail("FAILED_UA_EXCLUDE");
+  if (parse().device.family == "Spider") return fail("FAILED_UA_EXCLUDE");
   return r;
 }
 
@@ -77,7 +86,9 @@ void IabSpidersAndRobotsEnrichment::apply(EventContext& ctx) const {
   const std::string& ua = ev[event::Field::useragent];
   const std::string& ip = ev[event::Field::user_ipaddress];
   if (trim(ua).empty() && !parse_ip(ip)) return;
-  IabResult r = classify(ua, ip);
+  // The event's one parse, shared with user_agent_utils / ua_parser_config.
+  IabResult r = classify_with(
+      ua, ip, [&]() -> const ParsedUserAgent& { return parser_->parse_for_event(ctx, ua); });
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();

@@ -54,6 +54,10 @@ class IabSpidersAndRobotsEnrichment final : public Enrichment {
   IabResult classify(std::string_view useragent, std::string_view ip) const;
 
  private:
+  // classify() with the user agent's parse from parse() (called only when the lists pass it).
+  template <class Parse>
+  IabResult classify_with(std::string_view useragent, std::string_view ip, Parse&& parse) const;
+
   IabLists lists_;
   std::shared_ptr<const UserAgentParser> parser_;
 };

@@ -133,10 +133,9 @@ UaParserEnrichment::UaParserEnrichment(std::shared_ptr<const UserAgentParser> pa
 void UaParserEnrichment::apply(EventContext& ctx) const {
   const std::string& ua = ctx.event()[event::Field::useragent];
   if (ua.empty()) return;
-  thread_local ParsedUserAgent parsed;
   if (!parser_->cached()) {
-    parser_->parse(ua, parsed);
-    ctx.add_derived_context(ua_parser_context_json(parsed));
+    // The event's one parse (iab_spiders_and_robots / user_agent_utils may have made it).
+    ctx.add_derived_context(ua_parser_context_json(parser_->parse_for_event(ctx, ua)));
     return;
   }
   thread_local std::unique_ptr<ContextMemo> memo;  // on the heap: too big for static TLS
@@ -147,8 +146,7 @@ void UaParserEnrichment::apply(EventContext& ctx) const {
   if (slot->owner != id_ || slot->ua != ua) {
     slot = &memo->slots[(std::hash<std::string_view>{}(ua) ^ id_) % ContextMemo::kSlots];
     if (slot->owner != id_ || slot->ua != ua) {
-      parser_->parse(ua, parsed);
-      slot->json = ua_parser_context_json(parsed);
+      slot->json = ua_parser_context_json(parser_->parse_for_event(ctx, ua));
       slot->ua.assign(ua);
       slot->owner = id_;
     }

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <limits>
 
+#include "enrich/enrichments/iab_spiders_and_robots_enrichment/iab_spiders_and_robots_enrichment.h"
 #include "enrich/enrichments/test_helpers.h"
+#include "enrich/enrichments/user_agent_utils_config/user_agent_utils_config.h"
 #include "support/test_support.h"
 
 namespace furrow::enrich::enrichments {
@@ -360,6 +363,132 @@ TEST(UaParser, LastSlotOfTheMemoOnlyServesTheSameUserAgent) {
   EXPECT_EQ(context_of(memo, c), context_of(fresh, c));
   EXPECT_EQ(context_of(other, c), context_of(fresh, c));
   EXPECT_EQ(context_of(memo, a), context_of(fresh, a));
+}
+
+// iab_spiders_and_robots, user_agent_utils and ua_parser_config on one parser share the event's
+// one parse (parse_for_event): the same output as each enrichment alone on its own event (where
+// each parses), one rule evaluation per event with the cache off, none carried to the next
+// event, and a user agent changed between two of them is parsed again.
+TEST(UaParser, EnrichmentsOfOneEventShareOneParse) {
+  ASSERT_NE(uap_rules(), nullptr);
+  const std::vector<std::string> uas = {
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/120.0.0.0 Safari/537.36",
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+      "Gecko) Version/17.1.2 Mobile/15E148 Safari/604.1",
+      "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+      "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+      "curl/7.64.1",
+      "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+  };
+  for (std::size_t cache : {std::size_t{0}, std::size_t{100}}) {
+    auto parser = std::make_shared<const UserAgentParser>(uap_rules(), cache);
+    const IabSpidersAndRobotsEnrichment iab(IabLists{}, parser);
+    const UserAgentUtilsEnrichment utils(parser);
+    const UaParserEnrichment ua_parser(parser);
+    const Enrichment* chain[] = {&iab, &utils, &ua_parser};  // their step order
+    struct Output {
+      std::vector<std::string> contexts;
+      std::vector<std::string> fields;
+      bool operator==(const Output&) const = default;
+    };
+    using event::Field;
+    const Field kFields[] = {Field::br_name,      Field::br_family,       Field::br_version,
+                             Field::br_type,      Field::br_renderengine, Field::os_name,
+                             Field::os_family,    Field::os_manufacturer, Field::dvce_type,
+                             Field::dvce_ismobile};
+    // Runs `es` on one event; `between` may edit the event after the first enrichment.
+    const auto run = [&](std::initializer_list<const Enrichment*> es, const std::string& ua,
+                         const std::string& ua_after_first = {}) {
+      testing::TestEvent t;
+      t.ev[Field::derived_tstamp] = "2024-01-01 00:00:00.000";
+      t.ev[Field::user_ipaddress] = "198.51.100.7";
+      t.ev[Field::useragent] = ua;
+      bool first = true;
+      for (const Enrichment* e : es) {
+        e->apply(t.ctx);
+        if (first && !ua_after_first.empty()) t.ev[Field::useragent] = ua_after_first;
+        first = false;
+      }
+      Output o;
+      o.contexts = t.ctx.pending_contexts();
+      for (Field f : kFields) o.fields.push_back(t.ev[f]);
+      return o;
+    };
+    for (const std::string& ua : uas) {
+      SCOPED_TRACE(ua + (cache ? " (cache)" : " (no cache)"));
+      // The straightforward path: each enrichment on an event of its own.
+      Output separate;
+      for (const Enrichment* e : chain) {
+        Output one = run({e}, ua);
+        separate.contexts.insert(separate.contexts.end(), one.contexts.begin(), one.contexts.end());
+        if (e == &utils) separate.fields = one.fields;
+      }
+      ASSERT_EQ(separate.contexts.size(), 2u);
+      const uint64_t before = UserAgentParser::thread_rule_parses();
+      const Output shared = run({chain[0], chain[1], chain[2]}, ua);
+      const uint64_t parses = UserAgentParser::thread_rule_parses() - before;
+      EXPECT_EQ(shared, separate);
+      // Without the cache: exactly one evaluation, and the next event evaluates again.
+      if (cache == 0) {
+        EXPECT_EQ(parses, 1u);
+        const uint64_t again = UserAgentParser::thread_rule_parses();
+        EXPECT_EQ(run({chain[0], chain[1], chain[2]}, ua), separate);
+        EXPECT_EQ(UserAgentParser::thread_rule_parses() - again, 1u);
+      } else {
+        EXPECT_LE(parses, 1u);
+      }
+    }
+    // The user agent changes after iab has parsed it: the others must parse the new text.
+    const Output changed = run({chain[0], chain[1], chain[2]}, uas[2], uas[0]);
+    const Output plain = run({chain[1], chain[2]}, uas[0]);
+    ASSERT_EQ(changed.contexts.size(), 2u);
+    // (Contexts in apply order here: iab's, then ua_parser_config's.)
+    EXPECT_EQ(changed.contexts[0], run({chain[0]}, uas[2]).contexts[0]);
+    EXPECT_EQ(changed.contexts[1], plain.contexts[0]);
+    EXPECT_NE(changed.contexts[1], run({chain[2]}, uas[2]).contexts[0]);
+    EXPECT_EQ(changed.fields, plain.fields);
+  }
+}
+
+// The guards (one test for a group of rules sharing a lead) only skip rules that cannot match:
+// the guarded parse equals the one testing every candidate, on every uap-core test user agent
+// (every second user-agent and OS case and every sixth device case, for time) and on case variants
+// that only "(?i)" rules accept.
+TEST(UaParser, GuardedParseEqualsUnguardedParse) {
+  ASSERT_NE(uap_rules(), nullptr);
+  EXPECT_GE(uap_rules()->guard_count(), 10u);
+  const auto same = [](const ParsedUserAgent& a, const ParsedUserAgent& b) {
+    return a.ua.family == b.ua.family && a.ua.major == b.ua.major && a.ua.minor == b.ua.minor &&
+           a.ua.patch == b.ua.patch && a.ua.patch_minor == b.ua.patch_minor &&
+           a.os.family == b.os.family && a.os.major == b.os.major && a.os.minor == b.os.minor &&
+           a.os.patch == b.os.patch && a.os.patch_minor == b.os.patch_minor &&
+           a.device.family == b.device.family && a.device.brand == b.device.brand &&
+           a.device.model == b.device.model;
+  };
+  int checked = 0, differ = 0;
+  for (const char* file : {"test_ua.yaml", "test_os.yaml", "test_device.yaml"}) {
+    YAML::Node doc = YAML::LoadFile((test::shared_dir() / "data/uap-core/tests" / file).string());
+    const int step = std::string_view(file) == "test_device.yaml" ? 6 : 2;
+    int i = 0;
+    for (const auto& c : doc["test_cases"]) {
+      if (i++ % step != 0) continue;
+      std::string ua = scalar(c, "user_agent_string");
+      for (int variant = 0; variant < 2; ++variant) {
+        if (variant == 1) {  // upper case: only case-insensitive rules still match
+          for (char& ch : ua) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        }
+        ParsedUserAgent guarded, plain;
+        uap_rules()->parse(ua, guarded);
+        uap_rules()->parse_unguarded(ua, plain);
+        ++checked;
+        if (!same(guarded, plain) && ++differ <= 5) ADD_FAILURE() << "differs: " << ua;
+      }
+    }
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_GT(checked, 5000);
 }
 
 TEST(UaParser, TranslatesPcreOnlySyntax) {

@@ -84,6 +84,91 @@ int template_groups(std::string_view tmpl) {
   return n;
 }
 
+// The lead of a guardable pattern: its "(?i)" prefix (if any), then "; {0,2}" (returned as
+// ";") or "^"; `rest` is what follows the ';' or '^'. Empty when the pattern has neither or has
+// a '|' outside every group (then the lead is not in front of every match).
+std::string_view guard_lead(std::string_view pattern, bool& icase, std::string_view& rest) {
+  icase = pattern.substr(0, 4) == "(?i)";
+  std::string_view p = pattern.substr(icase ? 4 : 0);
+  std::string_view lead;
+  if (p.substr(0, 7) == "; {0,2}") {
+    lead = ";";
+  } else if (p.substr(0, 1) == "^") {
+    lead = "^";
+  } else {
+    return {};
+  }
+  rest = p.substr(1);
+  int depth = 0;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      // Skip the class: a ']' first (or after '^') is a literal; escapes are skipped.
+      std::size_t j = i + 1;
+      if (j < rest.size() && rest[j] == '^') ++j;
+      if (j < rest.size() && rest[j] == ']') ++j;
+      while (j < rest.size() && rest[j] != ']') j += rest[j] == '\\' ? 2 : 1;
+      if (j >= rest.size()) return {};
+      i = j;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (--depth < 0) return {};
+    } else if (c == '|' && depth == 0) {
+      return {};
+    }
+  }
+  return depth == 0 ? lead : std::string_view();
+}
+
+// Groups the section's rules by lead (consecutive in file order, up to kGuardRules each) and
+// compiles each group's guard: lead + "(?:" + "(?i:rest)" or "(?:rest)" per rule + ")". Each
+// alternative keeps its own case flag and the lead has no letters, so the guard matches a text
+// exactly when one of the group's rules does. A guard that does not compile (not expected) is
+// left out: its rules are then tested one by one.
+void build_guards(const std::vector<std::string>& patterns, const RE2::Options& opts,
+                  UserAgentRules::Section& section) {
+  RE2::Options guard_opts = opts;
+  guard_opts.set_never_capture(true);
+  section.guard_of.assign(patterns.size(), -1);
+  struct Open {
+    std::vector<std::size_t> rules;
+    std::string body;
+  };
+  Open open[2];  // by lead: ';' and '^'
+  auto close = [&](Open& g, std::string_view lead) {
+    if (g.rules.size() >= 2 &&
+        section.guards.size() < static_cast<std::size_t>(UserAgentRules::kMaxGuards)) {
+      auto re = std::make_unique<RE2>(std::string(lead) + "(?:" + g.body + ")", guard_opts);
+      if (re->ok()) {
+        for (std::size_t r : g.rules) {
+          section.guard_of[r] = static_cast<int16_t>(section.guards.size());
+        }
+        section.guards.push_back(std::move(re));
+      }
+    }
+    g.rules.clear();
+    g.body.clear();
+  };
+  for (std::size_t r = 0; r < patterns.size(); ++r) {
+    bool icase = false;
+    std::string_view rest;
+    const std::string_view lead = guard_lead(patterns[r], icase, rest);
+    if (lead.empty()) continue;
+    Open& g = open[lead == ";" ? 0 : 1];
+    if (!g.rules.empty()) g.body += '|';
+    g.body += icase ? "(?i:" : "(?:";
+    g.body += lead == ";" ? rest.substr(0) : rest;
+    g.body += ')';
+    g.rules.push_back(r);
+    if (g.rules.size() == static_cast<std::size_t>(UserAgentRules::kGuardRules)) close(g, lead);
+  }
+  close(open[0], ";");
+  close(open[1], "^");
+}
+
 // Adds the rules of section `name` to `section` and their prefilter conditions to `conditions`.
 // `default_groups` gives, per slot, the capture group used when the rule has no replacement
 // (0 = none).
@@ -96,6 +181,7 @@ Status load_section(const YAML::Node& root, const char* name, const char* const 
   }
   RE2::Options opts = rule_options();
   std::size_t index = 0;
+  std::vector<std::string> patterns;  // as compiled, per rule
   for (const auto& item : list) {
     std::string where = origin + ": key '" + name + "[" + std::to_string(index) + "]";
     if (!item.IsMap() || !item["regex"] || !item["regex"].IsScalar()) {
@@ -137,8 +223,10 @@ Status load_section(const YAML::Node& root, const char* name, const char* const 
     }
     conditions.push_back(necessary_literals(pattern));
     section.rules.push_back(std::move(rule));
+    patterns.push_back(std::move(pattern));
     ++index;
   }
+  build_guards(patterns, opts, section);
   return Status::Ok();
 }
 
@@ -297,14 +385,37 @@ std::string relax_counted_repeats(std::string_view p, int& bound) {
 
 int UserAgentRules::first_match(const Section& sec, const std::vector<int>& candidates,
                                 std::string_view text, re2::StringPiece* groups, int max_groups,
-                                int& ngroups) {
+                                int& ngroups, bool use_guards) {
   const int lo = sec.base;
   const int hi = sec.base + static_cast<int>(sec.rules.size());
   // Candidates are ascending: skip to this section's range, then try its rules in file order.
   auto it = std::lower_bound(candidates.begin(), candidates.end(), lo);
   re2::StringPiece sp(text.data(), text.size());
+  // Per guard: how many of this section's candidates it covers (then 0xFF once it failed).
+  uint8_t state[kMaxGuards] = {};
+  if (use_guards) {
+    for (auto c = it; c != candidates.end() && *c < hi; ++c) {
+      const int g = sec.guard_of[static_cast<std::size_t>(*c - lo)];
+      if (g >= 0 && state[g] < 2) ++state[g];
+    }
+  }
   for (; it != candidates.end() && *it < hi; ++it) {
-    const Rule& rule = sec.rules[static_cast<std::size_t>(*it - lo)];
+    const int index = *it - lo;
+    const int g = use_guards ? sec.guard_of[static_cast<std::size_t>(index)] : -1;
+    if (g >= 0) {
+      if (state[g] == 0xFF) continue;  // the guard failed: no rule of its group matches
+      // One guard test instead of the group's candidate tests, when it has at least two left
+      // (with one, the guard would only add a test).
+      if (state[g] >= 2) {
+        if (!sec.guards[static_cast<std::size_t>(g)]->Match(sp, 0, sp.size(), RE2::UNANCHORED,
+                                                            nullptr, 0)) {
+          state[g] = 0xFF;
+          continue;
+        }
+        state[g] = 1;  // it matched: test the group's candidates one by one
+      }
+    }
+    const Rule& rule = sec.rules[static_cast<std::size_t>(index)];
     // Only RE2's DFAs test a candidate: a rule whose slots read no group is tested without
     // groups; the others ask for the match span (forward and reverse DFA; one call less for the
     // winner than a test followed by a span search, same cost on a miss). The winner's groups,
@@ -385,7 +496,20 @@ std::size_t UserAgentRules::rule_count() const {
   return ua_.rules.size() + os_.rules.size() + device_.rules.size();
 }
 
+std::size_t UserAgentRules::guard_count() const {
+  return ua_.guards.size() + os_.guards.size() + device_.guards.size();
+}
+
 void UserAgentRules::parse(std::string_view user_agent, ParsedUserAgent& out) const {
+  parse_impl(user_agent, out, true);
+}
+
+void UserAgentRules::parse_unguarded(std::string_view user_agent, ParsedUserAgent& out) const {
+  parse_impl(user_agent, out, false);
+}
+
+void UserAgentRules::parse_impl(std::string_view user_agent, ParsedUserAgent& out,
+                                bool use_guards) const {
   if (user_agent.size() > kMaxUserAgentLength)
     user_agent = user_agent.substr(0, kMaxUserAgentLength);
   constexpr int kMaxGroups = 10;
@@ -398,7 +522,7 @@ void UserAgentRules::parse(std::string_view user_agent, ParsedUserAgent& out) co
 
   auto run = [&](const Section& sec, auto&& fill) {
     int n = 0;
-    int idx = first_match(sec, candidates, user_agent, groups, kMaxGroups, n);
+    int idx = first_match(sec, candidates, user_agent, groups, kMaxGroups, n, use_guards);
     if (idx < 0) return false;
     fill(sec.rules[static_cast<std::size_t>(idx)], n);
     return true;
@@ -484,11 +608,43 @@ UserAgentParser::UserAgentParser(std::shared_ptr<const UserAgentRules> rules,
   if (cache_size > 0) cache_ = std::make_unique<UserAgentCache>(cache_size);
 }
 
+namespace {
+
+thread_local uint64_t t_rule_parses = 0;
+
+// The parse one event's enrichments share (see parse_for_event).
+struct EventParse {
+  std::string ua;  // the text parsed (cut to kMaxUserAgentLength)
+  ParsedUserAgent parsed;
+};
+
+}  // namespace
+
 void UserAgentParser::parse(std::string_view ua, ParsedUserAgent& out) const {
   if (ua.size() > kMaxUserAgentLength) ua = ua.substr(0, kMaxUserAgentLength);
   if (cache_ && cache_->get(ua, out)) return;
+  ++t_rule_parses;
   rules_->parse(ua, out);
   if (cache_) cache_->put(ua, out);
+}
+
+const ParsedUserAgent& UserAgentParser::parse_for_event(EventContext& ctx,
+                                                        std::string_view ua) const {
+  if (ua.size() > kMaxUserAgentLength) ua = ua.substr(0, kMaxUserAgentLength);
+  thread_local EventParse slot;
+  EventContext::SharedResult& shared = ctx.shared_result();
+  // Only this event's own entry, from this parser, for exactly this text (an enrichment running
+  // in between may have changed the event's user agent).
+  if (shared.key == this && shared.value == &slot && slot.ua == ua) return slot.parsed;
+  parse(ua, slot.parsed);
+  slot.ua.assign(ua);
+  shared.key = this;
+  shared.value = &slot;
+  return slot.parsed;
+}
+
+uint64_t UserAgentParser::thread_rule_parses() {
+  return t_rule_parses;
 }
 
 }  // namespace furrow::enrich::enrichments

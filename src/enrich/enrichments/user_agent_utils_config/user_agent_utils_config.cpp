@@ -161,10 +161,9 @@ void UserAgentUtilsEnrichment::apply(EventContext& ctx) const {
   auto& ev = ctx.event();
   const std::string& ua = ev[event::Field::useragent];
   if (ua.empty()) return;
-  thread_local ParsedUserAgent parsed;
   thread_local UserAgentUtilsFields f;
-  parser_->parse(ua, parsed);
-  user_agent_utils_fields(ua, parsed, f);
+  // The event's one parse, shared with iab_spiders_and_robots / ua_parser_config.
+  user_agent_utils_fields(ua, parser_->parse_for_event(ctx, ua), f);
   using event::Field;
   ev[Field::br_name] = f.br_name;
   ev[Field::br_family] = f.br_family;
