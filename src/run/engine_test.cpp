@@ -261,7 +261,7 @@ TEST_F(EngineTest, EventsAreCommittedWhileAModelRunIsInProgress) {
   for (int i = 0; i < 10; ++i) first.push_back(page_view(i));
   write_log(first);
   opts_.models_idle = std::chrono::milliseconds(1);
-  std::atomic<bool> in_hook{false}, hook_done{false};
+  std::atomic<bool> in_hook{false}, snapshot_taken{false}, hook_done{false};
   std::atomic<int64_t> committed_during_run{-1};
   std::atomic<int64_t> snapshot_count{-1};
   MicroStore micro;
@@ -271,6 +271,8 @@ TEST_F(EngineTest, EventsAreCommittedWhileAModelRunIsInProgress) {
     if (!store.ok() || !(*store)->exec("BEGIN").ok()) return;
     auto n = (*store)->scalar("select count(*) from atomic_events");
     if (n.ok()) snapshot_count = std::stoll(*n);
+    // The second batch is written only now: BEGIN is deferred, so the snapshot is the count's.
+    snapshot_taken = true;
     // Up to 10 s for the second batch to be committed while this "run" holds its snapshot.
     for (int i = 0; i < 2000 && micro.counts().good < 20; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -280,10 +282,10 @@ TEST_F(EngineTest, EventsAreCommittedWhileAModelRunIsInProgress) {
     hook_done = true;
   });
   ASSERT_TRUE(engine.start().ok());
-  for (int i = 0; i < 2000 && !in_hook.load(); ++i) {
+  for (int i = 0; i < 2000 && !snapshot_taken.load(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ASSERT_TRUE(in_hook.load());
+  ASSERT_TRUE(snapshot_taken.load());
   std::vector<std::string> second;
   for (int i = 10; i < 20; ++i) second.push_back(page_view(i));
   write_log(second);
