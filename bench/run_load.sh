@@ -182,7 +182,9 @@ printf 'run_load: %d events loaded in %.1f s = %.0f events/s into SQLite (offere
   $((peak / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
 wrk_lat=$(awk '/^ +(50|99)%/ {printf "%s %s ", $1, $2}' "$tmp/wrk.txt")
 read -r wrk_user wrk_sys < <(tail -1 "$tmp/wrk_cpu.txt" 2>/dev/null || echo "0 0")
-wrk_secs=$(grep -o 'requests in [0-9.]*s' "$tmp/wrk.txt" | grep -o '[0-9.]*' | head -1)
+# wrk prints its duration as 20.01s, 1.00m or 1.00h.
+wrk_secs=$(grep -o 'requests in [0-9.]*[a-z]*' "$tmp/wrk.txt" | head -1 |
+  awk '{ v = $3; u = v; sub(/^[0-9.]+/, "", u); v += 0; if (u == "m") v *= 60; else if (u == "h") v *= 3600; else if (u == "ms") v /= 1000; print v }' || true)
 dropped=$(grep -o 'slots dropped.*: [0-9]*' "$tmp/wrk.txt" | grep -o '[0-9]*$' || echo '?')
 # Over the same window as the events/s above (from before wrk started until it had exited), and
 # over wrk's own sending time (without its start and exit).
