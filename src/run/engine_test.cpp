@@ -38,6 +38,14 @@ std::string page_view(int n) {
   return event::encode_thrift(p);
 }
 
+// The scheduling policy of the calling thread.
+int own_policy() {
+  int p = -1;
+  sched_param param{};
+  pthread_getschedparam(pthread_self(), &p, &param);
+  return p;
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,6 +74,16 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE((*b)->write(v).ok());
     ASSERT_TRUE((*b)->sync().ok());
     ASSERT_TRUE((*b)->close().ok());
+  }
+
+  // Five page views in the raw log, and an idle-policy models thread that runs as soon as they
+  // are committed.
+  void idle_models_over_five_events() {
+    std::vector<std::string> recs;
+    for (int i = 0; i < 5; ++i) recs.push_back(page_view(i));
+    write_log(recs);
+    opts_.models_idle_priority = true;
+    opts_.models_idle = std::chrono::milliseconds(1);
   }
 
   std::string scalar(const std::string& sql) {
@@ -217,28 +235,18 @@ TEST_F(EngineTest, TrailingEventsAreModelledOnTheModelsThreadWhileRunning) {
 // wait for spare CPU (on a busy machine a SCHED_IDLE thread gets next to none).
 TEST_F(EngineTest, StopRaisesAnIdleModelsThread) {
   if (!storage::can_leave_idle_policy()) GTEST_SKIP() << "no way back from SCHED_IDLE here";
-  std::vector<std::string> recs;
-  for (int i = 0; i < 5; ++i) recs.push_back(page_view(i));
-  write_log(recs);
-  opts_.models_idle_priority = true;
-  opts_.models_idle = std::chrono::milliseconds(1);
+  idle_models_over_five_events();
   std::atomic<bool> in_hook{false};
   std::atomic<int> policy_before{-1}, policy_at_stop{-1};
-  auto policy = [] {
-    int p = -1;
-    sched_param param{};
-    pthread_getschedparam(pthread_self(), &p, &param);
-    return p;
-  };
   MicroStore micro;
   Engine engine(opts_, *pipeline_, &micro, nullptr, [&] {
     if (in_hook.exchange(true)) return;  // the first run only
-    policy_before = policy();
+    policy_before = own_policy();
     // A long run: wait (up to 10 s) until stop() has raised this thread.
-    for (int i = 0; i < 2000 && policy() != SCHED_OTHER; ++i) {
+    for (int i = 0; i < 2000 && own_policy() != SCHED_OTHER; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    policy_at_stop = policy();
+    policy_at_stop = own_policy();
   });
   ASSERT_TRUE(engine.start().ok());
   for (int i = 0; i < 2000 && !in_hook.load(); ++i) {
@@ -305,17 +313,7 @@ TEST_F(EngineTest, EventsAreCommittedWhileAModelRunIsInProgress) {
 // again.
 TEST_F(EngineTest, StarvedIdleModelsThreadIsRaisedUntilItsRunEnds) {
   if (!storage::can_leave_idle_policy()) GTEST_SKIP() << "no way back from SCHED_IDLE here";
-  std::vector<std::string> recs;
-  for (int i = 0; i < 5; ++i) recs.push_back(page_view(i));
-  write_log(recs);
-  opts_.models_idle_priority = true;
-  opts_.models_idle = std::chrono::milliseconds(1);
-  auto policy = [] {
-    int p = -1;
-    sched_param param{};
-    pthread_getschedparam(pthread_self(), &p, &param);
-    return p;
-  };
+  idle_models_over_five_events();
   std::atomic<int> calls{0};
   std::atomic<bool> first_done{false};
   std::atomic<int> policy_raised{-1};
@@ -327,9 +325,9 @@ TEST_F(EngineTest, StarvedIdleModelsThreadIsRaisedUntilItsRunEnds) {
     // Runnable all the time (as a run computing), for up to 10 s or until raised. (On a machine
     // busy with other work the watch may raise it before the spinners below start.)
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (policy() != SCHED_OTHER && std::chrono::steady_clock::now() < until) {
+    while (own_policy() != SCHED_OTHER && std::chrono::steady_clock::now() < until) {
     }
-    policy_raised = policy();
+    policy_raised = own_policy();
     first_done = true;
   });
   ASSERT_TRUE(engine.start().ok());
