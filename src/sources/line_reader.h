@@ -43,6 +43,8 @@ class LineReader {
  private:
   LineReader(int fd, bool owned, std::string name, uint64_t size, Options options);
   void finish_record(enrich::RecordBatch& batch);
+  // Room reserved in a batch's text beyond batch_bytes (see fill).
+  static constexpr std::size_t kLineRoom = 64 << 10;
 
   int fd_;
   bool owned_;
