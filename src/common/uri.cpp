@@ -2,6 +2,10 @@
 
 #include <arpa/inet.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cstdint>
 
 namespace furrow {
@@ -122,6 +126,42 @@ bool visible_other(uint32_t cp) {
   return true;
 }
 
+#if defined(__SSE2__)
+// Bit k set when byte k of x is not in the path class (kPath) or, for kQuery, not in the query
+// class (kUric): outside '!'..'~' (controls, space, DEL, bytes >= 0x80, which are negative as
+// signed bytes) or one of the printable bytes the class lacks:
+//   path:  " # % < > ? [ \ ] ^ ` { | }      query: " # % < > \ ^ ` { | }
+// ('%' and non-ASCII belong to kEscaped, which the byte loop checks.) SSE2 has only equality and
+// signed greater-than, so neighbours are tested together: (x | 1) == 0x23 is '"' or '#',
+// (x & 0xFD) == 0x3C is '<' or '>', and ranges take two compares.
+template <bool kQuery>
+__attribute__((always_inline)) inline unsigned not_uri_class_mask(__m128i x) {
+  const auto set = [](int c) { return _mm_set1_epi8(static_cast<char>(c)); };
+  const auto eq = [](__m128i a, __m128i b) { return _mm_cmpeq_epi8(a, b); };
+  const __m128i x1 = _mm_or_si128(x, set(1));
+  const __m128i xfd = _mm_and_si128(x, set(0xFD));
+  __m128i out = _mm_or_si128(_mm_cmpgt_epi8(set(0x21), x), _mm_cmpgt_epi8(x, set(0x7E)));
+  out = _mm_or_si128(out, _mm_or_si128(eq(x1, set(0x23)), eq(x, set('%'))));
+  out = _mm_or_si128(out, _mm_or_si128(eq(xfd, set(0x3C)), eq(x, set('`'))));
+  // '{' '|' '}': 0x7A < x < 0x7E.
+  out =
+      _mm_or_si128(out, _mm_and_si128(_mm_cmpgt_epi8(x, set(0x7A)), _mm_cmpgt_epi8(set(0x7E), x)));
+  if constexpr (kQuery) {
+    out = _mm_or_si128(out, eq(xfd, set(0x5C)));  // '\\' '^'
+  } else {
+    out = _mm_or_si128(out, eq(x, set('?')));
+    // '[' '\\' ']' '^': 0x5A < x < 0x5F.
+    out = _mm_or_si128(out,
+                       _mm_and_si128(_mm_cmpgt_epi8(x, set(0x5A)), _mm_cmpgt_epi8(set(0x5F), x)));
+  }
+  return static_cast<unsigned>(_mm_movemask_epi8(out));
+}
+#endif
+
+// java.net.URI's parser. kBlocks: the path, the query and the authority's end are scanned 16
+// bytes at a time (SSE2, part of x86-64: inline, no run-time check); without it, byte by byte
+// (the reference the block scans are tested against, detail::parse_uri_bytewise).
+template <bool kBlocks>
 class JavaUriParser {
  public:
   explicit JavaUriParser(std::string_view s) : s_(s), n_(s.size()) {}
@@ -225,6 +265,39 @@ class JavaUriParser {
     return p;
   }
 
+  // scan_mask(start, n_, kMask) for the path (kPath) and query (kUric) classes: whole 16-byte
+  // blocks of class bytes are skipped at once; inside a block the scan stops at the first other
+  // byte exactly, and an escape or visible non-ASCII character there is stepped over as
+  // scan_mask does. The last < 16 bytes go to scan_mask.
+  template <uint32_t kMask>
+  std::size_t scan_component(std::size_t start) {
+    static_assert(kMask == kPath || kMask == kUric);
+#if defined(__SSE2__)
+    if constexpr (kBlocks) {
+      const char* const s = s_.data();
+      std::size_t p = start;
+      while (n_ - p >= 16) {
+        const unsigned m = not_uri_class_mask<kMask == kUric>(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + p)));
+        if (m == 0) {
+          p += 16;
+          continue;
+        }
+        p += static_cast<unsigned>(__builtin_ctz(m));
+        const std::size_t q = scan_escape(p, n_);
+        if (q == kNone) {
+          malformed_at_ = p;
+          return p;
+        }
+        if (q == p) return p;  // not in the class
+        p = q;
+      }
+      return scan_mask(p, n_, kMask);
+    }
+#endif
+    return scan_mask(start, n_, kMask);
+  }
+
   bool check_chars(std::size_t start, std::size_t end, uint32_t mask, std::string_view what) {
     malformed_at_ = kNone;
     const std::size_t p = scan_mask(start, end, mask);
@@ -237,10 +310,11 @@ class JavaUriParser {
 
   // check_chars over [start, first char of `delimiters` or the end), in one scan; `end` gets
   // that bound.
-  bool check_component(std::size_t start, uint32_t mask, std::string_view delimiters,
-                       std::string_view what, std::size_t& end) {
+  template <uint32_t kMask>
+  bool check_component(std::size_t start, std::string_view delimiters, std::string_view what,
+                       std::size_t& end) {
     malformed_at_ = kNone;
-    const std::size_t p = scan_mask(start, n_, mask);
+    const std::size_t p = scan_component<kMask>(start);
     if (p < n_ && !in_set(s_[p], delimiters)) {
       if (malformed_at_ == p) return fail("Malformed escape pair", p);
       return fail("Illegal character in " + std::string(what), p);
@@ -249,11 +323,33 @@ class JavaUriParser {
     return true;
   }
 
+  // scan_until(start, n_, "", "/?#"): the first '/', '?' or '#' from start, or n_.
+  std::size_t authority_end(std::size_t start) const {
+#if defined(__SSE2__)
+    if constexpr (kBlocks) {
+      const char* const s = s_.data();
+      std::size_t p = start;
+      const __m128i slash = _mm_set1_epi8('/'), question = _mm_set1_epi8('?');
+      const __m128i hash = _mm_set1_epi8('#');
+      for (; n_ - p >= 16; p += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + p));
+        const __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, slash), _mm_cmpeq_epi8(x, question)),
+                         _mm_cmpeq_epi8(x, hash));
+        const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        if (m != 0) return p + static_cast<unsigned>(__builtin_ctz(m));
+      }
+      return scan_until(p, n_, "", "/?#");
+    }
+#endif
+    return scan_until(start, n_, "", "/?#");
+  }
+
   bool parse_hierarchical(std::size_t start, std::size_t& out) {
     std::size_t p = start;
     if (at(p, '/') && at(p + 1, '/')) {
       p += 2;
-      const std::size_t q = scan_until(p, n_, "", "/?#");
+      const std::size_t q = authority_end(p);
       if (q > p) {
         if (!parse_authority(p, q)) return false;
         p = q;
@@ -266,12 +362,12 @@ class JavaUriParser {
     // finds both the end and the first illegal character: a component is valid iff the scan
     // stops at its delimiter or the end.
     std::size_t q = 0;
-    if (!check_component(p, kPath, "?#", "path", q)) return false;
+    if (!check_component<kPath>(p, "?#", "path", q)) return false;
     parts_->path = s_.substr(p, q - p);
     p = q;
     if (at(p, '?')) {
       ++p;
-      if (!check_component(p, kUric, "#", "query", q)) return false;
+      if (!check_component<kUric>(p, "#", "query", q)) return false;
       parts_->query = s_.substr(p, q - p);
       p = q;
     }
@@ -279,10 +375,11 @@ class JavaUriParser {
     return true;
   }
 
-  // The last few authorities this thread's parsers accepted and what parse_authority found in
-  // each (the host as an offset into the authority): a page's URL and referrer, and the events of
-  // a site, mostly share a handful. parse_authority's result depends on the authority's text
-  // alone, so an equal text gets the same parts without the character-class passes.
+  // Authorities this thread's parsers accepted and what parse_authority found in each (the host as
+  // an offset into the authority): a site's own hosts and its usual referrers are a handful.
+  // parse_authority's result depends on the authority's text alone, so an equal text gets the
+  // same parts without the character-class passes. Direct-mapped: an authority can only be in the
+  // entry its hash selects (one compare per lookup); a new one replaces what was there.
   struct AuthorityEntry {
     std::string text;
     bool valid = false;
@@ -291,32 +388,34 @@ class JavaUriParser {
     int port = -1;
   };
   struct AuthorityMemo {
-    static constexpr std::size_t kEntries = 4;
-    AuthorityEntry entries[kEntries];
-    std::size_t next = 0;  // the entry replaced next (oldest first)
+    static constexpr int kBits = 4;
+    AuthorityEntry entries[std::size_t{1} << kBits];
   };
   static AuthorityMemo& authority_memo() {
     thread_local AuthorityMemo memo;
     return memo;
   }
   static constexpr std::size_t kMaxMemoAuthority = 256;
+  // The entry for a non-empty authority text: its length and first, middle and last bytes mixed.
+  static std::size_t memo_slot(std::string_view text) {
+    const auto byte = [&](std::size_t i) { return uint64_t{static_cast<unsigned char>(text[i])}; };
+    const uint64_t h =
+        text.size() | byte(0) << 8 | byte(text.size() / 2) << 16 | byte(text.size() - 1) << 24;
+    return static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ULL) >> (64 - AuthorityMemo::kBits));
+  }
 
   // parse_authority through the memo. Called once per parse, with the parts' host and port still
-  // unset (parse resets them).
+  // unset (parse resets them), for a non-empty authority.
   bool parse_authority(std::size_t start, std::size_t end) {
     const std::string_view text = s_.substr(start, end - start);
-    AuthorityMemo& memo = authority_memo();
-    for (const AuthorityEntry& e : memo.entries) {
-      if (e.valid && text == e.text) {
-        if (e.has_host) parts_->host = text.substr(e.host_offset, e.host_length);
-        parts_->port = e.port;
-        return true;
-      }
+    AuthorityEntry& e = authority_memo().entries[memo_slot(text)];
+    if (e.valid && text == e.text) {
+      if (e.has_host) parts_->host = text.substr(e.host_offset, e.host_length);
+      parts_->port = e.port;
+      return true;
     }
     if (!parse_authority_text(start, end)) return false;
     if (text.size() <= kMaxMemoAuthority) {
-      AuthorityEntry& e = memo.entries[memo.next];
-      memo.next = (memo.next + 1) % AuthorityMemo::kEntries;
       e.text.assign(text);
       e.has_host = parts_->host.has_value();
       if (e.has_host) {
@@ -662,33 +761,52 @@ void parse_query(std::string_view query, QueryPairs& out) {
   }
 }
 
-bool UriParser::parse(std::string_view input, UriParts& parts, std::string& error) {
+namespace {
+
+// UriParser::parse with the parser JavaUriParser<kBlocks>; `text` and `scratch` are its buffers.
+template <bool kBlocks>
+bool parse_uri(std::string_view input, UriParts& parts, std::string& error, std::string& text,
+               std::string& scratch) {
   // Spaces become %20: the runs between them are copied whole (most URLs have none).
-  text_.clear();
+  text.clear();
   for (std::size_t start = 0;;) {
     const std::size_t space = input.find(' ', start);
     if (space == std::string_view::npos) {
-      text_.append(input.substr(start));
+      text.append(input.substr(start));
       break;
     }
-    text_.append(input.substr(start, space - start));
-    text_ += "%20";
+    text.append(input.substr(start, space - start));
+    text += "%20";
     start = space + 1;
   }
   std::string first_error;
   {
-    JavaUriParser p(text_);
+    JavaUriParser<kBlocks> p(text);
     if (p.parse(parts, first_error)) return true;
   }
-  lenient_encode(input, scratch_);
-  text_.swap(scratch_);
+  lenient_encode(input, scratch);
+  text.swap(scratch);
   std::string second_error;
-  JavaUriParser p(text_);
+  JavaUriParser<kBlocks> p(text);
   if (p.parse(parts, second_error)) return true;
   parts = UriParts{};
   error = first_error;
   return false;
 }
+
+}  // namespace
+
+bool UriParser::parse(std::string_view input, UriParts& parts, std::string& error) {
+  return parse_uri<true>(input, parts, error, text_, scratch_);
+}
+
+namespace detail {
+bool parse_uri_bytewise(std::string_view input, UriParts& parts, std::string& normalized,
+                        std::string& error) {
+  std::string scratch;
+  return parse_uri<false>(input, parts, error, normalized, scratch);
+}
+}  // namespace detail
 
 int effective_port(const UriParts& parts) {
   if (parts.port != -1) return parts.port;

@@ -64,4 +64,12 @@ class UriParser {
 // "https", else 80.
 int effective_port(const UriParts& parts);
 
+namespace detail {
+// UriParser::parse with every component scanned byte by byte (no block scans): the reference the
+// parser is tested against. `normalized` gets what UriParser::normalized() would hold; the parts
+// point into it.
+bool parse_uri_bytewise(std::string_view input, UriParts& parts, std::string& normalized,
+                        std::string& error);
+}  // namespace detail
+
 }  // namespace furrow

@@ -144,6 +144,127 @@ TEST(Uri, AuthorityMemoGivesTheSamePartsAsAColdParse) {
   EXPECT_EQ(b.port, 81);
 }
 
+// UriParser::parse (path, query and the authority's end scanned in 16-byte blocks) against
+// detail::parse_uri_bytewise (every byte through the class table): outcome, error, normalized
+// text and every part.
+void expect_same_as_bytewise(const std::string& url) {
+  UriParser fast;
+  UriParts a;
+  std::string a_error;
+  const bool a_ok = fast.parse(url, a, a_error);
+  UriParts b;
+  std::string b_text, b_error;
+  const bool b_ok = detail::parse_uri_bytewise(url, b, b_text, b_error);
+  auto s = [](const std::optional<std::string_view>& v) {
+    return v ? "[" + std::string(*v) + "]" : std::string("<null>");
+  };
+  ASSERT_EQ(a_ok, b_ok) << url << ": " << a_error << " / " << b_error;
+  ASSERT_EQ(a_error, b_error) << url;
+  if (!a_ok) return;
+  ASSERT_EQ(fast.normalized(), b_text) << url;
+  ASSERT_EQ(s(a.scheme), s(b.scheme)) << url;
+  ASSERT_EQ(s(a.host), s(b.host)) << url;
+  ASSERT_EQ(a.port, b.port) << url;
+  ASSERT_EQ(s(a.path), s(b.path)) << url;
+  ASSERT_EQ(s(a.query), s(b.query)) << url;
+  ASSERT_EQ(s(a.fragment), s(b.fragment)) << url;
+}
+
+TEST(Uri, BlockScansAgreeWithTheByteLoopsForEveryByteAtEveryOffset) {
+  // Runs of bytes of both classes (every printable byte each class has, '?' '[' ']' only in the
+  // query), so that blocks of only class bytes are skipped whole.
+  const std::string path_bytes = "azAZ09-_.!~*'();:@&=+$,/";
+  const std::string query_bytes = path_bytes + "?[]";
+  auto run = [](const std::string& bytes, std::size_t n, std::size_t shift) {
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(bytes[(i + shift) % bytes.size()]);
+    return out;
+  };
+  for (int b = 0; b < 256; ++b) {
+    const std::string one(1, static_cast<char>(b));
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string path = run(path_bytes, 40, at);
+      path[at] = one[0];
+      expect_same_as_bytewise("http://a.example.com/" + path + "?" + run(query_bytes, 20, at) +
+                              "#f");
+      std::string query = run(query_bytes, 40, at);
+      query[at] = one[0];
+      expect_same_as_bytewise("http://a.example.com/" + run(path_bytes, 20, at) + "?" + query +
+                              "#f");
+      // The authority's end: the byte inside a long host.
+      std::string host = run("abcdefghij.", 40, at);
+      host[at] = one[0];
+      expect_same_as_bytewise("https://" + host + "/x?y");
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  // Escapes, broken escapes and UTF-8 (visible, invisible, invalid) straddling every block
+  // boundary of both components.
+  const std::vector<std::string> pieces = {"%41",
+                                           "%4",
+                                           "%",
+                                           "%zz",
+                                           "%%41",
+                                           "\xC3\xA9",
+                                           "\xE2\x82\xAC",
+                                           "\xC2\xA0",
+                                           "\xE2\x80\xA8",
+                                           "\xF0\x9F\x98\x80",
+                                           "\xC3",
+                                           "\xA9",
+                                           "\xED\xA0\x80",
+                                           " ",
+                                           "#",
+                                           "?",
+                                           "\x7F",
+                                           "|",
+                                           "[",
+                                           "]"};
+  for (const auto& piece : pieces) {
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string path = run(path_bytes, 40, 0);
+      path.insert(at, piece);
+      expect_same_as_bytewise("http://a.example.com/" + path + "?" + run(query_bytes, 40, 0));
+      std::string query = run(query_bytes, 40, 0);
+      query.insert(at, piece);
+      expect_same_as_bytewise("http://a.example.com/" + run(path_bytes, 40, 0) + "?" + query + "#" +
+                              piece);
+      expect_same_as_bytewise("/" + path + "?" + query);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+TEST(Uri, BlockScansAgreeWithTheByteLoopsOnRandomUrls) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> pieces = {"a",        "Z",    "7",    "-",
+                                           "_",        ".",    "~",    "!",
+                                           "*",        "'",    "(",    ")",
+                                           ";",        ":",    "@",    "&",
+                                           "=",        "+",    "$",    ",",
+                                           "/",        "?",    "#",    "[",
+                                           "]",        "%41",  "%",    "%g1",
+                                           " ",        "\"",   "<",    ">",
+                                           "\\",       "^",    "`",    "{",
+                                           "|",        "}",    "\x7F", "\x01",
+                                           "\xC3\xA9", "\xC3", "\xA0", "\xE2\x80\xA8",
+                                           "abcdefgh", "/p/",  "?q",   "=v&",
+                                           "%E2%82%AC"};
+  const std::vector<std::string> starts = {"http://shop.example.com",
+                                           "https://u@h.example:8080",
+                                           "http://[::1]",
+                                           "",
+                                           "mailto:",
+                                           "http://"};
+  for (int i = 0; i < 6000; ++i) {
+    std::string url = starts[rng() % starts.size()];
+    const int n = static_cast<int>(rng() % 60);
+    for (int k = 0; k < n; ++k) url += pieces[rng() % pieces.size()];
+    expect_same_as_bytewise(url);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
 TEST(Uri, PortDefaultsAndOddHosts) {
   EXPECT_EQ(split("HTTPS://a.example/").port, 80);  // only the exact lower-case "https" gets 443
   EXPECT_EQ(split("android-app://com.example.app/path").port, 80);
