@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -261,11 +262,21 @@ struct Deltas {
 // reported as not scannable and the caller falls back to a full parse.
 enum class Scan { kFound, kAbsent, kNeedsParse };
 
+// json.find(needle, from) by memmem, which skips ahead far faster than find's first-character
+// probing when that character ('"', '/') is everywhere in the text.
+std::size_t find_in(std::string_view json, std::string_view needle, std::size_t from = 0) {
+  if (from > json.size()) return std::string_view::npos;
+  const void* at = ::memmem(json.data() + from, json.size() - from, needle.data(), needle.size());
+  return at == nullptr ? std::string_view::npos
+                       : static_cast<std::size_t>(static_cast<const char*>(at) - json.data());
+}
+
 Scan scan_field(std::string_view json, std::size_t from, std::size_t to, std::string_view name,
                 std::string& out) {
   std::size_t k = from;
   for (;;) {
-    k = json.find(name, k);
+    // A match must start before `to` (it may end after it).
+    k = find_in(json.substr(0, to + name.size() - 1), name, k);
     if (k == std::string_view::npos || k >= to) return Scan::kAbsent;
     // name includes its quotes: "id" must not match "pageid"
     if (k > 0 && json[k - 1] != '{' && json[k - 1] != ',' && json[k - 1] != ' ') {
@@ -289,9 +300,9 @@ Scan scan_field(std::string_view json, std::size_t from, std::size_t to, std::st
 
 // [start, end) of the entity whose schema contains `marker`, or npos.
 std::pair<std::size_t, std::size_t> entity_span(std::string_view json, std::string_view marker) {
-  const std::size_t at = json.find(marker);
+  const std::size_t at = find_in(json, marker);
   if (at == std::string_view::npos) return {std::string_view::npos, 0};
-  std::size_t end = json.find("\"iglu:", at);
+  std::size_t end = find_in(json, "\"iglu:", at);
   if (end == std::string_view::npos) end = json.size();
   return {at, end};
 }
@@ -370,6 +381,16 @@ Status step_done(Conn& db, Stmt& s) {
   return Status::Ok();
 }
 
+// Binds text that stays valid and unchanged until the statement is reset (SQLITE_STATIC: SQLite
+// reads it in place instead of copying it, as Stmt::bind does).
+void bind_static(Stmt& s, int i, std::string_view v) {
+  sqlite3_bind_text(s.raw(), i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+void bind_static_blob(Stmt& s, int i, std::string_view v) {
+  sqlite3_bind_blob(s.raw(), i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
+                    SQLITE_STATIC);
+}
+
 std::string_view blob_of(const std::vector<uint64_t>& v) {
   return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(uint64_t)};
 }
@@ -379,40 +400,78 @@ void windows_from_blob(std::string_view b, std::vector<uint64_t>& out) {
   if (!out.empty()) std::memcpy(out.data(), b.data(), out.size() * sizeof(uint64_t));
 }
 
+// Per event, only what every event contributes: its time, app, type, visitor, session, page,
+// the structured/self-describing event fields, and the contexts of page pings (for the page view
+// id of engaged windows). The session attributes (referrer, campaign, country, user agent) are
+// read only for the event that ends up in a session's "first" slot, by rowid (kFirstSql): they
+// are a dozen columns, one of them a JSON document, that SQLite would otherwise copy out of every
+// row, and the user agent fields would be scanned out of that JSON for every candidate.
 constexpr std::string_view kEventsSql =
     "SELECT app_id, collector_tstamp, derived_tstamp, event, domain_userid, network_userid, "
-    "domain_sessionid, page_urlhost, page_urlpath, refr_medium, refr_source, refr_urlhost, "
-    "refr_term, mkt_source, mkt_medium, mkt_campaign, geo_country, br_family, os_family, "
-    "dvce_type, CASE WHEN instr(derived_contexts, '/ua_parser_context/') > 0 THEN derived_contexts "
-    "END, se_category, se_action, event_vendor, event_name, event_format, event_version, CASE "
-    "WHEN event = 'page_ping' THEN contexts END FROM atomic_events WHERE load_id > ?1 AND "
-    "load_id <= ?2";
+    "domain_sessionid, page_urlhost, page_urlpath, se_category, se_action, event_vendor, "
+    "event_name, event_format, event_version, CASE WHEN event = 'page_ping' THEN contexts END, "
+    "rowid FROM atomic_events WHERE load_id > ?1 AND load_id <= ?2";
+enum EventCol : int {
+  kApp,
+  kCollectorTs,
+  kDerivedTs,
+  kEvent,
+  kDuid,
+  kNuid,
+  kSid,
+  kHost,
+  kPath,
+  kSeCategory,
+  kSeAction,
+  kVendor,
+  kName,
+  kFormat,
+  kVersion,
+  kPingContexts,
+  kRowid
+};
+constexpr std::string_view kFirstSql =
+    "SELECT refr_medium, refr_source, refr_urlhost, refr_term, mkt_source, mkt_medium, "
+    "mkt_campaign, geo_country, br_family, os_family, dvce_type, derived_contexts FROM "
+    "atomic_events WHERE rowid = ?1";
 
-// Fills the "first" slot of `s` (see Session) from the current row.
-void fill_first(Session& s, const Stmt& r, std::string_view app, const std::string& page, bool pv,
-                int64_t ts) {
-  s.first_rank = pv ? 0 : 1;
-  s.first_ms = ts;
-  s.app_id.assign(app);
-  if (pv) {
-    s.entry_page = page;
-  } else {
-    s.entry_page.clear();
-  }
-  s.refr_medium.assign(r.text(9));
-  s.refr_source.assign(r.is_null(10) ? r.text(11) : r.text(10));
-  s.refr_term.assign(r.text(12));
-  s.mkt_source.assign(r.text(13));
-  s.mkt_medium.assign(r.text(14));
-  s.mkt_campaign.assign(r.text(15));
-  s.country.assign(r.text(16));
+// Lets maps keyed by std::string be searched with a string_view (no copy of the key).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The stored states of up to kSessionBatch sessions (unused parameters bound to NULL).
+constexpr int kSessionBatch = 64;
+const std::string& session_batch_sql() {
+  static const std::string sql = [] {
+    std::string q =
+        "SELECT domain_sessionid, app_id, start_ms, first_rank, first_ms, entry_page, exit_ms, "
+        "exit_page, page_views, pings, refr_medium, refr_source, refr_term, mkt_source, "
+        "mkt_medium, mkt_campaign, country, browser, os, device, windows FROM dash_sessions "
+        "WHERE domain_sessionid IN (";
+    for (int i = 1; i <= kSessionBatch; ++i) q += (i > 1 ? ", ?" : "?") + std::to_string(i);
+    return q + ")";
+  }();
+  return sql;
+}
+
+// Fills the session attributes of the "first" slot of `s` from a kFirstSql row.
+void fill_first_attributes(Session& s, const Stmt& r) {
+  s.refr_medium.assign(r.text(0));
+  s.refr_source.assign(r.is_null(1) ? r.text(2) : r.text(1));
+  s.refr_term.assign(r.text(3));
+  s.mkt_source.assign(r.text(4));
+  s.mkt_medium.assign(r.text(5));
+  s.mkt_campaign.assign(r.text(6));
+  s.country.assign(r.text(7));
   s.browser.clear();
   s.os.clear();
   s.device.clear();
-  if (!r.is_null(20)) ua_parser_fields(r.text(20), s.browser, s.os, s.device);
-  if (s.browser.empty()) s.browser.assign(r.text(17));
-  if (s.os.empty()) s.os.assign(r.text(18));
-  if (s.device.empty()) s.device.assign(r.text(19));
+  if (!r.is_null(11)) ua_parser_fields(r.text(11), s.browser, s.os, s.device);
+  if (s.browser.empty()) s.browser.assign(r.text(8));
+  if (s.os.empty()) s.os.assign(r.text(9));
+  if (s.device.empty()) s.device.assign(r.text(10));
 }
 
 // What one chunk of events changes in the rollup tables: computed by read_chunk inside a read
@@ -430,62 +489,30 @@ struct Chunk {
 // Reads only.
 Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
   Deltas& deltas = chunk.deltas;
-  // Per touched session: its stored state (read when the chunk first meets the session, so that
-  // events that cannot become its first event are not copied into the "first" slot) and what the
-  // chunk's events add.
+  // Per touched session: what the chunk's events add and its stored state (read after the scan).
   struct Touched {
     Session stored;
     bool has_stored = false;
     Session fresh;
+    int64_t first_rowid = 0;  // the atomic_events row of fresh's "first" slot, when filled
   };
-  std::unordered_map<std::string, Touched> touched;
-  auto get = db.prepare(
-      "SELECT app_id, start_ms, first_rank, first_ms, entry_page, exit_ms, exit_page, page_views, "
-      "pings, refr_medium, refr_source, refr_term, mkt_source, mkt_medium, mkt_campaign, country, "
-      "browser, os, device, windows FROM dash_sessions WHERE domain_sessionid = ?1");
-  if (!get) return get.error();
-  // Reads the stored state of `sid` into `t`; false on a database error.
-  auto read_stored = [&](const std::string& sid, Touched& t) {
-    Stmt& g = **get;
-    g.bind(1, sid);
-    const int rc = g.step();
-    if (rc == SQLITE_ROW) {
-      Session& state = t.stored;
-      state.app_id.assign(g.text(0));
-      state.start_ms = g.i64(1);
-      state.first_rank = static_cast<int>(g.i64(2));
-      state.first_ms = g.i64(3);
-      state.entry_page.assign(g.text(4));
-      state.exit_ms = g.i64(5);
-      state.exit_page.assign(g.text(6));
-      state.page_views = g.i64(7);
-      state.pings = g.i64(8);
-      std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
-                               &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
-                               &state.country,     &state.browser,     &state.os,
-                               &state.device};
-      for (int i = 0; i < 10; ++i) fields[i]->assign(g.text(9 + i));
-      windows_from_blob(g.text(19), state.windows);
-      t.has_stored = true;
-    }
-    sqlite3_reset(g.raw());
-    return rc == SQLITE_ROW || rc == SQLITE_DONE;
-  };
+  std::unordered_map<std::string, Touched, StringHash, std::equal_to<>> touched;
   {
     auto st = db.prepare(kEventsSql);
     if (!st) return st.error();
     Stmt& s = **st;
     s.bind(1, lo);
     s.bind(2, hi);
-    std::string app, page, sid, scratch, window_key;
+    std::string app, page, scratch, window_key;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
       int64_t ts = 0;
-      if (s.is_null(2) || !parse_any_tstamp(s.text(2), ts)) {
-        if (!parse_any_tstamp(s.text(1), ts)) continue;  // collector_tstamp is NOT NULL
+      if (s.is_null(kDerivedTs) || !parse_any_tstamp(s.text(kDerivedTs), ts)) {
+        // collector_tstamp is NOT NULL
+        if (!parse_any_tstamp(s.text(kCollectorTs), ts)) continue;
       }
-      app.assign(s.text(0));
-      const std::string_view event = s.text(3);
+      app.assign(s.text(kApp));
+      const std::string_view event = s.text(kEvent);
       const bool pv = event == "page_view", ping = event == "page_ping";
       const bool se = event == "struct", ue = event == "unstruct";
       deltas.total(ts, app, [&](Totals& t) {
@@ -495,8 +522,8 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
         t.struct_events += se;
         t.unstruct_events += ue;
       });
-      std::string_view visitor = s.text(4);
-      if (visitor.empty()) visitor = s.text(5);
+      std::string_view visitor = s.text(kDuid);
+      if (visitor.empty()) visitor = s.text(kNuid);
       if (!visitor.empty()) {
         const uint64_t h = distinct_hash(visitor);
         for (int grain = 0; grain < 2; ++grain) {
@@ -504,63 +531,126 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
           deltas.at(deltas.visitors).push_back(h);
         }
       }
-      page.assign(s.text(7));
-      page.append(s.text(8));
+      page.assign(s.text(kHost));
+      page.append(s.text(kPath));
       if (pv) deltas.dim(Dim::kPage, ts, app, {page}, 1);
-      if (se) deltas.dim(Dim::kStruct, ts, app, {s.text(21), s.text(22)}, 1);
-      if (ue && !s.is_null(23)) {
+      if (se) deltas.dim(Dim::kStruct, ts, app, {s.text(kSeCategory), s.text(kSeAction)}, 1);
+      if (ue && !s.is_null(kVendor)) {
         scratch = "iglu:";
-        scratch.append(s.text(23));
+        scratch.append(s.text(kVendor));
         scratch += '/';
-        scratch.append(s.text(24));
+        scratch.append(s.text(kName));
         scratch += '/';
-        scratch.append(s.text(25));
+        scratch.append(s.text(kFormat));
         scratch += '/';
-        scratch.append(s.text(26));
+        scratch.append(s.text(kVersion));
         deltas.dim(Dim::kUnstruct, ts, app, {scratch}, 1);
       }
-      if (s.is_null(6) || s.text(6).empty()) continue;
-      sid.assign(s.text(6));
-      auto it = touched.find(sid);
-      if (it == touched.end()) {
-        it = touched.emplace(sid, Touched{}).first;
-        if (!read_stored(sid, it->second)) {
-          return Error{"SQLite reading dash_sessions: " + db.last_error()};
-        }
-      }
+      const std::string_view sid_text = s.text(kSid);
+      if (sid_text.empty()) continue;  // NULL or empty: no session
+      auto it = touched.find(sid_text);
+      if (it == touched.end()) it = touched.emplace(std::string(sid_text), Touched{}).first;
       Touched& t = it->second;
       Session& ses = t.fresh;
       if (ts < ses.start_ms) ses.start_ms = ts;
-      // The first slot takes the earliest event (page views first) that is also earlier than
-      // the stored first one: merge() would drop any other.
+      // The first slot takes the chunk's earliest event (page views first; the first one read
+      // on a tie). It is dropped after the scan when the stored first event is not later, as
+      // merge() would drop it; its attributes are read only for the sessions where it stays.
       const int rank = pv ? 0 : 1;
-      if ((ses.first_rank == 2 || !ses.first_before(rank, ts)) &&
-          (!t.has_stored || !t.stored.first_before(rank, ts))) {
-        fill_first(ses, s, app, page, pv, ts);
+      if (ses.first_rank == 2 || !ses.first_before(rank, ts)) {
+        ses.first_rank = rank;
+        ses.first_ms = ts;
+        ses.app_id.assign(app);
+        if (pv) {
+          ses.entry_page.assign(page);
+        } else {
+          ses.entry_page.clear();
+        }
+        t.first_rowid = s.i64(kRowid);
       }
       if (pv) {
         ++ses.page_views;
         if (ts > ses.exit_ms) {
           ses.exit_ms = ts;
-          ses.exit_page = page;
+          ses.exit_page.assign(page);
         }
       }
       if (ping) {
         ++ses.pings;
         window_key.clear();
-        if (!s.is_null(27)) web_page_id(s.text(27), window_key);
+        if (!s.is_null(kPingContexts)) web_page_id(s.text(kPingContexts), window_key);
         window_key += '\x1f';
-        window_key += std::to_string(floor_div(ts, int64_t{kHeartbeatS} * 1000));
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits,
+                                             floor_div(ts, int64_t{kHeartbeatS} * 1000));
+        window_key.append(digits, end);
         ses.windows.push_back(distinct_hash(window_key));
       }
     }
     if (rc != SQLITE_DONE) return Error{"SQLite reading atomic_events: " + db.last_error()};
   }
 
-  // Sessions: old contribution out, merged state in (only the parts that change).
+  // The stored state of the touched sessions, kSessionBatch at a time (one statement execution
+  // per batch instead of one per session).
+  {
+    auto get = db.prepare(session_batch_sql());
+    if (!get) return get.error();
+    Stmt& g = **get;
+    auto next = touched.begin();
+    while (next != touched.end()) {
+      for (int i = 1; i <= kSessionBatch; ++i) {
+        if (next != touched.end()) {
+          bind_static(g, i, next->first);
+          ++next;
+        } else {
+          g.bind_null(i);  // matches nothing
+        }
+      }
+      int rc;
+      while ((rc = g.step()) == SQLITE_ROW) {
+        auto it = touched.find(g.text(0));
+        if (it == touched.end()) continue;  // cannot happen: the key is one of the bound ids
+        Touched& t = it->second;
+        Session& state = t.stored;
+        state.app_id.assign(g.text(1));
+        state.start_ms = g.i64(2);
+        state.first_rank = static_cast<int>(g.i64(3));
+        state.first_ms = g.i64(4);
+        state.entry_page.assign(g.text(5));
+        state.exit_ms = g.i64(6);
+        state.exit_page.assign(g.text(7));
+        state.page_views = g.i64(8);
+        state.pings = g.i64(9);
+        std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
+                                 &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
+                                 &state.country,     &state.browser,     &state.os,
+                                 &state.device};
+        for (int i = 0; i < 10; ++i) fields[i]->assign(g.text(10 + i));
+        windows_from_blob(g.text(20), state.windows);
+        t.has_stored = true;
+      }
+      sqlite3_reset(g.raw());
+      if (rc != SQLITE_DONE) return Error{"SQLite reading dash_sessions: " + db.last_error()};
+    }
+  }
+
+  // Sessions: the attributes of each new first event, then the old contribution out and the
+  // merged state in (only the parts that change).
+  auto first = db.prepare(kFirstSql);
+  if (!first) return first.error();
   chunk.sessions.reserve(touched.size());
   for (auto& [sid, t] : touched) {
     Session& fresh = t.fresh;
+    if (t.has_stored && t.stored.first_before(fresh.first_rank, fresh.first_ms)) {
+      fresh.first_rank = 2;  // the stored first event stays first
+    }
+    if (fresh.first_rank < 2) {
+      Stmt& f = **first;
+      f.bind(1, t.first_rowid);
+      if (f.step() != SQLITE_ROW) return Error{"SQLite reading atomic_events: " + db.last_error()};
+      fill_first_attributes(fresh, f);
+      sqlite3_reset(f.raw());
+    }
     std::sort(fresh.windows.begin(), fresh.windows.end());
     fresh.windows.erase(std::unique(fresh.windows.begin(), fresh.windows.end()),
                         fresh.windows.end());
@@ -585,7 +675,7 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
     Stmt& g = **vget;
     g.bind(1, static_cast<int64_t>(k[0]));
     g.bind(2, get_i64(k, 1));
-    g.bind(3, std::string_view(k).substr(9));
+    bind_static(g, 3, std::string_view(k).substr(9));
     const int rc = g.step();
     if (rc == SQLITE_ROW) {
       sketch.merge_serialized(g.text(0));
@@ -608,22 +698,22 @@ Status write_chunk(Conn& db, const Chunk& chunk) {
   if (!put) return put.error();
   for (const auto& [sid, state] : chunk.sessions) {
     Stmt& p = **put;
-    p.bind(1, sid);
-    p.bind(2, state.app_id);
+    bind_static(p, 1, sid);
+    bind_static(p, 2, state.app_id);
     p.bind(3, state.start_ms);
     p.bind(4, static_cast<int64_t>(state.first_rank));
     p.bind(5, state.first_ms);
-    p.bind(6, state.entry_page);
+    bind_static(p, 6, state.entry_page);
     p.bind(7, state.exit_ms);
-    p.bind(8, state.exit_page);
+    bind_static(p, 8, state.exit_page);
     p.bind(9, state.page_views);
     p.bind(10, state.pings);
     const std::string* fields[] = {&state.refr_medium, &state.refr_source, &state.refr_term,
                                    &state.mkt_source,  &state.mkt_medium,  &state.mkt_campaign,
                                    &state.country,     &state.browser,     &state.os,
                                    &state.device};
-    for (int i = 0; i < 10; ++i) p.bind(11 + i, *fields[i]);
-    p.bind_blob(21, blob_of(state.windows));
+    for (int i = 0; i < 10; ++i) bind_static(p, 11 + i, *fields[i]);
+    bind_static_blob(p, 21, blob_of(state.windows));
     if (p.step() != SQLITE_DONE) return Error{"SQLite writing dash_sessions: " + db.last_error()};
     sqlite3_reset(p.raw());
   }
@@ -642,7 +732,7 @@ Status write_chunk(Conn& db, const Chunk& chunk) {
     Stmt& p = **tot;
     p.bind(1, static_cast<int64_t>(k[0]));
     p.bind(2, get_i64(k, 1));
-    p.bind(3, std::string_view(k).substr(9));
+    bind_static(p, 3, std::string_view(k).substr(9));
     const int64_t v[] = {t.events,          t.page_views, t.page_pings, t.struct_events,
                          t.unstruct_events, t.sessions,   t.bounces,    t.engaged_s};
     for (int i = 0; i < 8; ++i) p.bind(4 + i, v[i]);
@@ -666,8 +756,8 @@ Status write_chunk(Conn& db, const Chunk& chunk) {
       p->bind(1, static_cast<int64_t>(k[0]));
       p->bind(2, static_cast<int64_t>(k[1]));
       p->bind(3, get_i64(k, 2));
-      p->bind(4, kv.substr(12, app_len));
-      p->bind(5, kv.substr(12 + app_len));
+      bind_static(*p, 4, kv.substr(12, app_len));
+      bind_static(*p, 5, kv.substr(12 + app_len));
       if (p == dim->get()) p->bind(6, n);
       if (Status st = step_done(db, *p); !st) return st;
       sqlite3_reset(p->raw());
@@ -682,8 +772,8 @@ Status write_chunk(Conn& db, const Chunk& chunk) {
     Stmt& p = **vput;
     p.bind(1, static_cast<int64_t>(k[0]));
     p.bind(2, get_i64(k, 1));
-    p.bind(3, std::string_view(k).substr(9));
-    p.bind_blob(4, sketch);
+    bind_static(p, 3, std::string_view(k).substr(9));
+    bind_static_blob(p, 4, sketch);
     if (Status st = step_done(db, p); !st) return st;
     sqlite3_reset(p.raw());
   }
