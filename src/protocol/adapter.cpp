@@ -57,6 +57,8 @@ bool parse_api(std::string_view path, std::string_view& vendor, std::string_view
 }
 
 bool is_collector_payload_schema(std::string_view uri) {
+  // What every collector writes (a text the rule below accepts): one compare instead of a parse.
+  if (uri == event::kCollectorPayloadSchema) return true;
   SchemaKeyParts key;
   return parse_schema_uri(uri, key) == nullptr && key.vendor == kSnowplow &&
          key.name == "CollectorPayload" && key.format == "thrift" && key.model == 1 &&

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "event/collector_payload.h"
 #include "protocol/ip_address.h"
 #include "protocol/json_util.h"
 #include "protocol/uuid_check.h"
@@ -69,6 +70,19 @@ TEST(SchemaUri, ParsesLikeIgluCore) {
   EXPECT_STREQ(parse_schema_uri("com.acme/e/jsonschema/1-0-0", k), "INVALID_IGLUURI");
   EXPECT_STREQ(parse_schema_uri("iglu:com.acme/e/1-0-0", k), "INVALID_IGLUURI");
   EXPECT_STREQ(parse_schema_uri("", k), "INVALID_IGLUURI");
+}
+
+// adapt()/adapt_views() accept event::kCollectorPayloadSchema by one compare before parsing: the
+// constant must be a text the parsed rule (snowplow vendor, CollectorPayload, thrift, 1-0-*)
+// accepts.
+TEST(SchemaUri, CollectorPayloadConstantMeetsTheParsedRule) {
+  SchemaKeyParts k;
+  ASSERT_EQ(parse_schema_uri(event::kCollectorPayloadSchema, k), nullptr);
+  EXPECT_EQ(k.vendor, "com.snowplowanalytics.snowplow");
+  EXPECT_EQ(k.name, "CollectorPayload");
+  EXPECT_EQ(k.format, "thrift");
+  EXPECT_EQ(k.model, 1);
+  EXPECT_EQ(k.revision, 0);
 }
 
 TEST(IpAddress, ForwardedHeadersAsSnowplowReadsThem) {
