@@ -499,12 +499,37 @@ int string_field(int16_t id) {
   }
 }
 
-void assign(std::optional<std::string>& field, std::string_view value) {
-  if (field) {
-    field->assign(value);
-  } else {
-    field.emplace(value);
-  }
+// Storage of the string fields a record left unset, per field and thread: a GET record unsets the
+// body and a POST record the query string, and std::optional::reset would free their buffers, so
+// payloads that alternate would allocate and free them again and again. An unset field's string
+// is parked here instead and taken back when a record sets the field again (the values are
+// unspecified: assign overwrites them).
+struct SpareStrings {
+  std::string strings[std::size(kStringFields)];
+  std::vector<std::string> headers;  // header strings beyond the last record's count
+};
+SpareStrings& spare_strings() {
+  thread_local SpareStrings spares;
+  return spares;
+}
+
+// s = value for a value that never overlaps s: clear + append is libstdc++'s plain copy into the
+// string's own buffer (assign goes through _M_replace, which allows for overlap: ~100
+// instructions per field, 17 fields per record).
+void copy_into(std::string& s, std::string_view value) {
+  s.clear();
+  s.append(value.data(), value.size());
+}
+
+void assign(std::optional<std::string>& field, std::string& spare, std::string_view value) {
+  if (!field) field.emplace(std::move(spare));
+  copy_into(*field, value);
+}
+
+void unset(std::optional<std::string>& field, std::string& spare) {
+  if (!field) return;
+  if (field->capacity() > spare.capacity()) spare.swap(*field);
+  field.reset();
 }
 
 }  // namespace
@@ -530,12 +555,12 @@ bool decode_thrift_fast(std::string_view bytes, CollectorPayload& out) {
       }
       std::string_view value;
       if (!r.string(value)) return false;
-      assign(out.*kStringFields[field].member, value);
+      assign(out.*kStringFields[field].member, spare_strings().strings[field], value);
       seen |= 1u << field;
     } else if (id == thrift_id::kSchema && type == kString) {
       std::string_view value;
       if (!r.string(value)) return false;
-      out.schema.assign(value);
+      copy_into(out.schema, value);
     } else if (id == thrift_id::kTimestamp && type == kI64) {
       int64_t ts;
       if (!r.i64(ts)) return false;
@@ -553,11 +578,21 @@ bool decode_thrift_fast(std::string_view bytes, CollectorPayload& out) {
       }
       // A second headers field replaces the first, as in the libthrift decoder.
       std::vector<std::string>& headers = out.headers ? *out.headers : out.headers.emplace();
+      // (resize would free the strings past count and start new ones empty: they are parked.)
+      std::vector<std::string>& pool = spare_strings().headers;
+      while (headers.size() > count) {
+        pool.push_back(std::move(headers.back()));
+        headers.pop_back();
+      }
+      while (headers.size() < count && !pool.empty()) {
+        headers.push_back(std::move(pool.back()));
+        pool.pop_back();
+      }
       headers.resize(count);
       for (uint32_t i = 0; i < count; ++i) {
         std::string_view value;
         if (!r.string(value)) return false;
-        headers[i].assign(value);
+        copy_into(headers[i], value);
       }
       seen |= kHeadersBit;
     } else {
@@ -565,7 +600,7 @@ bool decode_thrift_fast(std::string_view bytes, CollectorPayload& out) {
     }
   }
   for (int i = 0; i < kStringFieldCount; ++i) {
-    if ((seen & (1u << i)) == 0) (out.*kStringFields[i].member).reset();
+    if ((seen & (1u << i)) == 0) unset(out.*kStringFields[i].member, spare_strings().strings[i]);
   }
   if ((seen & kTimestampBit) == 0) out.timestamp.reset();
   if ((seen & kHeadersBit) == 0) out.headers.reset();
