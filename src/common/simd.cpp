@@ -35,6 +35,13 @@ __attribute__((target("avx2"))) const char* skip_json_avx2(const char* p, const 
 
 __attribute__((target("avx2"))) std::size_t ascii_avx2(const char* p, std::size_t n) {
   std::size_t i = 0;
+  // 64 bytes per test while they last (the two blocks' high bits ORed), then one block at a time
+  // up to the first block with a byte >= 0x80.
+  for (; i + 64 <= n; i += 64) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
+    if (_mm256_movemask_epi8(_mm256_or_si256(a, b)) != 0) break;
+  }
   for (; i + 32 <= n; i += 32) {
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     if (_mm256_movemask_epi8(c) != 0) break;

@@ -194,6 +194,9 @@ bool is_valid_utf8(std::string_view in) {
     const std::size_t len = utf8_sequence(in, i, maximal);
     if (len == 0) return false;
     i += len;
+    // Text is mostly ASCII between its multi-byte characters (a page title's accent, then
+    // kilobytes of JSON): back to 32-byte blocks for a run that may hold some.
+    if (n - i >= 64) i += ascii_blocks(in.data() + i, n - i);
   }
   return true;
 }

@@ -91,6 +91,34 @@ TEST(UrlCodec, Utf8ValidityAgreesWithRepairOnRandomText) {
   EXPECT_LT(valid, 3600);
 }
 
+// Long ASCII runs with a few multi-byte sequences (valid or not) anywhere: after each sequence
+// the check goes back to 64- and 32-byte blocks, which must end exactly where the runs do.
+TEST(UrlCodec, Utf8ValidityWithSparseSequencesAgreesWithRepair) {
+  const std::string_view pieces[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+                                     "\xC0\xAF", "\xED\xA0\x80", "\xE2\x82",
+                                     "\xFF",     "\x80"};
+  std::mt19937 rng(12);
+  int valid = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const std::size_t len = rng() % 700;
+    const unsigned gap = 20 + rng() % 300;
+    while (s.size() < len) {
+      if (rng() % gap == 0) {
+        s += pieces[rng() % 10 < 8 ? rng() % 3 : 3 + rng() % 5];
+      } else {
+        s.push_back(static_cast<char>(rng() % 0x80));
+      }
+    }
+    std::string out;
+    const bool want = utf8_repair_append(s, out);
+    ASSERT_EQ(is_valid_utf8(s), want) << s;
+    valid += want ? 1 : 0;
+  }
+  EXPECT_GT(valid, 300);
+  EXPECT_LT(valid, 2700);
+}
+
 // Byte-by-byte statements of the two rules, for the word-at-a-time implementations.
 std::string reference_decode(std::string_view in) {
   auto hex = [](char c) {
