@@ -1,5 +1,9 @@
 #include "protocol/uuid_check.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
 #include <cstdint>
 
@@ -15,6 +19,23 @@ constexpr std::array<char, 256> make_lower_hex() {
   return t;
 }
 constexpr std::array<char, 256> kLowerHex = make_lower_hex();
+
+#if defined(__SSE2__)
+// For the 16 bytes at `in`: stores them with bit 0x20 set at `out` and returns a bit per byte
+// that is a hex digit. Setting 0x20 lower-cases 'A'-'F' and leaves '0'-'9', 'a'-'f' and '-' as
+// they are; a byte is a hex digit when it is '0'-'9', or when it with 0x20 set is 'a'-'f' (only
+// 'A'-'F' and 'a'-'f' give that). Signed compares: bytes >= 0x80 are negative, in no range.
+unsigned lower_hex_block(const char* in, char* out) {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const __m128i lower = _mm_or_si128(c, _mm_set1_epi8(0x20));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), lower);
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                       _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), lower));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(digit, letter)));
+}
+#endif
 
 }  // namespace
 
@@ -46,6 +67,18 @@ bool canonical_uuid(std::string_view s, std::string& out) {
   // lower-cased. Anything else (short groups, other bytes) goes the general way.
   if (s.size() == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-') {
     out.resize(36);
+#if defined(__SSE2__)
+    // Bytes 0-15, 16-31 and 20-35 (the last block overlaps the second and stores the same bytes
+    // there); every byte but the four dashes must be a hex digit.
+    const unsigned a = lower_hex_block(s.data(), out.data());
+    const unsigned b = lower_hex_block(s.data() + 16, out.data() + 16);
+    const unsigned c = lower_hex_block(s.data() + 20, out.data() + 20);
+    constexpr unsigned kDashes0 = (1u << 8) | (1u << 13), kDashes16 = (1u << 2) | (1u << 7);
+    constexpr unsigned kDashes20 = 1u << 3;
+    if ((a | kDashes0) == 0xFFFF && (b | kDashes16) == 0xFFFF && (c | kDashes20) == 0xFFFF) {
+      return true;
+    }
+#else
     bool hex = true;
     for (std::size_t i = 0; i < 36; ++i) {
       const char c = s[i];
@@ -55,6 +88,7 @@ bool canonical_uuid(std::string_view s, std::string& out) {
       out[i] = dash ? '-' : lower;
     }
     if (hex) return true;
+#endif
   }
   std::optional<std::string> general = canonical_uuid(s);
   if (!general) return false;
