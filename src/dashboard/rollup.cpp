@@ -504,6 +504,13 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
     s.bind(1, lo);
     s.bind(2, hi);
     std::string app, page, scratch, window_key;
+    // The totals and visitor entries of the last event's (hour, app).
+    struct {
+      bool valid = false;
+      int64_t hour = 0;
+      Totals* totals[2] = {nullptr, nullptr};
+      std::vector<uint64_t>* visitors[2] = {nullptr, nullptr};
+    } bucket;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
       int64_t ts = 0;
@@ -511,24 +518,40 @@ Status read_chunk(Conn& db, int64_t lo, int64_t hi, Chunk& chunk) {
         // collector_tstamp is NOT NULL
         if (!parse_any_tstamp(s.text(kCollectorTs), ts)) continue;
       }
-      app.assign(s.text(kApp));
+      const std::string_view app_text = s.text(kApp);
       const std::string_view event = s.text(kEvent);
       const bool pv = event == "page_view", ping = event == "page_ping";
       const bool se = event == "struct", ue = event == "unstruct";
-      deltas.total(ts, app, [&](Totals& t) {
-        ++t.events;
-        t.page_views += pv;
-        t.page_pings += ping;
-        t.struct_events += se;
-        t.unstruct_events += ue;
-      });
+      // Consecutive events mostly share their hour and app: their totals and visitor hashes go
+      // to the same two entries, found once (unordered_map entries never move).
+      const int64_t hour = floor_div(ts, kHourMs);
+      if (!bucket.valid || hour != bucket.hour || app_text != app) {
+        app.assign(app_text);
+        bucket.valid = true;
+        bucket.hour = hour;
+        for (int grain = 0; grain < 2; ++grain) {
+          deltas.bucket_key(grain, ts, app);
+          bucket.totals[grain] = &deltas.at(deltas.totals);
+          bucket.visitors[grain] = nullptr;  // created with the bucket's first visitor
+        }
+      }
+      for (Totals* t : bucket.totals) {
+        ++t->events;
+        t->page_views += pv;
+        t->page_pings += ping;
+        t->struct_events += se;
+        t->unstruct_events += ue;
+      }
       std::string_view visitor = s.text(kDuid);
       if (visitor.empty()) visitor = s.text(kNuid);
       if (!visitor.empty()) {
         const uint64_t h = distinct_hash(visitor);
         for (int grain = 0; grain < 2; ++grain) {
-          deltas.bucket_key(grain, ts, app);
-          deltas.at(deltas.visitors).push_back(h);
+          if (bucket.visitors[grain] == nullptr) {
+            deltas.bucket_key(grain, ts, app);
+            bucket.visitors[grain] = &deltas.at(deltas.visitors);
+          }
+          bucket.visitors[grain]->push_back(h);
         }
       }
       page.assign(s.text(kHost));
