@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -385,6 +386,47 @@ TEST(Convert, JavaLongAgreesWithFromChars) {
   EXPECT_FALSE(parse_java_long("9223372036854775808", v));
   EXPECT_FALSE(parse_java_long("", v));
   EXPECT_FALSE(parse_java_long("12a", v));
+}
+
+}  // namespace
+}  // namespace furrow::enrich
+
+namespace furrow::enrich {
+namespace {
+
+// ip_token splits at the first of ",| \t\n\r\f\v": every byte value at every place of a short
+// address, against std::string_view::find_first_of.
+TEST(Convert, IpTokenSplitsWhereFindFirstOfDoes) {
+  const std::string_view kSeparators = ",| \t\n\r\f\v";
+  const std::string base = "81.2.69.142";
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at = 0; at <= base.size(); ++at) {
+      std::string s = base;
+      s.insert(at, 1, static_cast<char>(c));
+      const std::string_view v = s;
+      EXPECT_EQ(ip_token(v), v.substr(0, v.find_first_of(kSeparators))) << c << " at " << at;
+    }
+  }
+  EXPECT_EQ(ip_token(""), "");
+  EXPECT_EQ(ip_token(","), "");
+}
+
+// Of all 65,536 two-byte texts exactly the eight codes are event types (and nothing of another
+// length is, see EventTypesTv11).
+TEST(Convert, EventTypeNameAcceptsExactlyTheEightCodes) {
+  const std::string_view kCodes[] = {"se", "ev", "ue", "ad", "tr", "ti", "pv", "pp"};
+  int accepted = 0;
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const char text[2] = {static_cast<char>(a), static_cast<char>(b)};
+      const std::string_view in(text, 2);
+      std::string_view name;
+      const bool known = std::find(std::begin(kCodes), std::end(kCodes), in) != std::end(kCodes);
+      EXPECT_EQ(event_type_name(in, name), known) << a << " " << b;
+      accepted += known;
+    }
+  }
+  EXPECT_EQ(accepted, 8);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "common/uri.h"
 #include "common/uuid.h"
 #include "enrich/convert.h"
+#include "enrich/direct_tsv.h"
 #include "enrich/param_map.h"
 #include "enrich/sdj.h"
 #include "event/bad_row.h"
@@ -799,8 +800,33 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
     source.decline = !moved;
     source.lazy = moved ? &lazy : nullptr;
     source.events = views.size();
+    // Without enrichments an event is first offered to the direct TSV writer; what it leaves
+    // (bad rows, anything unusual) takes the EnrichedEvent path.
+    const bool direct = !moved && config_.direct_tsv;
+    DirectRun drun;
+    drun.collector_name = collector;
+    drun.v_etl = run.v_etl;
+    drun.etl_tstamp = run.etl_tstamp;
+    drun.vs = &run.vs;
+    drun.max_json_depth = config_.max_json_depth;
+    drun.accept_invalid = config_.accept_invalid;
+    drun.max_record_bytes = config_.max_record_bytes;
     bool all_good = true;
     for (std::size_t i = 0; i < views.size() && all_good; ++i) {
+      if (direct) {
+        if (out.good_text != nullptr) {
+          if (write_direct_tsv(drun, vr, views.event(i), *out.good_text, true)) {
+            ++out.good_appended;
+            continue;
+          }
+        } else {
+          s.line.clear();
+          if (write_direct_tsv(drun, vr, views.event(i), s.line, false)) {
+            out.good.push_back(s.line);
+            continue;
+          }
+        }
+      }
       source.index = i;
       all_good = enrich_one(run, vr, views.event(i), headers, collector, source, out);
     }

@@ -36,6 +36,9 @@ struct PipelineConfig {
   // For tests: false sends every payload down the general RawEvent path (adapt()), which the
   // parameter-view fast path must match byte for byte.
   bool view_fast_path = true;
+  // For tests: false sends every view-path event without enrichments through the EnrichedEvent
+  // path instead of the direct TSV writer (direct_tsv.h), which must match it byte for byte.
+  bool direct_tsv = true;
 };
 
 // Results of one payload.
