@@ -39,10 +39,13 @@ base=$(grep -o 'listening on http://[0-9.:]*' "$tmp/run.log" | head -1 | sed 's/
 [[ -n "$base" ]] || { cat "$tmp/run.log"; exit 1; }
 db="$tmp/data/furrow.db"
 
-# Peak RSS, sampled every 200 ms.
-( peak=0; while kill -0 "$pid" 2>/dev/null; do
+# Peak RSS and peak WAL file size (it grows while a read snapshot keeps checkpoints from
+# starting it over), sampled every 200 ms.
+( peak=0; wpeak=0; while kill -0 "$pid" 2>/dev/null; do
     r=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
     (( r > peak )) && peak=$r && echo "$peak" > "$tmp/peak_rss_kb"
+    w=$(stat -c %s "$tmp/data/furrow.db-wal" 2>/dev/null || echo 0)
+    (( w > wpeak )) && wpeak=$w && echo "$wpeak" > "$tmp/peak_wal_bytes"
     sleep 0.2
   done ) &
 sampler=$!
@@ -200,8 +203,8 @@ awk -v f="$((furrow_ticks1 - furrow_ticks0))" -v wu="$wrk_user" -v ws="$wrk_sys"
     w = (wu + ws) * hz; busy = d[2] + d[3] + d[4] + d[7] + d[8]
     printf "run_load: cores used while wrk ran (of %d): furrow %.2f, wrk %.2f, rest (prober, others) %.2f, idle %.2f, iowait %.2f, steal %.2f\n",
       total / hz / secs + 0.5, f / hz / secs, w / hz / secs, (busy - f - w) / hz / secs, d[5] / hz / secs, d[6] / hz / secs, d[9] / hz / secs }'
-printf 'run_load: backlog at the end of the load: %d events, drained in %.1f s; %d of %d accepted events in SQLite\n' \
-  "$backlog" "$drain_secs" "$bench_in_db" "$accepted"
+printf 'run_load: backlog at the end of the load: %d events, drained in %.1f s; %d of %d accepted events in SQLite; peak WAL file %d MB\n' \
+  "$backlog" "$drain_secs" "$bench_in_db" "$accepted" $(( $(cat "$tmp/peak_wal_bytes" 2>/dev/null || echo 0) >> 20 ))
 printf 'run_load: CPU us per event by thread: %s (%s events)\n' "$cpu" "$all_events"
 printf 'run_load: of which system time: %s\n' "${sys%, }"
 printf 'run_load: runnable but waiting for a CPU, us per event: %s\n' "$waits"
@@ -221,6 +224,8 @@ sort -k2 -g -r "$tmp/latency.txt" | head -"${RUN_BENCH_SLOWEST:-8}" | sort -g | 
     "$(date -u -d "@${t%.*}" +%H:%M:%S)" "${t#*.}" "$(echo "$l * 1000" | bc -l)"
 done
 printf '\n'
+# furrow run's stop summary (commits, model runs, snapshots given back).
+grep -E '^furrow run: stopped' "$tmp/run.log" 2>/dev/null | sed 's/^furrow run: /run_load: furrow /' || true
 # furrow run's timed lines ("[HH:MM:SS.mmm] ..."), with the same offsets.
 grep -E '^furrow run: \[[0-9:.]+\]' "$tmp/run.log" 2>/dev/null | head -"${RUN_BENCH_LOG_LINES:-40}" | while read -r line; do
   hms=$(echo "$line" | sed -E 's/^furrow run: \[([0-9:.]+)\].*/\1/')

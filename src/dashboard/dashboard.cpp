@@ -29,8 +29,20 @@ struct Dashboard::Impl {
   Options options;
   std::mutex writer_mu;
   std::unique_ptr<Conn> writer;
+  std::function<bool()> interrupt;  // guarded by writer_mu (see interrupt_when)
   std::mutex readers_mu;
   std::vector<std::unique_ptr<Conn>> idle;
+
+  // Installs (or removes, for an empty `interrupt`) the writer's progress handler; writer_mu held.
+  void arm_interrupt() {
+    if (!interrupt) {
+      sqlite3_progress_handler(writer->raw(), 0, nullptr, nullptr);
+      return;
+    }
+    sqlite3_progress_handler(
+        writer->raw(), 1000, [](void* arg) { return static_cast<Impl*>(arg)->interrupt() ? 1 : 0; },
+        this);
+  }
 
   int64_t now() const { return options.now_ms ? options.now_ms() : furrow::now_ms(); }
 
@@ -85,7 +97,21 @@ Result<std::unique_ptr<Dashboard>> Dashboard::open(const Options& options) {
 
 Status Dashboard::refresh() {
   std::lock_guard lock(impl_->writer_mu);
-  return refresh_rollups(*impl_->writer, [this] { return impl_->now(); });
+  Status st = refresh_rollups(*impl_->writer, [this] { return impl_->now(); });
+  if (!st.ok() && !sqlite3_get_autocommit(impl_->writer->raw())) {
+    // An interrupted (or failed) chunk whose rollback did not go through: its snapshot must not
+    // outlive the refresh. The interrupt check is off meanwhile.
+    sqlite3_progress_handler(impl_->writer->raw(), 0, nullptr, nullptr);
+    (void)impl_->writer->exec("ROLLBACK");
+    impl_->arm_interrupt();
+  }
+  return st;
+}
+
+void Dashboard::interrupt_when(std::function<bool()> check) {
+  std::lock_guard lock(impl_->writer_mu);
+  impl_->interrupt = std::move(check);
+  impl_->arm_interrupt();
 }
 
 bool Dashboard::handle(const collector::HttpRequest& req, Response& out) {

@@ -60,6 +60,13 @@ class Dashboard {
   // (furrow run: its loader thread after commits) or several.
   Status refresh();
 
+  // Interrupt hook: while `check` returns true, a refresh in progress stops at its next SQLite
+  // step (checked every 1,000 virtual-machine steps, from the refreshing thread), rolls back
+  // its current chunk and returns an error; the chunks it finished stay. furrow run passes
+  // Engine::should_yield, so a starved refresh gives its read snapshot back. An empty function
+  // removes the hook. Not for API requests (they never use the refresh's connection).
+  void interrupt_when(std::function<bool()> check);
+
  private:
   struct Impl;
   explicit Dashboard(std::unique_ptr<Impl> impl);

@@ -30,13 +30,14 @@ struct RunConfig {
   unsigned enrich_threads = 1;
   int64_t commit_interval_ms = 250;
   int64_t models_interval_ms = 1000;
-  // A model run (plus the dashboard refresh) waits at least this many times the last run's
-  // duration after it, so models take at most about 1 / (1 + factor) of one core however large
-  // runs get; a higher factor leaves more CPU to loading under sustained load, for staler models.
+  // A model job (plus the dashboard refresh) waits at least this many times the last job's CPU
+  // time after it, so models take at most about 1 / (1 + factor) of one core however large
+  // jobs get; a higher factor leaves more CPU to loading under sustained load, for staler models.
   unsigned models_cost_factor = 4;
   // Run the models thread as SCHED_IDLE (only CPU that loading leaves over; its write
-  // transactions, and a run starved by other work on the machine, at the normal policy), when
-  // the system lets it return to the normal policy. See EngineOptions::models_idle_priority.
+  // transactions at the normal policy; a chunk starved while loading gives its read snapshot
+  // back, one starved by other work while nothing is loaded is raised), when the system lets it
+  // return to the normal policy. See EngineOptions::models_idle_priority.
   bool models_idle_priority = true;
   // Back-pressure: the collector answers 503 while more than this is waiting in the raw log.
   uint64_t max_lag_bytes = 256ull << 20;

@@ -13,6 +13,7 @@
 
 #include "enrich/runner.h"
 #include "run/checkpoint.h"
+#include "run/sqlite_handle.h"
 #include "sinks/loader.h"
 #include "sinks/sqlite_loader.h"
 #include "sources/input.h"
@@ -49,18 +50,40 @@ void log_timed(const std::string& msg) {
 }
 
 // A SCHED_IDLE models thread that got less than this share of the CPU time it was runnable for
-// (over one kModelsWatch of a run) is starved: the machine is busy with other work, not
-// with loading (which leaves an idle-policy thread most of a core at 40,000 events/s on two).
+// over one kModelsWatch is starved in that window.
 constexpr double kStarvedShare = 0.1;
-// How often the checkpoint thread looks at a running models thread: a starved run waits at most
-// about two of these before it is raised (a model run in a test, or the dashboard's first figures
-// on a busy machine, should not wait whole seconds for it).
+// How often the checkpoint thread looks at a running models thread.
 constexpr std::chrono::milliseconds kModelsWatch{200};
+// The window over which a chunk's (or hook call's) share of the CPU is judged: a models thread
+// starved over one such window gives its read snapshot back when the loader committed in it,
+// else it is raised (watch_models). At 40,000 events/s the WAL grows ~90 MB a second while a
+// snapshot is held, so this (plus up to one kModelsWatch) bounds that growth.
+constexpr std::chrono::milliseconds kStarvedPatience{1000};
+// After giving its snapshot back, the models thread waits this long before it tries again (with
+// half the chunk, down to kMinChunkEvents), so that a checkpoint can empty the WAL meanwhile.
+constexpr std::chrono::milliseconds kYieldBackoff{1000};
+constexpr std::size_t kMinChunkEvents = 5'000;
 
-// CPU time run and time spent runnable but waiting, of a thread of this process (ns).
-bool thread_schedstat(pid_t tid, uint64_t& run_ns, uint64_t& wait_ns) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/schedstat");
-  return static_cast<bool>(in >> run_ns >> wait_ns);
+// CPU time of the calling thread.
+std::chrono::nanoseconds thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// CPU time run and time spent runnable but waiting (ns), and the state letter (R: runnable), of a
+// thread of this process.
+bool thread_schedstat(pid_t tid, uint64_t& run_ns, uint64_t& wait_ns, char& state) {
+  const std::string dir = "/proc/self/task/" + std::to_string(tid);
+  std::ifstream in(dir + "/schedstat");
+  if (!(in >> run_ns >> wait_ns)) return false;
+  // stat: "pid (comm) S ...": the state follows the last ')' (comm may hold anything).
+  std::ifstream st(dir + "/stat");
+  std::string line;
+  std::getline(st, line);
+  const auto close = line.rfind(')');
+  state = close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
+  return true;
 }
 
 int64_t ms_between(std::chrono::steady_clock::time_point a,
@@ -123,16 +146,32 @@ struct Engine::Impl {
   Clock::time_point models_last_commit;    // the loader's last commit with events
   bool models_stop = false;
   bool models_idle = false;  // the models thread runs as SCHED_IDLE; guarded by models_mu
-  // Starvation escape (guarded by models_mu): a run in progress (models_running) whose idle
-  // thread gets next to no CPU is raised to the normal policy until it ends (models_raised);
-  // the models thread goes back to SCHED_IDLE after it. The checkpoint thread watches.
+  // Starvation policy (guarded by models_mu; the checkpoint thread watches, see watch_models):
+  // a job in progress (models_running: model chunks and the after-models hook) whose idle
+  // thread gets next to no CPU for kStarvedPatience is asked to give its read snapshot back
+  // (yield) when the loader committed meanwhile, or else raised to the normal policy
+  // (models_raised) until its current chunk or hook call ends.
   bool models_running = false;
   bool models_raised = false;
   pid_t models_tid = 0;
-  // The checkpoint thread's last look at the models thread (schedstat) during the current run.
+  uint64_t loader_commits = 0;  // commits so far (the WAL grows with each)
+  // The start of the checkpoint thread's current window on the models thread during the current
+  // chunk or hook call: schedstat, time and the loader's commit count then.
   bool watch_have = false;
   uint64_t watch_run_ns = 0, watch_wait_ns = 0;
   Clock::time_point watch_at;
+  uint64_t starved_commits = 0;
+  // Set by the watch, read by the progress handlers of the models' SQLite connection and of the
+  // hook's (should_yield): the current read phase stops with SQLITE_INTERRUPT and rolls back.
+  // Cleared by the models thread before each chunk and hook call.
+  std::atomic<bool> yield{false};
+  sqlite3* models_db = nullptr;  // the connection of models_store (models thread only)
+  // Models thread only: the chunk size (events per model run), halved after a yield.
+  std::size_t chunk_events = 0;
+  // The models are behind (a job ended by a yield): retry at models_retry_at even without new
+  // commits. Guarded by models_mu.
+  bool models_behind = false;
+  Clock::time_point models_retry_at;
   // Loader → checkpoint thread: the latest committed raw-log position not yet in the checkpoint
   // file (guarded by models_mu; checkpoint_cv wakes the thread).
   LogPosition file_pos;
@@ -287,6 +326,7 @@ struct Engine::Impl {
       std::lock_guard lock(models_mu);
       file_pos = pending_pos;
       file_pos_new = true;
+      ++loader_commits;
     }
     checkpoint_cv.notify_one();
     {
@@ -317,52 +357,142 @@ struct Engine::Impl {
     return Status::Ok();
   }
 
-  // One model run plus the hook; false when it failed (logged and counted).
-  bool run_models_once() {
+  // How a job (model chunks until caught up, then the hook) ended.
+  enum class JobEnd { kDone, kYielded, kFailed };
+
+  static int progress_handler(void* arg) { return static_cast<Impl*>(arg)->should_yield() ? 1 : 0; }
+  // True while the models thread is asked to give its read snapshot back, except inside a
+  // write phase (storage::WriteLockPriority: short, at the normal policy; finishing it is cheaper
+  // than redoing it).
+  bool should_yield() const {
+    return yield.load(std::memory_order_relaxed) && !storage::WriteLockPriority::held();
+  }
+
+  // Back to SCHED_IDLE after a chunk or hook call that the watch raised (called between them,
+  // never inside a write phase).
+  void end_raise() {
+    std::lock_guard lock(models_mu);
+    if (models_raised && !models_stop) {
+      sched_param param{};
+      models_idle = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+    }
+    models_raised = false;
+    watch_have = false;
+  }
+
+  void count_error() {
+    std::lock_guard lock(stats_mu);
+    ++stats.errors;
+  }
+
+  void log_yield(const std::string& what, Clock::time_point since) {
+    {
+      std::lock_guard lock(stats_mu);
+      ++stats.models_yields;
+    }
+    log_timed(what + " gave its read snapshot back after " +
+              std::to_string(ms_between(since, Clock::now())) +
+              " ms (starved while loading); retry in " + std::to_string(kYieldBackoff.count()) +
+              " ms");
+  }
+
+  // One job: model runs of at most chunk_events each until the models are caught up, then the
+  // hook. Each chunk is its own read snapshot and its own short write transaction; a chunk that
+  // is asked to yield (starved while the loader commits) rolls back and ends the job.
+  JobEnd run_job() {
     const auto t0 = Clock::now();
     if (!models_store) {
-      auto s = storage::QueryStore::open("sqlite:" + opt.db_file.string());
+      auto s = open_store_with_handle(opt.db_file, models_db);
       if (!s.ok()) {
         log_line("data models: " + s.error().message);
-        std::lock_guard lock(stats_mu);
-        ++stats.errors;
-        return false;
+        count_error();
+        return JobEnd::kFailed;
       }
       models_store = std::move(*s);
+      // Every 1,000 virtual-machine steps: an atomic load, far below the cost of the steps.
+      sqlite3_progress_handler(models_db, 1000, &Impl::progress_handler, this);
     }
-    auto r = storage::run_models(*models_store, storage::ModelOptions{});
+    JobEnd end = JobEnd::kDone;
+    int64_t from = -1, to = -1;
+    int chunks = 0;
+    int64_t read_us = 0, lock_us = 0, lock_max_us = 0;
+    for (;;) {
+      yield.store(false);
+      const auto c0 = Clock::now();
+      storage::ModelOptions mo;
+      mo.max_events = static_cast<int64_t>(chunk_events);
+      auto r = storage::run_models(*models_store, mo);
+      const bool yielded = yield.load();
+      end_raise();
+      if (!r.ok()) {
+        if (!sqlite3_get_autocommit(models_db)) {
+          // run_models rolls back a failed transaction; should that have failed too, the
+          // snapshot must not outlive the chunk.
+          yield.store(false);
+          (void)models_store->exec("ROLLBACK");
+        }
+        if (yielded) {
+          chunk_events = std::max(kMinChunkEvents, chunk_events / 2);
+          log_yield("model chunk (next one " + std::to_string(chunk_events) + " events)", c0);
+          end = JobEnd::kYielded;
+        } else {
+          log_line("data models: " + r.error().message);
+          count_error();
+          end = JobEnd::kFailed;
+        }
+        break;
+      }
+      ++chunks;
+      if (from < 0) from = r->from_load_id;
+      to = r->to_load_id;
+      read_us += r->read_us;
+      lock_us += r->write_lock_us;
+      lock_max_us = std::max(lock_max_us, r->write_lock_us);
+      if (r->write_lock_us >= std::chrono::microseconds(kSlowLock).count()) {
+        log_timed("model chunk: write lock held " + std::to_string(r->write_lock_us / 1000) +
+                  " ms (read " + std::to_string(r->read_us / 1000) + " ms, load ids " +
+                  std::to_string(r->from_load_id) + ".." + std::to_string(r->to_load_id) + ")");
+      }
+      {
+        std::lock_guard lock(stats_mu);
+        ++stats.model_runs;
+      }
+      // A chunk that finished grows the next one back towards the configured size.
+      chunk_events = std::min(std::max<std::size_t>(1, opt.models_chunk_events), chunk_events * 2);
+      if (!r->more || stopping.load()) break;
+    }
     const auto t1 = Clock::now();
-    if (r.ok() && after_models) after_models();
-    // A run's sorts and caches are freed by now; hand the pages back to the system instead of
-    // keeping them in this thread's malloc arena until the next run.
+    if (end == JobEnd::kDone && after_models) {
+      yield.store(false);
+      after_models();
+      const bool yielded = yield.load();
+      end_raise();
+      if (yielded) {
+        log_yield("dashboard refresh", t1);
+        end = JobEnd::kYielded;
+      }
+    }
+    yield.store(false);
+    // A job's sorts and caches are freed by now; hand the pages back to the system instead of
+    // keeping them in this thread's malloc arena until the next job.
     malloc_trim(0);
     const auto t2 = Clock::now();
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(t2 - t0);
-    if (took >= kSlowModels ||
-        (r.ok() && r->write_lock_us >= std::chrono::microseconds(kSlowLock).count())) {
-      log_timed(std::string(took >= kSlowModels ? "slow model run" : "model run") + ": models " +
-                std::to_string(ms_between(t0, t1)) + " ms (read " +
-                (r.ok() ? std::to_string(r->read_us / 1000) : std::string("-")) +
-                " ms, write lock held " +
-                (r.ok() ? std::to_string(r->write_lock_us / 1000) : std::string("-")) +
-                " ms), then " + std::to_string(ms_between(t1, t2)) +
-                " ms dashboard refresh (load ids " +
-                (r.ok() ? std::to_string(r->from_load_id) + ".." + std::to_string(r->to_load_id)
-                        : std::string("-")) +
+    if (took >= kSlowModels && (chunks > 0 || end == JobEnd::kDone)) {
+      log_timed("slow model run: models " + std::to_string(ms_between(t0, t1)) + " ms in " +
+                std::to_string(chunks) + " chunks (read " + std::to_string(read_us / 1000) +
+                " ms, write lock held " + std::to_string(lock_us / 1000) + " ms, longest " +
+                std::to_string(lock_max_us / 1000) + " ms), then " +
+                std::to_string(ms_between(t1, t2)) + " ms dashboard refresh (load ids " +
+                (from >= 0 ? std::to_string(from) + ".." + std::to_string(to) : std::string("-")) +
                 ")");
     }
     {
       std::lock_guard lock(stats_mu);
-      if (r.ok()) {
-        ++stats.model_runs;
-      } else {
-        ++stats.errors;
-      }
       stats.models_time += took;
       stats.models_longest = std::max(stats.models_longest, took);
     }
-    if (!r.ok()) log_line("data models: " + r.error().message);
-    return r.ok();
+    return end;
   }
 
   // The checkpoint thread: writes each committed position the loader hands over to the
@@ -438,55 +568,88 @@ struct Engine::Impl {
     if (db.ok()) sinks::close_sqlite_database(*db);
   }
 
-  // Called by the checkpoint thread (models_mu held) every kModelsWatch: raises an
-  // idle models thread that is starved in a run to the normal policy until the run ends. On a
-  // machine busy with other work a SCHED_IDLE thread gets next to no CPU, so without this a run
-  // (and its read transaction, which keeps WAL checkpoints from emptying the WAL) could last as
-  // long as the machine stays busy; under furrow's own load it still gets the CPU loading leaves.
+  // Called by the checkpoint thread (models_mu held) every kModelsWatch while a job runs: the
+  // starvation policy. A SCHED_IDLE thread gets only CPU that nothing else wants; when it gets
+  // next to none for kStarvedPatience in a row, its read snapshot (which keeps WAL checkpoints
+  // from emptying the WAL) could be held for as long as that lasts:
+  //   - if the loader committed meanwhile (the WAL is growing: furrow's own load, or loading on
+  //     a busy machine), the job is asked to yield: its read phase stops (SQLite progress
+  //     handler), rolls back and is retried later with a smaller chunk; loading keeps all the
+  //     CPU and the models lag until load drops (the watermark only moves on finished chunks);
+  //   - otherwise (nothing is being loaded: the machine is busy with other work) holding the
+  //     snapshot costs nothing but the wait, so the thread is raised to the normal policy until
+  //     its current chunk or hook call ends (models_raised), and the models do not wait for the
+  //     machine to become idle.
+  // Write phases (storage::WriteLockPriority, SCHED_OTHER while they last) are left alone.
   void watch_models() {
-    if (!models_running || !models_idle || models_tid == 0) {
+    if (!models_running || !models_idle || models_raised || models_tid == 0 ||
+        sched_getscheduler(models_tid) != SCHED_IDLE) {
       watch_have = false;
       return;
     }
     uint64_t run_ns = 0, wait_ns = 0;
-    if (!thread_schedstat(models_tid, run_ns, wait_ns)) return;
+    char state = '?';
+    if (!thread_schedstat(models_tid, run_ns, wait_ns, state)) return;
     const auto now = Clock::now();
     if (!watch_have) {
       watch_have = true;
       watch_run_ns = run_ns;
       watch_wait_ns = wait_ns;
       watch_at = now;
+      starved_commits = loader_commits;
       return;
     }
+    // One window of at least kStarvedPatience (the kernel adds a thread's wait to its schedstat
+    // only when the thread gets the CPU, so shorter windows of a starved thread often show none).
+    const auto window = now - watch_at;
+    if (window < kStarvedPatience) return;
     const double ran = static_cast<double>(run_ns - watch_run_ns);
     const double waited = static_cast<double>(wait_ns - watch_wait_ns);
-    const double span = static_cast<double>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - watch_at).count());
+    const double span =
+        static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(window).count());
+    const uint64_t commits = loader_commits - starved_commits;
     watch_run_ns = run_ns;
     watch_wait_ns = wait_ns;
     watch_at = now;
-    // Starved: runnable for most of the span, yet given almost none of it.
-    if (span <= 0 || ran + waited < 0.5 * span || ran >= kStarvedShare * (ran + waited)) return;
+    starved_commits = loader_commits;
+    // Starved: given less than a tenth of the window although it wanted the CPU (runnable now,
+    // or waiting for it for half the window); not a hook that sleeps or waits for I/O.
+    const bool starved = ran < kStarvedShare * span && (state == 'R' || ran + waited >= 0.5 * span);
+    if (!starved) return;
+    const auto starved_ms = std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
+    const std::string got = " (ran " + std::to_string(static_cast<int64_t>(ran / 1e6)) + " ms of " +
+                            std::to_string(starved_ms) + " ms)";
+    if (commits > 0) {
+      yield.store(true);
+      // Raised too, until the chunk or hook call has ended (end_raise): a starved thread would
+      // otherwise reach its next progress check, and let go of the snapshot, only when it next
+      // gets a moment of CPU; stopping and rolling back take a few milliseconds.
+      sched_param param{};
+      models_raised =
+          pthread_setschedparam(models_thread.native_handle(), SCHED_OTHER, &param) == 0;
+      log_timed("models thread starved" + got + " while " + std::to_string(commits) +
+                " commits went on: asked to give its read snapshot back");
+      return;
+    }
     sched_param param{};
     if (pthread_setschedparam(models_thread.native_handle(), SCHED_OTHER, &param) != 0) return;
-    models_idle = false;
     models_raised = true;
     watch_have = false;
     {
       std::lock_guard sl(stats_mu);
       ++stats.models_starved;
     }
-    log_timed("models thread starved (ran " + std::to_string(static_cast<int64_t>(ran / 1e6)) +
-              " ms of " + std::to_string(static_cast<int64_t>(span / 1e6)) +
-              " ms): normal priority until this run ends");
+    log_timed("models thread starved" + got + " with no loading: normal priority until this " +
+              "chunk ends");
   }
 
-  // The models thread: waits until a run is due (see engine.h), runs it, repeats; on stop, one
-  // last run when events are waiting.
+  // The models thread: waits until a job is due (see engine.h), runs it, repeats; on stop, one
+  // last job when events are waiting.
   void models_loop() {
     pthread_setname_np(pthread_self(), "furrow-models");
     sched_param param{};
     const bool want_idle = opt.models_idle_priority && storage::can_leave_idle_policy();
+    chunk_events = std::max<std::size_t>(1, opt.models_chunk_events);
     if (want_idle) {
       // Under models_mu, so that stop() either sees the thread idle and raises it, or this
       // thread sees the stop and stays at the normal policy.
@@ -496,15 +659,16 @@ struct Engine::Impl {
     }
     Clock::time_point last_end = Clock::now() - opt.models_interval;
     Clock::duration cooldown = opt.models_interval;
-    Clock::duration last_took{0};
+    Clock::duration last_cpu{0};
     std::unique_lock lock(models_mu);
     for (;;) {
       if (models_stop) break;
       const auto now = Clock::now();
       Clock::time_point due = Clock::time_point::max();
-      if (models_waiting > 0) {
+      if (models_waiting > 0 || models_behind) {
         const Clock::time_point ready = last_end + cooldown;
-        Clock::time_point trigger = models_waiting >= opt.models_batch_events
+        Clock::time_point trigger = models_behind ? models_retry_at
+                                    : models_waiting >= opt.models_batch_events
                                         ? now
                                         : std::min(models_last_commit + opt.models_idle,
                                                    models_first_waiting + opt.models_max_delay);
@@ -519,28 +683,31 @@ struct Engine::Impl {
         continue;
       }
       models_waiting = 0;
+      models_behind = false;
       models_running = true;
       watch_have = false;
       lock.unlock();
-      const auto t0 = Clock::now();
-      run_models_once();
+      const auto cpu0 = thread_cpu();
+      const JobEnd end = run_job();
       last_end = Clock::now();
-      last_took = last_end - t0;
-      cooldown = std::max<Clock::duration>(opt.models_interval, last_took * opt.models_cost_factor);
+      last_cpu = thread_cpu() - cpu0;
+      // The cost factor bounds the models' share of a core by their own CPU time (at
+      // SCHED_IDLE, wall time says how long they waited for spare CPU, not what they cost).
+      cooldown = std::max<Clock::duration>(opt.models_interval, last_cpu * opt.models_cost_factor);
       lock.lock();
       models_running = false;
-      if (models_raised && !models_stop) {
-        // Raised for a starved run: the next one starts idle again.
-        models_idle = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+      if (end == JobEnd::kYielded) {
+        models_behind = true;
+        models_retry_at = last_end + kYieldBackoff;
       }
-      models_raised = false;
     }
-    // A last run only when runs are quick: a slow one would hold up the shutdown, and the next
-    // start models the waiting events anyway (the watermark is in the database).
-    const bool waiting = models_waiting > 0 && last_took < kSlowModels;
+    // A last job only when jobs are quick and the models are not behind: a slow one would hold
+    // up the shutdown, and the next start models the waiting events anyway (the watermark is in
+    // the database).
+    const bool waiting = models_waiting > 0 && !models_behind && last_cpu < kSlowModels;
     models_waiting = 0;
     lock.unlock();
-    if (waiting) run_models_once();
+    if (waiting) (void)run_job();
   }
 
   void run() {
@@ -616,6 +783,10 @@ Status Engine::stop() {
   if (m.models_thread.joinable()) m.models_thread.join();
   if (m.checkpoint_thread.joinable()) m.checkpoint_thread.join();
   return m.result;
+}
+
+bool Engine::should_yield() const {
+  return impl_->should_yield();
 }
 
 EngineStats Engine::stats() const {

@@ -4,18 +4,21 @@
 // removes fully consumed raw-log segments and tells the models thread that new events are in.
 //
 // The data models and the after-models hook (the dashboard's refresh) run on their own thread
-// with their own SQLite connection, never on the loader's: a model run reads in a snapshot and
-// writes its results in one short transaction (storage::run_models), so the loader is at most
-// briefly blocked and an event is queryable in atomic_events as soon as its batch commits,
-// however far behind the models are. A model run starts when there are new events and
-//   - at least models_interval has passed since the last run ended, and at least
-//     models_cost_factor times the last run's duration (so the models take a bounded share of
-//     the CPU however large a run gets), and
+// with their own SQLite connection, never on the loader's, so an event is queryable in
+// atomic_events as soon as its batch commits, however far behind the models are. A model job is
+// model runs (storage::run_models) of at most models_chunk_events each, until the models have
+// caught up, then the hook. Each run ("chunk") reads in its own snapshot and writes its results
+// in its own short transaction, so neither its snapshot (which keeps WAL checkpoints from
+// emptying the WAL) nor its write lock (which the loader waits for) lasts long, however far
+// behind the models are. A job starts when there are new events and
+//   - at least models_interval has passed since the last job ended, and at least
+//     models_cost_factor times the last job's CPU time (so the models take a bounded share of
+//     a core however large a job gets), and
 //   - models_batch_events new events are waiting, or the loader has committed nothing for
 //     models_idle (the trailing events of a burst), or models_max_delay has passed since the
-//     first waiting event.
-// Stopping the engine runs the models once more when events are waiting and the last run took
-// less than a second (otherwise the next start models them).
+//     first waiting event; or the last job gave its snapshot back (below) a second ago.
+// Stopping the engine runs one more job when events are waiting and the last job took less than
+// a second of CPU (otherwise the next start models them).
 //
 // Commit policy: a transaction is committed when the reader has caught up with the log and no
 // batch read after it is still on its way through enrich (so at low rates an event is queryable
@@ -66,6 +69,9 @@ struct EngineOptions {
   int loader_checkpoint_pages = 50'000;
   // 0: never run the models (nor the after-models hook) automatically.
   std::chrono::milliseconds models_interval{1000};
+  // Events per model run (storage::ModelOptions::max_events; a load is never split); halved
+  // after a run gave its snapshot back (down to 5,000), doubled back after each finished one.
+  std::size_t models_chunk_events = 50'000;
   std::size_t models_batch_events = 100'000;
   std::chrono::milliseconds models_idle{500};
   std::chrono::milliseconds models_max_delay{10'000};
@@ -76,11 +82,19 @@ struct EngineOptions {
   // seconds to be queryable); their write transactions run at the normal policy
   // (storage::WriteLockPriority), so the loader never waits for the write lock of a starved
   // thread, and stop() raises the thread back to the normal policy. Only when the system lets a
-  // thread leave SCHED_IDLE again (storage::can_leave_idle_policy). On a machine busy with other
-  // work an idle thread gets next to no CPU: a run whose thread gets less than a tenth of the
-  // time it is runnable (checked every 200 ms) is raised to the normal policy until
-  // it ends, so a run and its read transaction (which keeps WAL checkpoints from emptying the
-  // WAL) do not last as long as the machine stays busy.
+  // thread leave SCHED_IDLE again (storage::can_leave_idle_policy).
+  // An idle thread may get next to no CPU, and its read snapshot then keeps the WAL growing.
+  // Every 200 ms the checkpoint thread looks at how much CPU the models thread got of the time
+  // it was runnable; after a second in a row of less than a tenth, within one chunk or hook call:
+  //   - when the loader committed meanwhile, the chunk (or the hook: should_yield()) is
+  //     interrupted through an SQLite progress handler and rolled back (the thread is raised
+  //     to the normal policy until it has, so that it gets the CPU to stop), and retried a
+  //     second later with half the events: loading never waits for the models, the WAL is
+  //     emptied between tries, and the models lag until the load leaves them CPU (then they
+  //     catch up);
+  //   - when nothing was loaded (the machine is busy with other work), the thread is raised to
+  //     the normal policy until that chunk or hook call ends, so the models do not wait for the
+  //     machine to become idle.
   bool models_idle_priority = true;
   // How long the reader sleeps when the log has nothing new.
   std::chrono::milliseconds idle_poll{5};
@@ -93,7 +107,7 @@ struct EngineStats {
   uint64_t inserted = 0;
   uint64_t duplicates = 0;
   uint64_t commits = 0;
-  uint64_t model_runs = 0;
+  uint64_t model_runs = 0;   // model runs (chunks) that finished
   uint64_t errors = 0;       // raw-log problems, failed commits (retried), failed model runs
   uint64_t checkpoints = 0;  // WAL checkpoints run by the checkpoint thread
   // Time spent (wall clock) in model runs plus the after-models hook, and the longest one.
@@ -103,8 +117,11 @@ struct EngineStats {
   // and how many took 100 ms or more.
   std::chrono::microseconds commit_longest{0};
   uint64_t slow_commits = 0;
-  // Model runs raised from SCHED_IDLE to the normal policy because they starved.
+  // Chunks or hook calls raised from SCHED_IDLE to the normal policy because they starved while
+  // nothing was being loaded.
   uint64_t models_starved = 0;
+  // Chunks or hook calls that gave their read snapshot back because they starved while loading.
+  uint64_t models_yields = 0;
 };
 
 class Engine {
@@ -124,6 +141,11 @@ class Engine {
   Status stop();
 
   EngineStats stats() const;
+  // True while the models thread is asked to give its read snapshot back (outside write
+  // phases). For the after-models hook's own SQLite connection: the dashboard checks it from a
+  // progress handler (dashboard::Dashboard::interrupt_when), stops and rolls back its current
+  // read; the engine retries the job later.
+  bool should_yield() const;
   LogPosition committed() const;
 
  private:

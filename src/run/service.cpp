@@ -219,8 +219,14 @@ int serve(RunConfig cfg) {
     }
     dash = std::move(*opened);
   }
-  std::function<void()> after_models = [dash] {
-    if (Status st = dash->refresh(); !st.ok()) say("dashboard refresh: " + st.message());
+  // The engine is made below; the hook only runs on its models thread, between start and stop.
+  Engine* engine_ptr = nullptr;
+  std::function<void()> after_models = [dash, &engine_ptr] {
+    Status st = dash->refresh();
+    // A refresh the engine asked to give its snapshot back is retried by the engine (logged there).
+    if (!st.ok() && !(engine_ptr != nullptr && engine_ptr->should_yield())) {
+      say("dashboard refresh: " + st.message());
+    }
   };
   DashboardFn dashboard = [dash](const collector::HttpRequest& req, AppReply& r) {
     collector::AppResponse resp;
@@ -232,6 +238,8 @@ int serve(RunConfig cfg) {
     return true;
   };
   Engine engine(eo, pipeline, cfg.micro_enabled ? &micro : nullptr, &sink, after_models);
+  engine_ptr = &engine;
+  dash->interrupt_when([&engine] { return engine.should_yield(); });
   if (Status st = engine.start(); !st.ok()) {
     say(st.message());
     sink.close();
@@ -300,8 +308,10 @@ int serve(RunConfig cfg) {
       std::to_string(s.commits) + " commits (longest " +
       std::to_string(s.commit_longest.count() / 1000) + " ms, " + std::to_string(s.slow_commits) +
       " of 100 ms or more); " + std::to_string(s.model_runs) + " model runs (" +
-      std::to_string(s.models_time.count() / 1000) + " ms, longest " +
-      std::to_string(s.models_longest.count() / 1000) + " ms); SQLite memory high-water " +
+      std::to_string(s.models_time.count() / 1000) + " ms, longest job " +
+      std::to_string(s.models_longest.count() / 1000) + " ms; " + std::to_string(s.models_yields) +
+      " snapshots given back, " + std::to_string(s.models_starved) +
+      " raised); SQLite memory high-water " +
       std::to_string(sinks::sqlite_memory_highwater() >> 20) + " MB");
   return rc;
 }

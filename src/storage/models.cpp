@@ -431,6 +431,30 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
       r.from_load_id = r.to_load_id = to_int(*lo);
       return false;
     }
+    if (options.max_events > 0 && !options.full_refresh) {
+      // The loads of this run: in load_id order while their events fit the cap (at least one).
+      int64_t sum = 0, last = r.from_load_id;
+      bool cut = false;
+      Status st = store.query(
+          "SELECT load_id, events FROM load_batches WHERE load_id > ?1 AND load_id <= ?2 ORDER "
+          "BY load_id",
+          {std::to_string(r.from_load_id), std::to_string(r.to_load_id)},
+          RowHandler{nullptr, [&](const std::vector<Cell>& row) {
+                       const int64_t n = to_int(std::string(row[1].text));
+                       if (last > r.from_load_id && sum + n > options.max_events) {
+                         cut = true;
+                         return false;
+                       }
+                       sum += n;
+                       last = to_int(std::string(row[0].text));
+                       return true;
+                     }});
+      if (!st) return st.error();
+      if (cut) {
+        r.to_load_id = last;
+        r.more = true;
+      }
+    }
     const std::string los = std::to_string(r.from_load_id), his = std::to_string(r.to_load_id);
     const std::string range = "load_id > " + los + " AND load_id <= " + his;
     Names n;
@@ -608,7 +632,16 @@ Result<ModelReport> run_sqlite(QueryStore& store, const ModelOptions& options) {
 
 }  // namespace
 
+namespace {
+thread_local int t_write_lock_depth = 0;
+}  // namespace
+
+bool WriteLockPriority::held() {
+  return t_write_lock_depth > 0;
+}
+
 WriteLockPriority::WriteLockPriority() {
+  ++t_write_lock_depth;
   int policy = 0;
   sched_param param{};
   if (pthread_getschedparam(pthread_self(), &policy, &param) != 0 || policy != SCHED_IDLE) return;
@@ -617,6 +650,7 @@ WriteLockPriority::WriteLockPriority() {
 }
 
 WriteLockPriority::~WriteLockPriority() {
+  --t_write_lock_depth;
   if (!raised_) return;
   sched_param idle{};
   (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);

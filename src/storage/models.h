@@ -35,6 +35,14 @@ struct ModelOptions {
   int heartbeat_s = 10;
   // Recompute everything from scratch (drops the watermark and the model rows).
   bool full_refresh = false;
+  // SQLite, incremental runs: when > 0, a run takes at most about this many new events: the
+  // loads above the watermark in load_id order, as recorded in load_batches, up to the last one
+  // that keeps the sum within the cap (always at least one), so that its read snapshot and its
+  // write lock stay short however far behind the models are; ModelReport::more then says that
+  // later loads are waiting. The results do not depend on the cap: a run over (lo, hi] is the
+  // same whether its loads arrived one by one or at once (the incremental contract above).
+  // Ignored by a full refresh and on PostgreSQL (one transaction under a table lock).
+  int64_t max_events = 0;
   // SQLite, for tests: when set, the EXPLAIN QUERY PLAN detail lines of every statement of the
   // run's read phase are appended here, so a test can check how atomic_events is read.
   std::vector<std::string>* query_plans = nullptr;
@@ -51,6 +59,8 @@ struct ModelReport {
   // a loader committing meanwhile waits for it). PostgreSQL: the whole run is read_us.
   int64_t read_us = 0;
   int64_t write_lock_us = 0;
+  // The run stopped at max_events: loads above to_load_id are waiting for the next run.
+  bool more = false;
 };
 
 // Creates the model tables on first use (schema component "models").
@@ -61,10 +71,15 @@ Result<ModelReport> run_models(QueryStore& store, const ModelOptions& options);
 // waiting for that lock: the write transactions of the models and of the dashboard rollups hold a
 // WriteLockPriority, which moves a SCHED_IDLE thread to the normal policy for its lifetime and
 // back. It does nothing on a thread of any other policy, or when the system refuses the change.
+// Every WriteLockPriority marks its thread as holding (or about to take) the write lock, whatever
+// the thread's policy: held() lets an interrupt check on that thread (furrow run's models thread
+// gives its read snapshot back when starved) leave the short write phases alone.
 class WriteLockPriority {
  public:
   WriteLockPriority();
   ~WriteLockPriority();
+  // Whether a WriteLockPriority is alive on the calling thread.
+  static bool held();
   WriteLockPriority(const WriteLockPriority&) = delete;
   WriteLockPriority& operator=(const WriteLockPriority&) = delete;
 
