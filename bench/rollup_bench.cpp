@@ -12,7 +12,9 @@
 //     modelled and refreshed once, untimed. Then each iteration loads `events_per_refresh` new
 //     events (untimed), runs the models over them and then the refresh (as furrow run does).
 //     Only the refresh is timed (real time; the models run outside the timing). Counters (thread
-//     CPU time per event): refresh_cpu_us_per_event, models_cpu_us_per_event.
+//     CPU time per event): refresh_cpu_us_per_event, models_cpu_us_per_event; and the rows the
+//     models rewrote per new event (model_pv_rows_per_event, model_session_rows_per_event,
+//     model_user_rows_per_event, from ModelReport).
 //     Iterations: $FURROW_ROLLUP_BENCH_REFRESHES (default 4). FURROW_ROLLUP_BENCH_MODELS=0 leaves
 //     the models out of the iterations (they still run after the prefill).
 //
@@ -174,6 +176,7 @@ void BM_RollupRefresh(benchmark::State& state) {
   // FURROW_ROLLUP_BENCH_MODELS=0: the refresh alone (a faster callgrind run).
   const bool with_models = env_int("FURROW_ROLLUP_BENCH_MODELS", 1) != 0;
   int64_t events = 0;
+  int64_t model_rows[3] = {0, 0, 0};  // page views, sessions, users rewritten by the models
   double refresh_us = 0, models_us = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -185,7 +188,16 @@ void BM_RollupRefresh(benchmark::State& state) {
     events += n;
     CALLGRIND_START_INSTRUMENTATION;
     const double m0 = thread_cpu_us();
-    const bool models_ok = !with_models || furrow::storage::run_models(**store, mo).ok();
+    bool models_ok = true;
+    if (with_models) {
+      auto r = furrow::storage::run_models(**store, mo);
+      models_ok = r.ok();
+      if (models_ok) {
+        model_rows[0] += r->page_views;
+        model_rows[1] += r->sessions;
+        model_rows[2] += r->users;
+      }
+    }
     const double m1 = thread_cpu_us();
     state.ResumeTiming();
     const furrow::Status st = (*dash)->refresh();
@@ -202,6 +214,10 @@ void BM_RollupRefresh(benchmark::State& state) {
   state.counters["events"] = static_cast<double>(events);
   state.counters["refresh_cpu_us_per_event"] = refresh_us / e;
   state.counters["models_cpu_us_per_event"] = models_us / e;
+  // What the models rewrite per new event (ModelReport): page views, sessions and users.
+  state.counters["model_pv_rows_per_event"] = static_cast<double>(model_rows[0]) / e;
+  state.counters["model_session_rows_per_event"] = static_cast<double>(model_rows[1]) / e;
+  state.counters["model_user_rows_per_event"] = static_cast<double>(model_rows[2]) / e;
   state.SetItemsProcessed(events);
 }
 BENCHMARK(BM_RollupRefresh)
