@@ -34,6 +34,8 @@ bool java_int_unchanged(std::string_view in);
 // convert_wxh accepts `in` and gives its two parts back unchanged (each "0" or 1-9 digits not
 // starting with '0'): `width` and `height` view them.
 bool wxh_unchanged(std::string_view in, std::string_view& width, std::string_view& height);
+// convert_uuid gives `in` back: the 8-4-4-4-12 form in lower-case hexadecimal (exact).
+bool uuid_unchanged(std::string_view in);
 // A canonical UUID (any case), stored lower-case.
 bool convert_uuid(std::string_view in, std::string& out, std::string& error);
 // Milliseconds since the epoch (Java Long.parseLong) formatted `yyyy-MM-dd HH:mm:ss.SSS`; the year

@@ -104,6 +104,23 @@ TEST(Convert, ShortTextsEndingAtAnUnreadablePageAreCheckedExactly) {
       }
     }
   }
+  // wxh_unchanged's block load likewise: WxH texts at every offset before the unreadable page,
+  // followed by digits and 'x' inside it, against the same text in a heap string.
+  for (const std::string wxh : {"1x1", "0x0", "01x2", "123x45", "1920x1080", "123456789x987654321",
+                                "1234567890x1", "12x34x5"}) {
+    for (std::size_t start = page - 40; start + wxh.size() <= static_cast<std::size_t>(page);
+         ++start) {
+      for (long k = page - 64; k < page; ++k) mem[k] = k % 3 ? '7' : 'x';
+      std::memcpy(mem + start, wxh.data(), wxh.size());
+      std::string_view w1, h1, w2, h2;
+      const bool at_page_end = wxh_unchanged(std::string_view(mem + start, wxh.size()), w1, h1);
+      ASSERT_EQ(at_page_end, wxh_unchanged(wxh, w2, h2)) << wxh << " " << start;
+      if (at_page_end) {
+        ASSERT_EQ(w1, w2);
+        ASSERT_EQ(h1, h2);
+      }
+    }
+  }
   munmap(mem, 2 * page);
 }
 
@@ -427,6 +444,36 @@ TEST(Convert, EventTypeNameAcceptsExactlyTheEightCodes) {
     }
   }
   EXPECT_EQ(accepted, 8);
+}
+
+// uuid_unchanged accepts exactly the texts convert_uuid gives back: every byte value at every
+// place of a lower-case and an upper-case UUID, and every length from 0 to 40.
+TEST(Convert, UuidUnchangedExactlyWhenConvertUuidGivesTheTextBack) {
+  const std::string kLower = "6a0a1f0e-8b8e-4e0f-9b9a-0f6c2f0b8e01";
+  const std::string kUpper = "6A0A1F0E-8B8E-4E0F-9B9A-0F6C2F0B8E01";
+  std::string out, err;
+  auto same = [&](const std::string& s) {
+    const bool back = convert_uuid(s, out, err) && out == s;
+    EXPECT_EQ(uuid_unchanged(s), back) << s;
+    return back;
+  };
+  EXPECT_TRUE(same(kLower));
+  EXPECT_FALSE(same(kUpper));
+  int accepted = 0;
+  for (const std::string& base : {kLower, kUpper}) {
+    for (std::size_t at = 0; at < base.size(); ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string s = base;
+        s[at] = static_cast<char>(c);
+        accepted += same(s);
+      }
+    }
+  }
+  // Each hex place of kLower takes its 16 lower-case digits, each hyphen place only its hyphen.
+  EXPECT_EQ(accepted, 32 * 16 + 4);
+  for (std::size_t n = 0; n <= 40; ++n) same(std::string(n, 'a'));
+  same(kLower + "0");
+  same(kLower.substr(1));
 }
 
 }  // namespace

@@ -311,8 +311,12 @@ bool write_direct_tsv(const DirectRun& run, const event::RawEvent& raw,
         break;
       }
       case Conv::kUuid:
-        if (!convert_uuid(v, r.conv(m.field), s.error)) return false;
-        r.set_conv(m.field);
+        if (uuid_unchanged(v)) {
+          r.set(m.field, v);
+        } else {
+          if (!convert_uuid(v, r.conv(m.field), s.error)) return false;
+          r.set_conv(m.field);
+        }
         break;
       case Conv::kTstamp: {
         int64_t ms = 0;
