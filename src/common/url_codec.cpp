@@ -23,6 +23,20 @@ int hex_value(char c) {
   return -1;
 }
 
+// hex_value for every byte, as a table (one load per digit, no branches): the value, or -1.
+struct HexTable {
+  int8_t value[256] = {};
+  constexpr HexTable() {
+    for (int c = 0; c < 256; ++c) {
+      value[c] = static_cast<int8_t>(c >= '0' && c <= '9'   ? c - '0'
+                                     : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                            : -1);
+    }
+  }
+};
+constexpr HexTable kHex;
+
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
 // Length of the valid UTF-8 sequence at `s[i]`, or 0 when invalid; `maximal` gets the length of the
@@ -270,13 +284,18 @@ void url_decode_append(std::string_view in, std::string& out) {
   bool high = false;
   while (i < n) {
     const char c = src[i];
+    int digits = -1;  // the escape's two hex digits as a byte, or negative when c is no escape
+    if (c == '%' && i + 2 < n) {
+      const int h = kHex.value[static_cast<uint8_t>(src[i + 1])];
+      const int l = kHex.value[static_cast<uint8_t>(src[i + 2])];
+      digits = (h | l) < 0 ? -1 : h * 16 + l;
+    }
     if (c == '+') {
       *dst++ = ' ';
       ++i;
-    } else if (c == '%' && i + 2 < n && hex_value(src[i + 1]) >= 0 && hex_value(src[i + 2]) >= 0) {
-      const char d = static_cast<char>(hex_value(src[i + 1]) * 16 + hex_value(src[i + 2]));
-      high |= static_cast<uint8_t>(d) >= 0x80;
-      *dst++ = d;
+    } else if (digits >= 0) {
+      high |= digits >= 0x80;
+      *dst++ = static_cast<char>(digits);
       i += 3;
     } else {
       high |= static_cast<uint8_t>(c) >= 0x80;
