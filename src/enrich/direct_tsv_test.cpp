@@ -399,3 +399,40 @@ TEST(DirectTsv, OverlongLinesAreLeftToTheGeneralPath) {
 
 }  // namespace
 }  // namespace furrow::enrich
+
+namespace furrow::enrich {
+namespace {
+
+// A line longer than the writer's first buffer (16 KiB): a 60 KB context and long values, written
+// the same as on the general path, also after the buffer has grown.
+TEST(DirectTsv, LongLinesGrowTheBuffer) {
+  const Pipeline direct(config(true));
+  const Pipeline general(config(false));
+  std::string big =
+      R"({"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[)";
+  for (int i = 0; i < 600; ++i) {
+    if (i) big += ',';
+    big += R"({"schema":"iglu:com.acme/c/jsonschema/1-0-0","data":{"k":")" +
+           std::string(60, 'a' + i % 26) + R"("}})";
+  }
+  big += "]}";
+  for (int round = 0; round < 3; ++round) {
+    const Params event = {{"e", "pv"},
+                          {"p", "web"},
+                          {"tv", "t"},
+                          {"eid", "6a0a1f0e-8b8e-4e0f-9b9a-0f6c2f0b8e01"},
+                          {"page", std::string(200 + round, 'p')},
+                          {"co", big}};
+    const auto cp = post_payload({event, event}, std::nullopt);
+    Output x, y;
+    direct.process_payload(cp, "thrift", x);
+    general.process_payload(cp, "thrift", y);
+    ASSERT_EQ(x.good.size(), 2u);
+    EXPECT_GT(x.good[0].size(), 60'000u);
+    EXPECT_EQ(x.good, y.good);
+    EXPECT_TRUE(x.bad.empty());
+  }
+}
+
+}  // namespace
+}  // namespace furrow::enrich
