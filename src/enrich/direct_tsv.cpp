@@ -38,6 +38,9 @@ struct DirectScratch {
   // conv[i] / the JSON columns below, all of which stay put until the line is written.
   std::array<std::string_view, event::kFieldCount> text;
   std::array<uint64_t, kWords> set{};
+  // The sum of the lengths of every text set since `set` was cleared: at least the total length
+  // of the values (a column set twice counts twice), so the line fits in bytes + the tabs.
+  std::size_t bytes = 0;
   // Converted values, by column (each column's own string, so that setting a column twice, as a
   // repeated parameter does, replaces its value like the general path does).
   std::array<std::string, event::kFieldCount> conv;
@@ -86,6 +89,7 @@ class Row {
     const std::size_t i = idx(f);
     s_.text[i] = t;
     s_.set[i >> 6] |= bit(i);
+    s_.bytes += t.size();
   }
   std::string_view text(Field f) const {
     const std::size_t i = idx(f);
@@ -176,11 +180,13 @@ bool decode_base64(std::string_view in, std::vector<char>& buf, std::string_view
                                              std::size_t max_bytes, bool newline,
                                              std::string& out) {
   constexpr std::size_t kBlock = 16;
-  // Room kept beyond each value: every tab (rounded up to whole blocks) and a block of overhang.
-  constexpr std::size_t kRoom = event::kFieldCount + 3 * kBlock;
-  char* base = s.line.data();
+  // Room for the line: the values (at most s.bytes), every tab, a block of overhang (short copies
+  // and tab blocks write up to 16 bytes past their end) and the newline; made once, before the
+  // loop.
+  const std::size_t room = s.bytes + event::kFieldCount + 3 * kBlock;
+  if (s.line.size() < room) s.line.resize(std::max(s.line.size() * 2, room));
+  char* const base = s.line.data();
   char* p = base;
-  char* end = base + s.line.size();
   std::size_t tabs = 0;  // tabs written so far (column i's value follows i tabs)
   auto put_tabs = [&p](std::size_t n) {
 #if defined(__SSE2__)
@@ -200,13 +206,6 @@ bool decode_base64(std::string_view in, std::vector<char>& buf, std::string_view
       const std::string_view v = s.text[i];
       const std::size_t n = v.size();
       if (limits != nullptr && __builtin_expect(n > limits[i], 0)) return false;
-      if (__builtin_expect(static_cast<std::size_t>(end - p) < n + kRoom, 0)) {
-        const std::size_t used = static_cast<std::size_t>(p - base);
-        s.line.resize(std::max(s.line.size() * 2, used + n + kRoom));
-        base = s.line.data();
-        p = base + used;
-        end = base + s.line.size();
-      }
       put_tabs(i - tabs);
       tabs = i;
       copy_value(p, v.data(), n);
@@ -243,6 +242,7 @@ bool write_direct_tsv(const DirectRun& run, const event::RawEvent& raw,
                       std::span<const protocol::ParamView> params, std::string& out, bool newline) {
   DirectScratch& s = direct_scratch();
   s.set = {};
+  s.bytes = 0;
   Row r(s);
 
   // Phase 1: the request context, then the parameters in their order (a later one replaces an
