@@ -70,6 +70,12 @@ Status parse_run(const YAML::Node& run, const std::string& where, const fs::path
       st = get(v, where, key, i);
       if (st.ok() && (i < 1 || i > 100)) st = Error{where + ": run.models_cost_factor: 1..100"};
       c.models_cost_factor = static_cast<unsigned>(i);
+    } else if (key == "models_chunk_events") {
+      st = get(v, where, key, i);
+      if (st.ok() && (i < 1'000 || i > 10'000'000)) {
+        st = Error{where + ": run.models_chunk_events: 1000..10000000"};
+      }
+      c.models_chunk_events = static_cast<std::size_t>(i);
     } else if (key == "models_idle_priority") {
       st = get(v, where, key, c.models_idle_priority);
     } else if (key == "max_lag_mb") {

@@ -39,6 +39,9 @@ struct RunConfig {
   // back, one starved by other work while nothing is loaded is raised), when the system lets it
   // return to the normal policy. See EngineOptions::models_idle_priority.
   bool models_idle_priority = true;
+  // Events per model run (EngineOptions::models_chunk_events): smaller chunks hold the write
+  // lock for less time, larger ones rewrite each touched session less often.
+  std::size_t models_chunk_events = 50'000;
   // Back-pressure: the collector answers 503 while more than this is waiting in the raw log.
   uint64_t max_lag_bytes = 256ull << 20;
   bool micro_enabled = true;

@@ -15,6 +15,7 @@ TEST(RunConfig, DefaultsNeedNoFile) {
   EXPECT_TRUE(c->token.empty());
   // Models and dashboard refreshes take spare CPU only (where the system allows it).
   EXPECT_TRUE(c->models_idle_priority);
+  EXPECT_EQ(c->models_chunk_events, 50'000u);
 }
 
 TEST(RunConfig, ReadsEveryKeyAndResolvesRelativePaths) {
@@ -31,6 +32,7 @@ run:
   models_interval_ms: 0
   models_cost_factor: 9
   models_idle_priority: false
+  models_chunk_events: 20000
   max_lag_mb: 64
   auth: {token: abcdefabcdefabcdef123, secure_cookie: true}
   micro: {enabled: false, max_events: 10, max_mb: 2}
@@ -48,6 +50,7 @@ collector:
   EXPECT_EQ(c->models_interval_ms, 0);
   EXPECT_EQ(c->models_cost_factor, 9u);
   EXPECT_FALSE(c->models_idle_priority);  // the default is true
+  EXPECT_EQ(c->models_chunk_events, 20'000u);
   EXPECT_EQ(c->max_lag_bytes, 64ull << 20);
   EXPECT_EQ(c->token, "abcdefabcdefabcdef123");
   EXPECT_TRUE(c->secure_cookie);
@@ -64,6 +67,10 @@ TEST(RunConfig, ErrorsNameTheKey) {
   auto factor = parse_run_config("run:\n  models_cost_factor: 0\n", "t.yaml", "/");
   ASSERT_FALSE(factor.ok());
   EXPECT_NE(factor.error().message.find("run.models_cost_factor: 1..100"), std::string::npos);
+  auto chunk = parse_run_config("run:\n  models_chunk_events: 10\n", "t.yaml", "/");
+  ASSERT_FALSE(chunk.ok());
+  EXPECT_NE(chunk.error().message.find("run.models_chunk_events: 1000..10000000"),
+            std::string::npos);
   auto range = parse_run_config("run:\n  port: 70000\n", "t.yaml", "/");
   ASSERT_FALSE(range.ok());
   EXPECT_NE(range.error().message.find("run.port"), std::string::npos);

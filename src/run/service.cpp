@@ -204,6 +204,7 @@ int serve(RunConfig cfg) {
   eo.commit_interval = std::chrono::milliseconds(cfg.commit_interval_ms);
   eo.models_cost_factor = cfg.models_cost_factor;
   eo.models_idle_priority = cfg.models_idle_priority;
+  eo.models_chunk_events = cfg.models_chunk_events;
   eo.models_interval = std::chrono::milliseconds(cfg.models_interval_ms);
   // The dashboard reads the same database; its rollups are refreshed after each model run.
   std::shared_ptr<dashboard::Dashboard> dash;
