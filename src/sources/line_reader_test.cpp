@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "support/test_support.h"
 
@@ -72,6 +73,50 @@ TEST(LineReader, NeverSplitsARecordWhenABatchFillsUp) {
     auto r = read_all(path, opt);
     EXPECT_EQ(r.records, want) << "read block " << block;
     EXPECT_GT(r.batches, 50) << "read block " << block;
+  }
+}
+
+// Carriage returns anywhere (inside lines, before '\n', alone, at the end of the input), read in
+// blocks that end at every place, with and without records cut at a size limit: the records are
+// the text split at '\n', each without one trailing '\r' unless it was cut.
+TEST(LineReader, StripsOneTrailingCarriageReturnWhereverTheReadBlocksEnd) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 60; ++round) {
+    std::string content;
+    const int n = static_cast<int>(rng() % 200);
+    for (int i = 0; i < n; ++i) {
+      const unsigned k = rng() % 8;
+      content.push_back(k < 2 ? '\r' : k < 4 ? '\n' : static_cast<char>('a' + rng() % 3));
+    }
+    const std::size_t limit = round % 2 == 0 ? 8 << 20 : 1 + rng() % 6;
+    std::vector<std::string> want;
+    std::vector<bool> want_cut;
+    std::size_t start = 0;
+    while (start < content.size()) {
+      std::size_t end = content.find('\n', start);
+      const bool last = end == std::string::npos;
+      if (last) end = content.size();
+      std::string rec = content.substr(start, end - start);
+      const bool cut = rec.size() > limit;
+      if (cut) {
+        rec.resize(limit);
+      } else if (!rec.empty() && rec.back() == '\r') {
+        rec.pop_back();
+      }
+      want.push_back(rec);
+      want_cut.push_back(cut);
+      start = end + 1;
+    }
+    auto path = write_temp(content);
+    for (std::size_t block : {1u, 2u, 3u, 7u, 4096u}) {
+      LineReader::Options opt;
+      opt.read_block = block;
+      opt.batch_bytes = 16;
+      opt.max_record_bytes = limit;
+      auto r = read_all(path, opt);
+      ASSERT_EQ(r.records, want) << "round " << round << ", read block " << block;
+      ASSERT_EQ(r.cut, want_cut) << "round " << round << ", read block " << block;
+    }
   }
 }
 
