@@ -15,6 +15,7 @@
 #include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
 #include "enrich/enrichments/ip_lookups/ip_lookups.h"
 #include "enrich/enrichments/referer_parser/referer_parser.h"
+#include "enrich/enrichments/ua_parser_config/ua_parser_config.h"
 #include "enrich/enrichments/ua_parser_config/ua_rules.h"
 #include "event/enriched_event.h"
 #include "event/raw_event.h"
@@ -107,6 +108,19 @@ void BM_UaParseCached(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_UaParseCached);
+
+// The ua_parser_context JSON of a parse result (written for every event with --ua-cache 0), over
+// the parse results of the ten browser user agents.
+void BM_UaParserContextJson(benchmark::State& state) {
+  std::vector<ParsedUserAgent> parsed;
+  for (const auto& ua : browser_uas()) parsed.push_back(rules()->parse(ua));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    std::string json = ua_parser_context_json(parsed[i++ % parsed.size()]);
+    benchmark::DoNotOptimize(json);
+  }
+}
+BENCHMARK(BM_UaParserContextJson);
 
 // Hostile inputs: 8 KB and 64 KB of one character, and strings built to make backtracking engines
 // explode on uap-core-style patterns.

@@ -17,10 +17,13 @@ const std::string* lookup(const Query& q, std::string_view name) {
   return found;
 }
 
-void set_first(const Query& q, const std::vector<std::string>& names, std::string& field) {
+// The column is reached (and so marked in the event's record) only when a value is found: an
+// event without campaign parameters leaves the five columns untouched.
+void set_first(const Query& q, const std::vector<std::string>& names, event::EnrichedEvent& ev,
+               event::Field field) {
   for (const auto& n : names) {
     if (const std::string* v = lookup(q, n)) {
-      field = *v;
+      ev[field] = *v;
       return;
     }
   }
@@ -32,17 +35,17 @@ void CampaignAttributionEnrichment::apply(EventContext& ctx) const {
   const Query* q = &ctx.page_query();
   Query own;
   if (q->empty()) {
-    const std::string& raw = ctx.event()[event::Field::page_urlquery];
+    const std::string_view raw = ctx.event().text(event::Field::page_urlquery);
     if (raw.empty()) return;
     own = parse_query(raw);
     q = &own;
   }
   auto& ev = ctx.event();
-  set_first(*q, config_.medium, ev[event::Field::mkt_medium]);
-  set_first(*q, config_.source, ev[event::Field::mkt_source]);
-  set_first(*q, config_.term, ev[event::Field::mkt_term]);
-  set_first(*q, config_.content, ev[event::Field::mkt_content]);
-  set_first(*q, config_.campaign, ev[event::Field::mkt_campaign]);
+  set_first(*q, config_.medium, ev, event::Field::mkt_medium);
+  set_first(*q, config_.source, ev, event::Field::mkt_source);
+  set_first(*q, config_.term, ev, event::Field::mkt_term);
+  set_first(*q, config_.content, ev, event::Field::mkt_content);
+  set_first(*q, config_.campaign, ev, event::Field::mkt_campaign);
   for (const auto& [param, network] : config_.click_ids) {
     if (const std::string* v = lookup(*q, param)) {
       ev[event::Field::mkt_clickid] = *v;

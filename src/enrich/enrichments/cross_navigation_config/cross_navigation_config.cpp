@@ -112,8 +112,8 @@ void CrossNavigationEnrichment::apply(EventContext& ctx) const {
   const std::string* sp = nullptr;
   std::vector<std::pair<std::string, std::string>> own;
   const auto* q = &ctx.page_query();
-  if (q->empty() && !ctx.event()[event::Field::page_urlquery].empty()) {
-    own = parse_query(ctx.event()[event::Field::page_urlquery]);
+  if (q->empty() && ctx.event().has(event::Field::page_urlquery)) {
+    own = parse_query(ctx.event().text(event::Field::page_urlquery));
     q = &own;
   }
   for (const auto& [k, v] : *q) {

@@ -83,8 +83,8 @@ IabResult IabSpidersAndRobotsEnrichment::classify_with(std::string_view useragen
 void IabSpidersAndRobotsEnrichment::apply(EventContext& ctx) const {
   const auto& ev = ctx.event();
   if (!ev.has(event::Field::derived_tstamp)) return;
-  const std::string& ua = ev[event::Field::useragent];
-  const std::string& ip = ev[event::Field::user_ipaddress];
+  const std::string_view ua = ev.text(event::Field::useragent);
+  const std::string_view ip = ev.text(event::Field::user_ipaddress);
   if (trim(ua).empty() && !parse_ip(ip)) return;
   // The event's one parse, shared with user_agent_utils / ua_parser_config.
   IabResult r = classify_with(

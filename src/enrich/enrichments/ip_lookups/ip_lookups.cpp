@@ -514,7 +514,8 @@ std::optional<IpAddress> IpLookupsEnrichment::parse(std::string_view text) const
 
 void IpLookupsEnrichment::apply(EventContext& ctx) const {
   auto& ev = ctx.event();
-  const std::string& ip_text = ev[event::Field::user_ipaddress];
+  // text(), not operator[]: the pipeline keeps the address as a view (no copy into the event).
+  const std::string_view ip_text = ev.text(event::Field::user_ipaddress);
   if (ip_text.empty()) return;
   auto ip = parse(ip_text);
   if (!ip) return;

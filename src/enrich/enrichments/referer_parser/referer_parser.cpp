@@ -297,20 +297,22 @@ bool classify_referer(const RefererDatabase& db, std::string_view scheme, std::s
 
 void RefererParserEnrichment::apply(EventContext& ctx) const {
   auto& ev = ctx.event();
-  const std::string& referrer = ev[event::Field::page_referrer];
+  // text(), not operator[]: these columns are views of the request or of the pipeline's URI
+  // parser, which operator[] would copy into the event's strings.
+  const std::string_view referrer = ev.text(event::Field::page_referrer);
   if (referrer.empty()) return;
   std::string_view scheme, host, path, query;
   if (ev.has(event::Field::refr_urlhost)) {
-    scheme = ev[event::Field::refr_urlscheme];
-    host = ev[event::Field::refr_urlhost];
-    path = ev[event::Field::refr_urlpath];
-    query = ev[event::Field::refr_urlquery];
+    scheme = ev.text(event::Field::refr_urlscheme);
+    host = ev.text(event::Field::refr_urlhost);
+    path = ev.text(event::Field::refr_urlpath);
+    query = ev.text(event::Field::refr_urlquery);
   } else {
     split_url(referrer, scheme, host, path, query);
   }
   thread_local RefererResult r;
-  if (!classify_referer(*db_, scheme, host, path, query, ev[event::Field::page_urlhost], internal_,
-                        r)) {
+  if (!classify_referer(*db_, scheme, host, path, query, ev.text(event::Field::page_urlhost),
+                        internal_, r)) {
     return;
   }
   // Swapped, not copied: the event's strings (cleared by classify_referer on the next event)

@@ -1,6 +1,7 @@
 #include "enrich/enrichments/ua_parser_config/ua_parser_config.h"
 
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -8,103 +9,161 @@ namespace furrow::enrich::enrichments {
 
 namespace {
 
-// Appends `s` as a JSON string, escaped exactly as rapidjson's Writer does with its default
-// flags (the rest of furrow's JSON): '"' and '\\' backslash-escaped, control characters as \b
-// \t \n \f \r or \u00XX (upper-case hex), every other byte copied (no UTF-8 validation).
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  out += '"';
-  std::size_t plain = 0;  // start of the run of bytes not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + plain, i - plain);
-    plain = i + 1;
-    out += '\\';
+// The context is written into a per-thread buffer sized for the worst case (every value byte
+// escaped as \u00XX), through a raw pointer, then copied out once: the keys are constant copies
+// and the values plain copies unless they hold a byte JSON escapes. (The std::string appends this
+// replaces re-checked the capacity on every piece: ~3.5k instructions per context, paid on every
+// event with --ua-cache 0.)
+class ContextWriter {
+ public:
+  explicit ContextWriter(char* p) : p_(p) {}
+  char* end() const { return p_; }
+
+  template <std::size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  // `s` as a JSON string, escaped exactly as rapidjson's Writer does with its default flags (the
+  // rest of furrow's JSON): '"' and '\\' backslash-escaped, control characters as \b \t \n \f \r
+  // or \u00XX (upper-case hex), every other byte copied (no UTF-8 validation).
+  void string(std::string_view s) {
+    *p_++ = '"';
+    std::size_t plain = 0;  // start of the run of bytes not yet copied
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      copy(s.data() + plain, i - plain);
+      plain = i + 1;
+      escape(c);
+    }
+    copy(s.data() + plain, s.size() - plain);
+    *p_++ = '"';
+  }
+  // A member's value: the string, or null when `nullable` and empty (the event's null).
+  void value(std::string_view v, bool nullable) {
+    if (nullable && v.empty()) {
+      lit("null");
+    } else {
+      string(v);
+    }
+  }
+  // "family", then " major", ".minor", ... up to the first empty part, as one JSON string (the
+  // parts are escaped one after the other: escaping works byte by byte).
+  void version(const std::string& family, std::initializer_list<const std::string*> parts) {
+    *p_++ = '"';
+    raw_escaped(family);
+    bool first = true;
+    for (const std::string* part : parts) {
+      if (part->empty()) break;
+      *p_++ = first ? ' ' : '.';
+      raw_escaped(*part);
+      first = false;
+    }
+    *p_++ = '"';
+  }
+  // The most bytes string(s) or a part of version() can take: every byte escaped as \u00XX.
+  static std::size_t bound(std::size_t n) { return 6 * n + 2; }
+
+ private:
+  void copy(const char* s, std::size_t n) {
+    std::memcpy(p_, s, n);
+    p_ += n;
+  }
+  void raw_escaped(std::string_view s) {
+    std::size_t plain = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      copy(s.data() + plain, i - plain);
+      plain = i + 1;
+      escape(c);
+    }
+    copy(s.data() + plain, s.size() - plain);
+  }
+  void escape(unsigned char c) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    *p_++ = '\\';
     switch (c) {
       case '"':
       case '\\':
-        out += static_cast<char>(c);
+        *p_++ = static_cast<char>(c);
         break;
       case '\b':
-        out += 'b';
+        *p_++ = 'b';
         break;
       case '\t':
-        out += 't';
+        *p_++ = 't';
         break;
       case '\n':
-        out += 'n';
+        *p_++ = 'n';
         break;
       case '\f':
-        out += 'f';
+        *p_++ = 'f';
         break;
       case '\r':
-        out += 'r';
+        *p_++ = 'r';
         break;
       default:
-        out += "u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
+        lit("u00");
+        *p_++ = kHex[c >> 4];
+        *p_++ = kHex[c & 0xF];
     }
   }
-  out.append(s.data() + plain, s.size() - plain);
-  out += '"';
-}
+  char* p_;
+};
 
-// `"key":` then the value: a string, or null when `nullable` and empty (the event's null).
-void append_member(std::string& out, std::string_view key, std::string_view value, bool nullable) {
-  out += '"';
-  out += key;
-  out += "\":";
-  if (nullable && value.empty()) {
-    out += "null";
-  } else {
-    append_json_string(out, value);
-  }
-  out += ',';
-}
-
-// "family", then " major", ".minor", ... up to the first empty part.
-void append_version(std::string& out, std::string_view key, const std::string& family,
-                    std::initializer_list<const std::string*> parts) {
-  thread_local std::string version;
-  version = family;
-  bool first = true;
-  for (const std::string* p : parts) {
-    if (p->empty()) break;
-    version += first ? ' ' : '.';
-    version += *p;
-    first = false;
-  }
-  append_member(out, key, version, false);
-}
+constexpr char kContextHead[] =
+    "{\"schema\":\"iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0\","
+    "\"data\":{";
 
 }  // namespace
 
 std::string ua_parser_context_json(const ParsedUserAgent& p) {
-  // Written directly (the member names and order are fixed): a third of the instructions of the
-  // rapidjson Writer it replaces, with the same bytes (UaParser.ContextJsonSameAsRapidjson).
-  std::string out;
-  out.reserve(512);
-  out += "{\"schema\":\"";
-  out += kUaParserContextSchema;
-  out += "\",\"data\":{";
-  append_member(out, "useragentFamily", p.ua.family, false);
-  append_member(out, "useragentMajor", p.ua.major, true);
-  append_member(out, "useragentMinor", p.ua.minor, true);
-  append_member(out, "useragentPatch", p.ua.patch, true);
-  append_version(out, "useragentVersion", p.ua.family, {&p.ua.major, &p.ua.minor, &p.ua.patch});
-  append_member(out, "osFamily", p.os.family, false);
-  append_member(out, "osMajor", p.os.major, true);
-  append_member(out, "osMinor", p.os.minor, true);
-  append_member(out, "osPatch", p.os.patch, true);
-  append_member(out, "osPatchMinor", p.os.patch_minor, true);
-  append_version(out, "osVersion", p.os.family,
-                 {&p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor});
-  append_member(out, "deviceFamily", p.device.family, false);
-  out.back() = '}';  // the last member's ','
-  out += '}';
-  return out;
+  static_assert(std::string_view(kContextHead).find(kUaParserContextSchema) ==
+                std::string_view("{\"schema\":\"").size());
+  // Written directly (the member names and order are fixed), with the same bytes as the
+  // rapidjson Writer it replaced (UaParser.ContextJsonSameAsRapidjson).
+  const std::string* values[] = {&p.ua.family,      &p.ua.major,     &p.ua.minor, &p.ua.patch,
+                                 &p.os.family,      &p.os.major,     &p.os.minor, &p.os.patch,
+                                 &p.os.patch_minor, &p.device.family};
+  std::size_t bound = sizeof kContextHead + 512;  // head, keys (~190 bytes), nulls, braces
+  for (const std::string* v : values) bound += ContextWriter::bound(v->size());
+  // The two version strings repeat their family and parts (each part + its separator).
+  bound += ContextWriter::bound(p.ua.family.size() + p.ua.major.size() + p.ua.minor.size() +
+                                p.ua.patch.size() + 3);
+  bound += ContextWriter::bound(p.os.family.size() + p.os.major.size() + p.os.minor.size() +
+                                p.os.patch.size() + p.os.patch_minor.size() + 4);
+  thread_local std::string buffer;
+  if (buffer.size() < bound) buffer.resize(bound);
+  ContextWriter w(buffer.data());
+  w.lit(kContextHead);
+  w.lit("\"useragentFamily\":");
+  w.value(p.ua.family, false);
+  w.lit(",\"useragentMajor\":");
+  w.value(p.ua.major, true);
+  w.lit(",\"useragentMinor\":");
+  w.value(p.ua.minor, true);
+  w.lit(",\"useragentPatch\":");
+  w.value(p.ua.patch, true);
+  w.lit(",\"useragentVersion\":");
+  w.version(p.ua.family, {&p.ua.major, &p.ua.minor, &p.ua.patch});
+  w.lit(",\"osFamily\":");
+  w.value(p.os.family, false);
+  w.lit(",\"osMajor\":");
+  w.value(p.os.major, true);
+  w.lit(",\"osMinor\":");
+  w.value(p.os.minor, true);
+  w.lit(",\"osPatch\":");
+  w.value(p.os.patch, true);
+  w.lit(",\"osPatchMinor\":");
+  w.value(p.os.patch_minor, true);
+  w.lit(",\"osVersion\":");
+  w.version(p.os.family, {&p.os.major, &p.os.minor, &p.os.patch, &p.os.patch_minor});
+  w.lit(",\"deviceFamily\":");
+  w.value(p.device.family, false);
+  w.lit("}}");
+  return std::string(buffer.data(), static_cast<std::size_t>(w.end() - buffer.data()));
 }
 
 namespace {
@@ -131,7 +190,9 @@ UaParserEnrichment::UaParserEnrichment(std::shared_ptr<const UserAgentParser> pa
       id_(g_next_ua_enrichment_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 void UaParserEnrichment::apply(EventContext& ctx) const {
-  const std::string& ua = ctx.event()[event::Field::useragent];
+  // text(), not operator[]: the pipeline keeps the user agent as a view of the request, which
+  // operator[] would copy into the event's string.
+  const std::string_view ua = ctx.event().text(event::Field::useragent);
   if (ua.empty()) return;
   if (!parser_->cached()) {
     // The event's one parse (iab_spiders_and_robots / user_agent_utils may have made it).

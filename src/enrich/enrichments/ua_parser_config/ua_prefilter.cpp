@@ -531,11 +531,13 @@ void LiteralPrefilter::candidates(std::string_view text, Scratch& s, std::vector
     }
   }
   std::sort(out.begin(), out.end());
-  // Merge in the rules without a condition.
+  // Merge in the rules without a condition (ascending, disjoint from `out`: a rule is either in
+  // always_ or has a key clause), through the scratch vector: std::inplace_merge allocated a
+  // temporary buffer on every call.
   if (!always_.empty()) {
-    std::size_t n = out.size();
-    out.insert(out.end(), always_.begin(), always_.end());
-    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
+    s.merged.resize(out.size() + always_.size());
+    std::merge(out.begin(), out.end(), always_.begin(), always_.end(), s.merged.begin());
+    out.swap(s.merged);
   }
 }
 

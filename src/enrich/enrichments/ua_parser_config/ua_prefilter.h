@@ -48,6 +48,7 @@ class LiteralPrefilter {
     std::vector<int> hits;
     std::vector<uint64_t> hit_bits;
     std::vector<uint32_t> seen;  // per rule: the call number that last added it
+    std::vector<int> merged;     // candidates() merges the unconditional rules in here
     uint32_t call = 0;
   };
   // The rules whose condition `text` satisfies, ascending, into `out`.

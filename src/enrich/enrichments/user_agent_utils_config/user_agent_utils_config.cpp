@@ -159,7 +159,7 @@ void user_agent_utils_fields(std::string_view ua, const ParsedUserAgent& p,
 
 void UserAgentUtilsEnrichment::apply(EventContext& ctx) const {
   auto& ev = ctx.event();
-  const std::string& ua = ev[event::Field::useragent];
+  const std::string_view ua = ev.text(event::Field::useragent);
   if (ua.empty()) return;
   thread_local UserAgentUtilsFields f;
   // The event's one parse, shared with iab_spiders_and_robots / ua_parser_config.
