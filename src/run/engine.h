@@ -10,7 +10,10 @@
 // caught up, then the hook. Each run ("chunk") reads in its own snapshot and writes its results
 // in its own short transaction, so neither its snapshot (which keeps WAL checkpoints from
 // emptying the WAL) nor its write lock (which the loader waits for) lasts long, however far
-// behind the models are. A job starts when there are new events and
+// behind the models are. Between two chunks of a job the thread pauses, holding no snapshot,
+// for models_cost_factor times the chunk's CPU time and at least checkpoint_interval, so a
+// checkpoint can empty the WAL and the models' share of a core stays bounded while they catch
+// up. A job starts when there are new events and
 //   - at least models_interval has passed since the last job ended, and at least
 //     models_cost_factor times the last job's CPU time (so the models take a bounded share of
 //     a core however large a job gets), and
