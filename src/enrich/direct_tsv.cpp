@@ -457,24 +457,19 @@ bool write_direct_tsv(const DirectRun& run, const event::RawEvent& raw,
   }
   // Step 17: event schema (views of constants or of s.sdj.event_schema).
   {
-    const std::string_view e = r.text(Field::event);
     EventSchema es;
-    if (builtin_event_schema(e, es)) {
-      r.set(Field::event_vendor, es.vendor);
-      r.set(Field::event_name, es.name);
-      r.set(Field::event_format, es.format);
-      r.set(Field::event_version, es.version);
-    } else if (e == "unstruct" && !s.sdj.event_schema.empty()) {
-      IgluUri u;
-      const char* code = nullptr;
-      if (parse_iglu_uri(s.sdj.event_schema, u, code)) {
-        r.set(Field::event_vendor, u.vendor);
-        r.set(Field::event_name, u.name);
-        r.set(Field::event_format, u.format);
-        r.set(Field::event_version, u.version);
-      }
-    } else {
-      return false;
+    switch (event_schema_of(r.text(Field::event), s.sdj.event_schema, es)) {
+      case EventSchemaFound::kFound:
+        r.set(Field::event_vendor, es.vendor);
+        r.set(Field::event_name, es.name);
+        r.set(Field::event_format, es.format);
+        r.set(Field::event_version, es.version);
+        break;
+      case EventSchemaFound::kUnparsed:
+        break;
+      case EventSchemaFound::kNoUnstructSchema:
+      case EventSchemaFound::kUnknownEvent:
+        return false;
     }
   }
 

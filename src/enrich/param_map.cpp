@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "enrich/sdj.h"
+
 namespace furrow::enrich {
 
 using event::Field;
@@ -124,6 +126,18 @@ bool builtin_event_schema(std::string_view event, EventSchema& s) {
   else
     return false;
   return true;
+}
+
+EventSchemaFound event_schema_of(std::string_view event, std::string_view unstruct_schema,
+                                 EventSchema& s) {
+  if (builtin_event_schema(event, s)) return EventSchemaFound::kFound;
+  if (event != "unstruct") return EventSchemaFound::kUnknownEvent;
+  if (unstruct_schema.empty()) return EventSchemaFound::kNoUnstructSchema;
+  IgluUri u;
+  const char* code = nullptr;
+  if (!parse_iglu_uri(unstruct_schema, u, code)) return EventSchemaFound::kUnparsed;
+  s = {u.vendor, u.name, u.format, u.version};
+  return EventSchemaFound::kFound;
 }
 
 }  // namespace furrow::enrich

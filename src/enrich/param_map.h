@@ -54,4 +54,16 @@ struct EventSchema {
 // transaction_item; false for any other (unstruct events take theirs from the event's schema).
 bool builtin_event_schema(std::string_view event, EventSchema& s);
 
+// Built-in step 17 for both writers (EnrichedEvent and the direct TSV line): the schema parts of
+// `event`, a built-in type's or, for "unstruct", those of `unstruct_schema` (the event's
+// self-describing schema; the parts are views of it).
+enum class EventSchemaFound {
+  kFound,             // `s` is set
+  kUnparsed,          // unstruct with a schema that is not an Iglu URI (validation reports it)
+  kNoUnstructSchema,  // unstruct without a self-describing event
+  kUnknownEvent,      // not an event type
+};
+EventSchemaFound event_schema_of(std::string_view event, std::string_view unstruct_schema,
+                                 EventSchema& s);
+
 }  // namespace furrow::enrich

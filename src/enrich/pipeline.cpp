@@ -499,27 +499,25 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
       const std::string_view e = ev.text(Field::event);
       EventSchema es;
       // Views: of constants, or of s.sdj.event_schema (kept until the next event).
-      if (builtin_event_schema(e, es)) {
-        ev.set_view(Field::event_vendor, es.vendor);
-        ev.set_view(Field::event_name, es.name);
-        ev.set_view(Field::event_format, es.format);
-        ev.set_view(Field::event_version, es.version);
-      } else if (e == "unstruct" && !s.sdj.event_schema.empty()) {
-        IgluUri u;
-        const char* code = nullptr;
-        if (parse_iglu_uri(s.sdj.event_schema, u, code)) {
-          ev.set_view(Field::event_vendor, u.vendor);
-          ev.set_view(Field::event_name, u.name);
-          ev.set_view(Field::event_format, u.format);
-          ev.set_view(Field::event_version, u.version);
+      switch (event_schema_of(e, s.sdj.event_schema, es)) {
+        case EventSchemaFound::kFound:
+          ev.set_view(Field::event_vendor, es.vendor);
+          ev.set_view(Field::event_name, es.name);
+          ev.set_view(Field::event_format, es.format);
+          ev.set_view(Field::event_version, es.version);
+          break;
+        case EventSchemaFound::kUnparsed:
+          break;
+        case EventSchemaFound::kNoUnstructSchema:
+          s.failures.push_back(failure_message(
+              input_data("unstruct_event", nullptr, "should be set for an unstruct event")));
+          break;
+        case EventSchemaFound::kUnknownEvent: {
+          const std::string event_text(e);
+          s.failures.push_back(failure_message(input_data(
+              "event", e.empty() ? nullptr : &event_text, "not recognized as an event type")));
+          break;
         }
-      } else if (e == "unstruct") {
-        s.failures.push_back(failure_message(
-            input_data("unstruct_event", nullptr, "should be set for an unstruct event")));
-      } else {
-        const std::string event_text(e);
-        s.failures.push_back(failure_message(input_data("event", e.empty() ? nullptr : &event_text,
-                                                        "not recognized as an event type")));
       }
       break;
     }

@@ -29,15 +29,7 @@ class ContextWriter {
   // or \u00XX (upper-case hex), every other byte copied (no UTF-8 validation).
   void string(std::string_view s) {
     *p_++ = '"';
-    std::size_t plain = 0;  // start of the run of bytes not yet copied
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      const unsigned char c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
-      copy(s.data() + plain, i - plain);
-      plain = i + 1;
-      escape(c);
-    }
-    copy(s.data() + plain, s.size() - plain);
+    raw_escaped(s);
     *p_++ = '"';
   }
   // A member's value: the string, or null when `nullable` and empty (the event's null).
@@ -71,7 +63,7 @@ class ContextWriter {
     p_ += n;
   }
   void raw_escaped(std::string_view s) {
-    std::size_t plain = 0;
+    std::size_t plain = 0;  // start of the run of bytes not yet copied
     for (std::size_t i = 0; i < s.size(); ++i) {
       const unsigned char c = static_cast<unsigned char>(s[i]);
       if (c >= 0x20 && c != '"' && c != '\\') continue;
