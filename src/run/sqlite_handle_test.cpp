@@ -7,6 +7,7 @@
 
 #include "sinks/loader.h"
 #include "storage/models.h"
+#include "storage/models_test_util.h"
 #include "storage/sample_site.h"
 #include "support/test_support.h"
 
@@ -22,22 +23,7 @@ std::string one(storage::QueryStore& s, const std::string& sql) {
 }
 
 std::string dump(storage::QueryStore& s) {
-  std::string out;
-  for (const char* sql : {"SELECT * FROM page_views ORDER BY page_view_id, event_id",
-                          "SELECT * FROM sessions ORDER BY domain_sessionid",
-                          "SELECT * FROM users ORDER BY domain_userid"}) {
-    Status st = s.query(sql, {},
-                        storage::RowHandler{nullptr, [&](const std::vector<storage::Cell>& r) {
-                                              for (const auto& c : r) {
-                                                out += c.null ? std::string_view("<null>") : c.text;
-                                                out += '\t';
-                                              }
-                                              out += '\n';
-                                              return true;
-                                            }});
-    EXPECT_TRUE(st.ok()) << st.message();
-  }
-  return out;
+  return storage::test_util::model_rows(s);
 }
 
 // The models thread's way to give a read snapshot back: a progress handler on the store's own

@@ -6,6 +6,7 @@
 
 #include "sinks/loader.h"
 #include "storage/models.h"
+#include "storage/models_test_util.h"
 #include "storage/query_store.h"
 #include "storage/sample_site.h"
 #include "support/test_support.h"
@@ -43,27 +44,7 @@ class ChunkedModelsTest : public ::testing::Test {
     return v.ok() ? *v : "";
   }
   // Every column of every model row and of the models' running state, in a fixed order.
-  static std::string dump(QueryStore& s) {
-    std::string out;
-    for (const char* sql :
-         {"SELECT * FROM page_views ORDER BY page_view_id, event_id",
-          "SELECT * FROM sessions ORDER BY domain_sessionid",
-          "SELECT * FROM users ORDER BY domain_userid",
-          "SELECT * FROM model_session_state ORDER BY domain_sessionid",
-          "SELECT * FROM model_pv_events ORDER BY domain_sessionid, event_id, fp, cts"}) {
-      Status st = s.query(sql, {}, RowHandler{nullptr, [&](const std::vector<Cell>& r) {
-                                                for (const Cell& c : r) {
-                                                  out +=
-                                                      c.null ? std::string_view("<null>") : c.text;
-                                                  out += '\t';
-                                                }
-                                                out += '\n';
-                                                return true;
-                                              }});
-      EXPECT_TRUE(st.ok()) << st.message();
-    }
-    return out;
-  }
+  static std::string dump(QueryStore& s) { return test_util::model_rows(s, true); }
 
   std::filesystem::path dir_;
 };

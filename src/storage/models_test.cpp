@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sinks/loader.h"
+#include "storage/models_test_util.h"
 #include "storage/query_store.h"
 #include "storage/sample_site.h"
 #include "support/test_support.h"
@@ -134,23 +135,8 @@ TEST_F(ModelsTest, IncrementalRunsGiveTheSameAnswersAsOneRun) {
   expect_answers(*s, site);
 }
 
-// Every column of every model row, in a fixed order.
 std::string dump(QueryStore& s) {
-  std::string out;
-  for (const char* sql : {"SELECT * FROM page_views ORDER BY page_view_id, event_id",
-                          "SELECT * FROM sessions ORDER BY domain_sessionid",
-                          "SELECT * FROM users ORDER BY domain_userid"}) {
-    Status st = s.query(sql, {}, RowHandler{nullptr, [&](const std::vector<Cell>& r) {
-                                              for (const Cell& c : r) {
-                                                out += c.null ? std::string_view("<null>") : c.text;
-                                                out += '\t';
-                                              }
-                                              out += '\n';
-                                              return true;
-                                            }});
-    EXPECT_TRUE(st.ok()) << st.message();
-  }
-  return out;
+  return test_util::model_rows(s);
 }
 
 // Runs after each of several loads (sessions spanning them) leave exactly the rows, every column,
