@@ -4,7 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <limits>
 
@@ -137,11 +136,28 @@ TEST(UaParser, Tv19ModernBrowsers) {
   EXPECT_EQ(curl.os.family, "Other");
 }
 
-// Acceptance 6: long and pathological user agents stay fast (RE2 is linear-time; inputs are
-// capped at kMaxUserAgentLength). The bound here is generous so the test is never flaky under
-// sanitizers; bench/enrichments_bench.cpp measures the real figures.
-TEST(UaParser, LongAndPathologicalInputsAreFast) {
+// Acceptance 6: long and pathological user agents. Their speed (each well under 1 ms) is
+// measured by BM_UaParseHostile in bench/enrichments_bench.cpp, not here: a wall-clock bound in
+// a unit test fails on a loaded or sanitized machine (it did in a CI rehearsal under load 10-14)
+// and proves nothing on a fast one. What makes them cheap is checked deterministically: RE2 is
+// linear-time, and the parser reads at most kMaxUserAgentLength bytes of any user agent, so a
+// browser token past that point is not seen, and every hostile input parses to what its first
+// kMaxUserAgentLength bytes parse to.
+TEST(UaParser, LongAndPathologicalInputsAreCutBeforeMatching) {
   ASSERT_NE(uap_rules(), nullptr);
+  const std::string firefox =
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:105.0) Gecko/20100101 Firefox/105.0";
+  // A token that starts inside the first kMaxUserAgentLength bytes is found...
+  const std::string inside = firefox + std::string(8 * 1024, ' ');
+  EXPECT_EQ(uap_rules()->parse(inside).ua.family, "Firefox");
+  // ... and the same token placed after them is not.
+  const std::string past = std::string(kMaxUserAgentLength, ' ') + firefox;
+  EXPECT_EQ(uap_rules()->parse(past).ua.family, "Other");
+  UserAgentParser uncached(uap_rules(), 0);
+  ParsedUserAgent past_parsed;
+  uncached.parse(past, past_parsed);
+  EXPECT_EQ(past_parsed.ua.family, "Other");
+
   std::vector<std::string> inputs = {
       std::string(8 * 1024, 'a'),
       std::string(64 * 1024, 'A'),
@@ -153,15 +169,14 @@ TEST(UaParser, LongAndPathologicalInputsAreFast) {
   std::string mixed;
   for (int i = 0; i < 4000; ++i) mixed += "Mobile Safari/ Build/ Chrome/1.";
   inputs.push_back(mixed);
-  UserAgentParser uncached(uap_rules(), 0);
   for (const auto& in : inputs) {
-    ParsedUserAgent p;
-    auto start = std::chrono::steady_clock::now();
-    uncached.parse(in, p);
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start)
-                  .count();
-    EXPECT_LT(us, 50'000) << "input of " << in.size() << " bytes took " << us << " us";
+    ParsedUserAgent whole, prefix;
+    uncached.parse(in, whole);
+    uncached.parse(in.substr(0, kMaxUserAgentLength), prefix);
+    EXPECT_EQ(whole.ua.family, prefix.ua.family) << in.size() << " bytes";
+    EXPECT_EQ(whole.ua.major, prefix.ua.major) << in.size() << " bytes";
+    EXPECT_EQ(whole.os.family, prefix.os.family) << in.size() << " bytes";
+    EXPECT_EQ(whole.device.family, prefix.device.family) << in.size() << " bytes";
   }
 }
 
