@@ -18,6 +18,7 @@
 #include <memory>
 #include <numeric>
 
+#include "enrich/deferred_md5.h"
 #include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
 
 namespace furrow::enrich::enrichments {
@@ -43,7 +44,8 @@ EventFingerprintEnrichment::EventFingerprintEnrichment(std::vector<std::string> 
   }
   static_assert(protocol::kParamKeyCount <= 127, "ranks are int8_t");
   if (!algorithm.empty()) md_ = EVP_MD_fetch(nullptr, std::string(algorithm).c_str(), nullptr);
-  md5_direct_ = FURROW_FINGERPRINT_MD5_DIRECT && algorithm == "MD5";
+  md5_ = algorithm == "MD5";
+  md5_direct_ = FURROW_FINGERPRINT_MD5_DIRECT && md5_;
 }
 
 EventFingerprintEnrichment::~EventFingerprintEnrichment() {
@@ -195,6 +197,17 @@ void EventFingerprintEnrichment::apply(EventContext& ctx) const {
   thread_local Scratch scratch;
   const std::string_view preimage =
       build_preimage([&](auto&& f) { ctx.for_each_parameter_with_id(f); }, scratch);
+  // When the pipeline allows it, the MD5 is computed later with those of the other events of the
+  // batch (enrich/deferred_md5.h); the column holds a placeholder of the digest's length until
+  // then.
+  if (DeferredMd5* deferred = md5_ ? ctx.deferred_md5() : nullptr;
+      deferred != nullptr && ctx.deferred_md5_entry() == DeferredMd5::kNone) {
+    static constexpr std::string_view kPlaceholder = "00000000000000000000000000000000";
+    static_assert(kPlaceholder.size() == DeferredMd5::kHexSize);
+    ctx.set_deferred_md5_entry(deferred->add(preimage));
+    ctx.event().set_view(event::Field::event_fingerprint, kPlaceholder);
+    return;
+  }
   digest_hex(preimage, ctx.event()[event::Field::event_fingerprint]);
 }
 

@@ -76,6 +76,7 @@ class EventFingerprintEnrichment final : public Enrichment {
   std::array<KnownName, protocol::kParamKeyCount> name_at_rank_;
   Hasher hasher_;
   EVP_MD* md_ = nullptr;     // fetched once (EVP_MD_fetch), freed by the destructor
+  bool md5_ = false;         // the algorithm is MD5 (its digests may be deferred: apply())
   bool md5_direct_ = false;  // MD5 through OpenSSL's MD5_* functions instead of EVP
 };
 
