@@ -54,9 +54,9 @@ void store_digest(const uint32_t s[4], Md5Digest& out) {
 int pad_tail(std::string_view m, unsigned char tail[128]) {
   const std::size_t rest = m.size() % 64;
   const int blocks = rest < 56 ? 1 : 2;
-  std::memset(tail, 0, 128);
   if (rest != 0) std::memcpy(tail, m.data() + (m.size() - rest), rest);
   tail[rest] = 0x80;
+  std::memset(tail + rest + 1, 0, static_cast<std::size_t>(64 * blocks) - rest - 1);
   const uint64_t bits = static_cast<uint64_t>(m.size()) * 8;
   for (int b = 0; b < 8; ++b) tail[64 * blocks - 8 + b] = static_cast<unsigned char>(bits >> 8 * b);
   return blocks;
@@ -292,11 +292,17 @@ void md5_many(std::span<const std::string_view> messages, std::span<Md5Digest> o
 }
 
 void md5_hex(const Md5Digest& digest, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < 16; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
+  // Two characters per byte from one table.
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (std::size_t b = 0; b < 256; ++b) {
+      t[2 * b] = kHex[b >> 4];
+      t[2 * b + 1] = kHex[b & 15];
+    }
+    return t;
+  }();
+  for (std::size_t i = 0; i < 16; ++i) std::memcpy(out + 2 * i, &kPairs[2 * digest[i]], 2);
 }
 
 }  // namespace furrow::common

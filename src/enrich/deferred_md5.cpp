@@ -8,10 +8,22 @@
 namespace furrow::enrich {
 
 std::size_t DeferredMd5::add(std::string_view preimage) {
+  char* at = reserve(preimage.size());
+  if (!preimage.empty()) std::memcpy(at, preimage.data(), preimage.size());
+  return commit(preimage.size());
+}
+
+char* DeferredMd5::reserve(std::size_t max) {
+  if (preimages_.size() - used_ < max)
+    preimages_.resize(std::max(2 * preimages_.size(), used_ + max));
+  return preimages_.data() + used_;
+}
+
+std::size_t DeferredMd5::commit(std::size_t size) {
   Entry e;
-  e.begin = preimages_.size();
-  e.size = preimage.size();
-  preimages_.append(preimage);
+  e.begin = used_;
+  e.size = size;
+  used_ += size;
   entries_.push_back(e);
   return entries_.size() - 1;
 }
@@ -23,14 +35,14 @@ void DeferredMd5::place(std::size_t entry, std::string& text, std::size_t offset
 
 void DeferredMd5::resolve_now(std::size_t entry, char* out) {
   Entry& e = entries_[entry];
-  common::md5_hex(common::md5(std::string_view(preimages_).substr(e.begin, e.size)), out);
+  common::md5_hex(common::md5(std::string_view(preimages_.data() + e.begin, e.size)), out);
   e.text = nullptr;
   if (entry + 1 == entries_.size()) truncate(entry);
 }
 
 void DeferredMd5::truncate(std::size_t n) {
   if (n >= entries_.size()) return;
-  preimages_.resize(entries_[n].begin);
+  used_ = entries_[n].begin;
   entries_.resize(n);
 }
 
@@ -40,7 +52,7 @@ void DeferredMd5::resolve_all() {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Entry& e = entries_[i];
     if (e.text == nullptr) continue;
-    views_.push_back(std::string_view(preimages_).substr(e.begin, e.size));
+    views_.push_back(std::string_view(preimages_.data() + e.begin, e.size));
     which_.push_back(i);
   }
   digests_.resize(views_.size());
@@ -50,7 +62,7 @@ void DeferredMd5::resolve_all() {
     common::md5_hex(digests_[k], e.text->data() + e.offset);
   }
   entries_.clear();
-  preimages_.clear();
+  used_ = 0;
 }
 
 bool fingerprint_deferrable(std::span<const Enrichment* const> chain) {

@@ -28,6 +28,10 @@ class DeferredMd5 {
 
   // For the enrichment: keeps a copy of `preimage`; returns the entry's number.
   std::size_t add(std::string_view preimage);
+  // The same without the copy: room for `max` bytes after the kept preimages (valid until the next
+  // call), into which the preimage is written; then commit(its size) returns the entry's number.
+  char* reserve(std::size_t max);
+  std::size_t commit(std::size_t size);
   // The entry's hex goes to text[offset, offset + 32) at resolve_all().
   void place(std::size_t entry, std::string& text, std::size_t offset);
   // Computes the entry's hex now into out[0..32) and drops the entry.
@@ -45,7 +49,8 @@ class DeferredMd5 {
     std::string* text = nullptr;      // where the hex goes (null: not placed, or resolved)
     std::size_t offset = 0;
   };
-  std::string preimages_;
+  std::vector<char> preimages_;  // [0, used_) kept; only grows, so reserve() costs no clearing
+  std::size_t used_ = 0;
   std::vector<Entry> entries_;
   std::vector<std::string_view> views_;  // resolve_all's working memory
   std::vector<std::size_t> which_;

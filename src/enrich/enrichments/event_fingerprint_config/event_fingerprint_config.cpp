@@ -56,8 +56,9 @@ bool EventFingerprintEnrichment::excluded_unknown(std::string_view name) const {
   return std::find(exclude_.begin(), exclude_.end(), name) != exclude_.end();
 }
 
-template <class ForEach>
-std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, Scratch& s) const {
+template <class ForEach, class Room>
+std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, Scratch& s,
+                                                            Room&& room) const {
   std::size_t size = 0;
   for_each([&](std::string_view name, std::string_view value, int id) {
     if (id >= 0) {
@@ -83,8 +84,7 @@ std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, 
     });
   }
   // Known names are written as one 8-byte store (name and U+001F, zero padded): 8 bytes of slack.
-  if (s.buffer.size() < size + 8) s.buffer.resize(size + 8);
-  char* const begin = s.buffer.data();
+  char* const begin = room(size + 8);
   char* out = begin;
   const auto put = [&out](std::string_view bytes) {
     std::memcpy(out, bytes.data(), bytes.size());
@@ -195,19 +195,21 @@ void EventFingerprintEnrichment::digest_hex(std::string_view data, std::string& 
 
 void EventFingerprintEnrichment::apply(EventContext& ctx) const {
   thread_local Scratch scratch;
-  const std::string_view preimage =
-      build_preimage([&](auto&& f) { ctx.for_each_parameter_with_id(f); }, scratch);
+  const auto params = [&](auto&& f) { ctx.for_each_parameter_with_id(f); };
   // When the pipeline allows it, the MD5 is computed later with those of the other events of the
-  // batch (enrich/deferred_md5.h); the column holds a placeholder of the digest's length until
-  // then.
+  // batch (enrich/deferred_md5.h): the preimage is written straight into its store, and the column
+  // holds a placeholder of the digest's length until then.
   if (DeferredMd5* deferred = md5_ ? ctx.deferred_md5() : nullptr;
       deferred != nullptr && ctx.deferred_md5_entry() == DeferredMd5::kNone) {
     static constexpr std::string_view kPlaceholder = "00000000000000000000000000000000";
     static_assert(kPlaceholder.size() == DeferredMd5::kHexSize);
-    ctx.set_deferred_md5_entry(deferred->add(preimage));
+    const std::string_view preimage =
+        build_preimage(params, scratch, [&](std::size_t n) { return deferred->reserve(n); });
+    ctx.set_deferred_md5_entry(deferred->commit(preimage.size()));
     ctx.event().set_view(event::Field::event_fingerprint, kPlaceholder);
     return;
   }
+  const std::string_view preimage = build_preimage(params, scratch);
   digest_hex(preimage, ctx.event()[event::Field::event_fingerprint]);
 }
 
