@@ -264,7 +264,8 @@ void md5_many(std::span<const std::string_view> messages, std::span<Md5Digest> o
     for (std::size_t i = 0; i < n; ++i) out[i] = md5(messages[i]);
     return;
   }
-  // Indexes by block count, so that each pass takes messages that end together.
+  // Indexes by block count, so that each pass takes messages that end together: a counting sort
+  // (std::sort when the counts spread over more than 256 values).
   constexpr std::size_t kInline = 64;
   uint32_t inline_order[kInline];
   std::vector<uint32_t> heap_order;
@@ -273,10 +274,25 @@ void md5_many(std::span<const std::string_view> messages, std::span<Md5Digest> o
     heap_order.resize(n);
     order = heap_order.data();
   }
-  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order, order + n, [&](uint32_t x, uint32_t y) {
-    return block_count(messages[x].size()) < block_count(messages[y].size());
-  });
+  std::size_t lo = SIZE_MAX, hi = 0;
+  for (const std::string_view m : messages) {
+    lo = std::min(lo, block_count(m.size()));
+    hi = std::max(hi, block_count(m.size()));
+  }
+  constexpr std::size_t kBuckets = 256;
+  if (hi - lo < kBuckets) {
+    uint32_t start[kBuckets + 1] = {};
+    for (const std::string_view m : messages) ++start[block_count(m.size()) - lo + 1];
+    for (std::size_t b = 1; b <= kBuckets; ++b) start[b] += start[b - 1];
+    for (std::size_t i = 0; i < n; ++i) {
+      order[start[block_count(messages[i].size()) - lo]++] = static_cast<uint32_t>(i);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order, order + n, [&](uint32_t x, uint32_t y) {
+      return block_count(messages[x].size()) < block_count(messages[y].size());
+    });
+  }
   std::string_view group[8];
   Md5Digest digests[8];
   for (std::size_t i = 0; i < n; i += 8) {
@@ -292,6 +308,19 @@ void md5_many(std::span<const std::string_view> messages, std::span<Md5Digest> o
 }
 
 void md5_hex(const Md5Digest& digest, char* out) {
+#if defined(__x86_64__)
+  // SSE2 (every x86-64): the high and low nibbles interleaved, each n -> '0' + n (+ 39 above 9).
+  const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(digest.data()));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(d, 4), nibble);
+  const __m128i low = _mm_and_si128(d, nibble);
+  const auto hex = [](__m128i n) {
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letter);
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), hex(_mm_unpacklo_epi8(high, low)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), hex(_mm_unpackhi_epi8(high, low)));
+#else
   // Two characters per byte from one table.
   static constexpr auto kPairs = [] {
     std::array<char, 512> t{};
@@ -303,6 +332,7 @@ void md5_hex(const Md5Digest& digest, char* out) {
     return t;
   }();
   for (std::size_t i = 0; i < 16; ++i) std::memcpy(out + 2 * i, &kPairs[2 * digest[i]], 2);
+#endif
 }
 
 }  // namespace furrow::common
