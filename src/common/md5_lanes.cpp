@@ -44,8 +44,8 @@ uint32_t load_le32(const unsigned char* p) {
 }
 
 void store_digest(const uint32_t s[4], Md5Digest& out) {
-  for (int w = 0; w < 4; ++w) {
-    for (int b = 0; b < 4; ++b) out[static_cast<std::size_t>(4 * w + b)] = uint8_t(s[w] >> 8 * b);
+  for (std::size_t w = 0; w < 4; ++w) {
+    for (std::size_t b = 0; b < 4; ++b) out[4 * w + b] = static_cast<uint8_t>(s[w] >> (8 * b));
   }
 }
 
@@ -73,7 +73,7 @@ uint32_t rotl(uint32_t x, int s) {
 void compress(uint32_t s[4], const unsigned char* block) {
   const uint32_t* t = tables().t;
   uint32_t m[16];
-  for (int i = 0; i < 16; ++i) m[i] = load_le32(block + 4 * i);
+  for (std::size_t i = 0; i < 16; ++i) m[i] = load_le32(block + 4 * i);
   uint32_t a = s[0], b = s[1], c = s[2], d = s[3];
   // Unrolled, so that each step's function, shift and word are constants.
 #pragma GCC unroll 64
@@ -194,7 +194,7 @@ FURROW_AVX2 void lanes_avx2(std::span<const std::string_view> msgs, std::span<Md
     __m256i m[16];
     for (int j = 0; j < 8; ++j) {
       const unsigned char* src = b < full[j]     ? data[j] + 64 * std::size_t(b)
-                                 : b < blocks[j] ? tails[j] + 64 * (b - full[j])
+                                 : b < blocks[j] ? tails[j] + 64 * std::size_t(b - full[j])
                                                  : kZero;
       m[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
       m[8 + j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 32));
@@ -236,7 +236,7 @@ Md5Digest md5(std::string_view message) {
   for (std::size_t i = 0; i < full; ++i) compress(s, p + 64 * i);
   unsigned char tail[128];
   const int blocks = pad_tail(message, tail);
-  for (int i = 0; i < blocks; ++i) compress(s, tail + 64 * i);
+  for (std::size_t i = 0; i < std::size_t(blocks); ++i) compress(s, tail + 64 * i);
   Md5Digest out;
   store_digest(s, out);
   return out;
