@@ -2,6 +2,7 @@
 // src/enrich/enrichments/, registered in enrichments/registry.cpp).
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include "protocol/param_keys.h"
 
 namespace furrow::enrich {
+
+class DeferredMd5;  // enrich/deferred_md5.h
 
 // Where an enrichment runs in Snowplow's modern order (spec 4.2; the values are its step
 // numbers). The pipeline's own steps sit between them: 1 v_collector check, 2 page URI, 3
@@ -138,6 +141,14 @@ class EventContext {
   };
   SharedResult& shared_result() { return shared_result_; }
 
+  // (s10-md5) Deferred fingerprints: set by the pipeline when this event's MD5 fingerprint may be
+  // computed later (enrich/deferred_md5.h), else null. The enrichment that deferred it records
+  // its entry; the pipeline places or settles it.
+  DeferredMd5* deferred_md5() const { return deferred_md5_; }
+  void set_deferred_md5(DeferredMd5* d) { deferred_md5_ = d; }
+  std::size_t deferred_md5_entry() const { return deferred_md5_entry_; }
+  void set_deferred_md5_entry(std::size_t entry) { deferred_md5_entry_ = entry; }
+
   struct Failure {
     std::string schema_key;
     std::string identifier;
@@ -158,6 +169,8 @@ class EventContext {
   std::vector<Failure> failures_;
   bool anonymous_ = false;
   SharedResult shared_result_;
+  DeferredMd5* deferred_md5_ = nullptr;                            // (s10-md5)
+  std::size_t deferred_md5_entry_ = static_cast<std::size_t>(-1);  // DeferredMd5::kNone
 };
 
 class Enrichment {

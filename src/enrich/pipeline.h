@@ -13,6 +13,8 @@
 
 namespace furrow::enrich {
 
+class DeferredMd5;  // enrich/deferred_md5.h
+
 struct PipelineConfig {
   // processor.artifact / v_etl prefix
   std::string artifact = "furrow-enrich";
@@ -49,6 +51,10 @@ struct Output {
   // followed by '\n', and counted in `good_appended`: no per-line string is built or copied.
   std::string* good_text = nullptr;
   std::size_t good_appended = 0;
+  // (s10-md5) When set together with good_text: MD5 event fingerprints of good lines may be left
+  // as placeholders in good_text and kept here; the caller must call deferred_md5->resolve_all()
+  // before good_text is used (bad rows always carry the real fingerprint). Not cleared by clear().
+  DeferredMd5* deferred_md5 = nullptr;
   std::size_t good_count() const { return good.size() + good_appended; }
   void clear() {
     good.clear();
@@ -81,7 +87,8 @@ class Pipeline {
 
  private:
   PipelineConfig config_;
-  std::string v_etl_;  // the v_etl column: artifact-version
+  std::string v_etl_;       // the v_etl column: artifact-version
+  bool defer_md5_ = false;  // (s10-md5) fingerprint_deferrable(the sorted chain)
 };
 
 }  // namespace furrow::enrich

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "enrich/deferred_md5.h"
+
 namespace furrow::enrich {
 namespace {
 
@@ -27,7 +29,8 @@ class Engine {
         threads_(config.threads != 0 ? config.threads
                                      : std::max(1u, std::thread::hardware_concurrency())),
         ring_(config.ring_batches != 0 ? config.ring_batches : threads_ * 4 + 2),
-        slots_(std::make_unique<Slot[]>(ring_)) {}
+        slots_(std::make_unique<Slot[]>(ring_)),
+        defer_fingerprints_(config.defer_fingerprints) {}
 
   Status run(const ReadFn& read, const WriteFn& write, RunCounts& totals) {
     std::thread reader([&] { read_loop(read); });
@@ -91,6 +94,8 @@ class Engine {
 
   void work_loop() {
     Output out;
+    DeferredMd5 deferred;  // s10-md5
+    if (defer_fingerprints_) out.deferred_md5 = &deferred;
     for (;;) {
       uint64_t seq;
       {
@@ -136,6 +141,8 @@ class Engine {
       c.good += out.good_count();
       c.bad += out.bad.size();
     }
+    // s10-md5: the fingerprints left as placeholders in batch.good, hashed together.
+    if (out.deferred_md5 != nullptr) out.deferred_md5->resolve_all();
   }
 
   void write_loop(const WriteFn& write, RunCounts& totals) {
@@ -173,6 +180,7 @@ class Engine {
   const unsigned threads_;
   const std::size_t ring_;
   std::unique_ptr<Slot[]> slots_;
+  const bool defer_fingerprints_;  // s10-md5
 
   // One lock and one condition variable for the whole ring: a batch holds ~a thousand records,
   // so the lock is taken a few times per thousand events and contention is negligible.

@@ -17,7 +17,9 @@
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <type_traits>
 
+#include "enrich/deferred_md5.h"
 #include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
 
 namespace furrow::enrich::enrichments {
@@ -43,19 +45,49 @@ EventFingerprintEnrichment::EventFingerprintEnrichment(std::vector<std::string> 
   }
   static_assert(protocol::kParamKeyCount <= 127, "ranks are int8_t");
   if (!algorithm.empty()) md_ = EVP_MD_fetch(nullptr, std::string(algorithm).c_str(), nullptr);
-  md5_direct_ = FURROW_FINGERPRINT_MD5_DIRECT && algorithm == "MD5";
+  md5_ = algorithm == "MD5";
+  md5_direct_ = FURROW_FINGERPRINT_MD5_DIRECT && md5_;
 }
 
 EventFingerprintEnrichment::~EventFingerprintEnrichment() {
   EVP_MD_free(md_);
 }
 
+namespace {
+
+// memcpy for the short values of a preimage without the call: overlapping word copies, each
+// within [src, src + n) and [out, out + n).
+inline void copy_bytes(char* out, const char* src, std::size_t n) {
+  if (n > 16) {
+    std::memcpy(out, src, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(out, &a, 8);
+    std::memcpy(out + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(out, &a, 4);
+    std::memcpy(out + n - 4, &b, 4);
+  } else if (n > 0) {
+    out[0] = src[0];
+    out[n / 2] = src[n / 2];
+    out[n - 1] = src[n - 1];
+  }
+}
+
+}  // namespace
+
 bool EventFingerprintEnrichment::excluded_unknown(std::string_view name) const {
   return std::find(exclude_.begin(), exclude_.end(), name) != exclude_.end();
 }
 
-template <class ForEach>
-std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, Scratch& s) const {
+template <class ForEach, class Room>
+std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, Scratch& s,
+                                                            Room&& room) const {
   std::size_t size = 0;
   for_each([&](std::string_view name, std::string_view value, int id) {
     if (id >= 0) {
@@ -81,11 +113,10 @@ std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, 
     });
   }
   // Known names are written as one 8-byte store (name and U+001F, zero padded): 8 bytes of slack.
-  if (s.buffer.size() < size + 8) s.buffer.resize(size + 8);
-  char* const begin = s.buffer.data();
+  char* const begin = room(size + 8);
   char* out = begin;
   const auto put = [&out](std::string_view bytes) {
-    std::memcpy(out, bytes.data(), bytes.size());
+    copy_bytes(out, bytes.data(), bytes.size());
     out += bytes.size();
   };
   const auto put_unknown = [&](const Scratch::Pair& p) {
@@ -95,25 +126,36 @@ std::string_view EventFingerprintEnrichment::build_preimage(ForEach&& for_each, 
     *out++ = '\x1f';
   };
   std::size_t next_unknown = 0;
-  for (std::size_t w = 0; w < s.present.size(); ++w) {
-    uint64_t bits = s.present[w];
-    s.present[w] = 0;
-    while (bits != 0) {
-      const std::size_t rank = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
-      bits &= bits - 1;
-      const KnownName& name = name_at_rank_[rank];
-      // A repeated known name sorts after its first occurrence (strict <), as it was listed.
-      while (next_unknown < s.unknown.size() &&
-             s.unknown[next_unknown].name < std::string_view(name.text, name.size)) {
-        put_unknown(s.unknown[next_unknown++]);
+  const std::size_t unknowns = s.unknown.size();
+  // (Twice: without unknown names, the usual case, the loop has no merge step.)
+  const auto put_known = [&](auto merge) {
+    for (std::size_t w = 0; w < s.present.size(); ++w) {
+      uint64_t bits = s.present[w];
+      s.present[w] = 0;
+      while (bits != 0) {
+        const std::size_t rank = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
+        bits &= bits - 1;
+        const KnownName& name = name_at_rank_[rank];
+        if constexpr (decltype(merge)::value) {
+          // A repeated known name sorts after its first occurrence (strict <), as it was listed.
+          while (next_unknown < unknowns &&
+                 s.unknown[next_unknown].name < std::string_view(name.text, name.size)) {
+            put_unknown(s.unknown[next_unknown++]);
+          }
+        }
+        std::memcpy(out, name.text, 8);
+        out += name.size + 1;
+        put(s.value_at_rank[rank]);
+        *out++ = '\x1f';
       }
-      std::memcpy(out, name.text, 8);
-      out += name.size + 1;
-      put(s.value_at_rank[rank]);
-      *out++ = '\x1f';
     }
+  };
+  if (unknowns == 0) {
+    put_known(std::false_type{});
+  } else {
+    put_known(std::true_type{});
   }
-  while (next_unknown < s.unknown.size()) put_unknown(s.unknown[next_unknown++]);
+  while (next_unknown < unknowns) put_unknown(s.unknown[next_unknown++]);
   s.unknown.clear();
   return {begin, static_cast<std::size_t>(out - begin)};
 }
@@ -193,8 +235,21 @@ void EventFingerprintEnrichment::digest_hex(std::string_view data, std::string& 
 
 void EventFingerprintEnrichment::apply(EventContext& ctx) const {
   thread_local Scratch scratch;
-  const std::string_view preimage =
-      build_preimage([&](auto&& f) { ctx.for_each_parameter_with_id(f); }, scratch);
+  const auto params = [&](auto&& f) { ctx.for_each_parameter_with_id(f); };
+  // When the pipeline allows it, the MD5 is computed later with those of the other events of the
+  // batch (enrich/deferred_md5.h): the preimage is written straight into its store, and the column
+  // holds a placeholder of the digest's length until then.
+  if (DeferredMd5* deferred = md5_ ? ctx.deferred_md5() : nullptr;
+      deferred != nullptr && ctx.deferred_md5_entry() == DeferredMd5::kNone) {
+    static constexpr std::string_view kPlaceholder = "00000000000000000000000000000000";
+    static_assert(kPlaceholder.size() == DeferredMd5::kHexSize);
+    const std::string_view preimage =
+        build_preimage(params, scratch, [&](std::size_t n) { return deferred->reserve(n); });
+    ctx.set_deferred_md5_entry(deferred->commit(preimage.size()));
+    ctx.event().set_view(event::Field::event_fingerprint, kPlaceholder);
+    return;
+  }
+  const std::string_view preimage = build_preimage(params, scratch);
   digest_hex(preimage, ctx.event()[event::Field::event_fingerprint]);
 }
 

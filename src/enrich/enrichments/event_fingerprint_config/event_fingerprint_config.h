@@ -53,14 +53,22 @@ class EventFingerprintEnrichment final : public Enrichment {
     // Kept parameters with an unknown name, or a known name seen before (names are unique by
     // contract; a repeat is kept and ordered as a stable sort would).
     std::vector<Pair> unknown;
-    std::string buffer;  // the preimage; only grows (its tail past the preimage is stale)
+    std::string buffer;  // the preimage (build_preimage's default room); only grows
   };
 
  private:
-  // Fills `s` from the parameters `for_each` lists and writes the preimage into s.buffer;
-  // returns it (a view of s.buffer).
+  // Fills `s` from the parameters `for_each` lists and writes the preimage at room(n), which
+  // returns space for n bytes (the preimage and some slack); returns it (a view of that space).
+  template <class ForEach, class Room>
+  std::string_view build_preimage(ForEach&& for_each, Scratch& s, Room&& room) const;
+  // The preimage in s.buffer.
   template <class ForEach>
-  std::string_view build_preimage(ForEach&& for_each, Scratch& s) const;
+  std::string_view build_preimage(ForEach&& for_each, Scratch& s) const {
+    return build_preimage(for_each, s, [&s](std::size_t n) {
+      if (s.buffer.size() < n) s.buffer.resize(n);
+      return s.buffer.data();
+    });
+  }
   bool excluded_unknown(std::string_view name) const;
   // Writes the lower-case hex digest of `data` into `out` (replacing it).
   void digest_hex(std::string_view data, std::string& out) const;
@@ -76,6 +84,7 @@ class EventFingerprintEnrichment final : public Enrichment {
   std::array<KnownName, protocol::kParamKeyCount> name_at_rank_;
   Hasher hasher_;
   EVP_MD* md_ = nullptr;     // fetched once (EVP_MD_fetch), freed by the destructor
+  bool md5_ = false;         // the algorithm is MD5 (its digests may be deferred: apply())
   bool md5_direct_ = false;  // MD5 through OpenSSL's MD5_* functions instead of EVP
 };
 
