@@ -734,6 +734,7 @@ struct Engine::Impl {
     enrich::RunnerConfig rc;
     rc.threads = opt.workers == 0 ? 1 : opt.workers;
     rc.ring_batches = rc.threads * 4 + 2;
+    rc.defer_fingerprints = opt.defer_fingerprints;
     enrich::RunCounts totals;
     Status st = enrich::run_stream(
         rc, processor, [this](enrich::RecordBatch& b, bool& eof) { return read(b, eof); },

@@ -60,6 +60,9 @@ struct EngineOptions {
   std::filesystem::path checkpoint_file;
   std::filesystem::path db_file;
   unsigned workers = 1;
+  // MD5 event fingerprints are hashed a batch at a time and patched into the lines before the
+  // loader reads them (enrich::RunnerConfig::defer_fingerprints); false hashes each event at once.
+  bool defer_fingerprints = true;
   std::chrono::milliseconds commit_interval{250};
   // Also bounds the loader's memory: the pending events are held parsed until the commit.
   std::size_t commit_events = 5'000;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "enrich/enrichments/event_fingerprint_config/event_fingerprint_config.h"
 #include "event/collector_payload.h"
 #include "iglu/resolver.h"
 #include "run/checkpoint.h"
@@ -149,6 +150,44 @@ TEST_F(EngineTest, LoadsGoodAndBadThenResumesFromTheCheckpointExactlyOnce) {
   // The consumed first segment is gone.
   EXPECT_FALSE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(1, false)));
   EXPECT_TRUE(fs::exists(opts_.raw_dir / sinks::rawlog::segment_name(2, false)));
+}
+
+// `furrow run` hashes MD5 event fingerprints a batch at a time (EngineOptions::defer_fingerprints,
+// on by default) and patches them into the lines before the loader reads them: the fingerprints in
+// SQLite are those of hashing each event at once.
+TEST_F(EngineTest, DeferredFingerprintsInSqliteEqualImmediateOnes) {
+  enrich::PipelineConfig pc;
+  pc.validator = iglu::builtin_resolver();
+  pc.enrichments = {std::make_shared<enrich::enrichments::EventFingerprintEnrichment>(
+      std::vector<std::string>{"eid"}, *enrich::enrichments::Hasher::by_name("MD5"), "MD5")};
+  const enrich::Pipeline pipeline(std::move(pc));
+  std::vector<std::string> recs;
+  for (int i = 0; i < 60; ++i) recs.push_back(page_view(i));
+  auto fingerprints = [&](bool defer) {
+    const fs::path sub = dir_ / (defer ? "deferred" : "immediate");
+    fs::create_directories(sub / "raw");
+    opts_.raw_dir = sub / "raw";
+    opts_.checkpoint_file = sub / "checkpoint";
+    opts_.db_file = sub / "furrow.db";
+    opts_.defer_fingerprints = defer;
+    write_log(recs);
+    MicroStore micro;
+    Engine engine(opts_, pipeline, &micro, nullptr, {});
+    EXPECT_TRUE(engine.start().ok());
+    wait_for(micro, 60, 0);
+    EXPECT_TRUE(engine.stop().ok());
+    return scalar(
+        "select group_concat(event_id || ' ' || event_fingerprint, ',') from "
+        "(select event_id, event_fingerprint from atomic_events order by event_id)");
+  };
+  const std::string deferred = fingerprints(true);
+  const std::string immediate = fingerprints(false);
+  EXPECT_EQ(deferred, immediate);
+  // 60 distinct 32-digit hex fingerprints (the page URLs differ), none of them a placeholder.
+  EXPECT_EQ(scalar("select count(distinct event_fingerprint) from atomic_events where "
+                   "length(event_fingerprint) = 32 and event_fingerprint not glob '*[^0-9a-f]*' "
+                   "and event_fingerprint != '00000000000000000000000000000000'"),
+            "60");
 }
 
 // The checkpoint file is written by the checkpoint thread while the engine runs (not only at
