@@ -119,6 +119,24 @@ TEST(RecordBatch, RecordsAreTheirOwnRangesOfTheText) {
   EXPECT_EQ(b.record(0), "x");
 }
 
+TEST(RecordBatch, ClearOutputReservesRoomForTheGoodLinesByTheInputSize) {
+  RecordBatch b;
+  b.add_record(std::string(100000, 'x'), 1);
+  b.good = "old";
+  b.bad = "old";
+  b.counts.good = 3;
+  b.clear_output();
+  EXPECT_TRUE(b.good.empty());
+  EXPECT_TRUE(b.bad.empty());
+  EXPECT_EQ(b.counts.good, 0u);
+  EXPECT_GE(b.good.capacity(), 125000u);
+  const char* kept = b.good.data();
+  b.clear_input();
+  b.add_record("small", 1);
+  b.clear_output();  // a smaller batch keeps the room
+  EXPECT_EQ(b.good.data(), kept);
+}
+
 TEST(Runner, KeepsInputOrderAndCountsAcrossThreads) {
   const auto records = mixed_records(20000);
   std::string want_good, want_bad;
