@@ -732,23 +732,26 @@ const std::array<uint64_t, 2> kRequiredKeys = required_keys();
 struct ViewSink {
   static constexpr bool kKnownKeysOnly = true;  // keys come with their id (known_key)
   protocol::ViewEvents& out;
-  uint64_t seen[2] = {0, 0};
+  // The sets as two words each, not arrays indexed by id: scalars can stay in registers.
+  uint64_t seen0 = 0, seen1 = 0;
   uint64_t used[2] = {0, 0};
   void begin_event() {
     out.begins.push_back(static_cast<uint32_t>(out.params.size()));
-    seen[0] = seen[1] = 0;
+    seen0 = seen1 = 0;
   }
   bool end_event() {
-    used[0] |= seen[0];
-    used[1] |= seen[1];
-    return (seen[0] & kRequiredKeys[0]) == kRequiredKeys[0] &&
-           (seen[1] & kRequiredKeys[1]) == kRequiredKeys[1];
+    used[0] |= seen0;
+    used[1] |= seen1;
+    return (seen0 & kRequiredKeys[0]) == kRequiredKeys[0] &&
+           (seen1 & kRequiredKeys[1]) == kRequiredKeys[1];
   }
   bool add_known(std::string_view name, std::string_view value, int id) {
     static_assert(kParamKeyCount <= 128);
     const uint64_t bit = uint64_t{1} << (id & 63);
-    if ((seen[id >> 6] & bit) != 0) return false;
-    seen[id >> 6] |= bit;
+    const bool high = id >= 64;
+    if (((high ? seen1 : seen0) & bit) != 0) return false;
+    seen0 |= high ? 0 : bit;
+    seen1 |= high ? bit : 0;
     out.params.push_back(ParamView{name, value, id});
     return true;
   }
