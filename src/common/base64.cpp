@@ -59,11 +59,15 @@ constexpr uint8_t nibble_class(int hi) {
 struct NibbleTables {
   uint8_t high_class[16] = {};
   uint8_t low_invalid[16] = {};
-  // Sextet minus byte for each high nibble 3..7, with the two exceptions handled apart: in high
-  // nibble 2 ('+', '-', '/') the offset depends on the low nibble (plus2), and '_' (0x5F) is
-  // the one byte of high nibble 5 that is not a letter.
+  // Sextet minus byte: offset_by_high[hi] plus, in the two rows whose characters do not share
+  // one offset (high nibble 2: '+', '-', '/'; high nibble 5: the letters P-Z and '_'),
+  // by_low[lo], selected by split_row[hi] (0xFF in those rows). One low-nibble table serves both
+  // rows: the row-5 letters (low nibbles 0-A) take 0 from it, and row 2's base is chosen so that
+  // '/' and '_', both at low nibble F, need the same entry.
   int8_t offset_by_high[16] = {};
-  int8_t plus2_by_low[16] = {};
+  int8_t split_row[16] = {};
+  int8_t by_low[16] = {};
+  static constexpr int offset_of(int c) { return kTable[static_cast<std::size_t>(c)] - c; }
   constexpr NibbleTables() {
     for (int hi = 0; hi < 16; ++hi) high_class[hi] = nibble_class(hi);
     for (int lo = 0; lo < 16; ++lo) {
@@ -74,16 +78,30 @@ struct NibbleTables {
     }
     for (int hi = 3; hi < 8; ++hi) {
       const int c = hi * 16 + 1;  // '1', 'A', 'Q', 'a', 'q': a letter or digit of that row
-      offset_by_high[hi] = static_cast<int8_t>(kTable[static_cast<std::size_t>(c)] - c);
+      offset_by_high[hi] = static_cast<int8_t>(offset_of(c));
     }
-    for (int lo = 0; lo < 16; ++lo) {
+    split_row[2] = split_row[5] = -1;
+    by_low[0xF] = static_cast<int8_t>(offset_of('_') - offset_by_high[5]);
+    offset_by_high[2] = static_cast<int8_t>(offset_of('/') - by_low[0xF]);
+    for (int lo = 0; lo < 0xF; ++lo) {
       const int c = 0x20 + lo;
       if (kTable[static_cast<std::size_t>(c)] < 64)
-        plus2_by_low[lo] = static_cast<int8_t>(kTable[static_cast<std::size_t>(c)] - c);
+        by_low[lo] = static_cast<int8_t>(offset_of(c) - offset_by_high[2]);
     }
+  }
+  // Every alphabet character of high nibble 2..7 gets its sextet (mod 256, as the bytes add).
+  constexpr bool offsets_exact() const {
+    for (int c = 0x20; c < 0x80; ++c) {
+      if (kTable[static_cast<std::size_t>(c)] >= 64) continue;
+      const int hi = c >> 4, lo = c & 0xF;
+      const int offset = offset_by_high[hi] + (split_row[hi] != 0 ? by_low[lo] : 0);
+      if (((c + offset) & 0xFF) != kTable[static_cast<std::size_t>(c)]) return false;
+    }
+    return true;
   }
 };
 constexpr NibbleTables kNibbles;
+static_assert(kNibbles.offsets_exact());
 static_assert(kTable['_'] == 63 && kTable['Z'] == 25 && kTable['p'] == 41);
 
 // AVX2 loop for long inputs: 32 characters (eight whole groups) per iteration while all 32 are
@@ -102,17 +120,17 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const uint8_t* src, std:
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.low_invalid)));
   const __m256i offset_by_high = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.offset_by_high)));
-  const __m256i plus2_by_low = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.plus2_by_low)));
+  const __m256i split_row = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.split_row)));
+  const __m256i by_low = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kNibbles.by_low)));
   const __m256i nibble = _mm256_set1_epi8(0x0F);
-  const __m256i two = _mm256_set1_epi8(2);
-  const __m256i underscore = _mm256_set1_epi8('_');
-  const __m256i underscore_offset = _mm256_set1_epi8(static_cast<char>(63 - '_'));
   const __m256i pack_pairs = _mm256_set1_epi32(0x01400140);
   const __m256i pack_quads = _mm256_set1_epi32(0x00011000);
   const __m256i order = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2,
                                          1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+  char* out = dst;  // a local: stores through `dst` could alias it, and it would be reloaded
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
@@ -121,11 +139,10 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const uint8_t* src, std:
     const __m256i bad = _mm256_and_si256(_mm256_shuffle_epi8(high_classes, hi),
                                          _mm256_shuffle_epi8(low_invalid, lo));
     if (!_mm256_testz_si256(bad, bad)) break;
-    // Sextet = byte + offset: by high nibble, by low nibble in row 2, fixed for '_'.
-    __m256i offset = _mm256_shuffle_epi8(offset_by_high, hi);
-    offset = _mm256_or_si256(offset, _mm256_and_si256(_mm256_cmpeq_epi8(hi, two),
-                                                      _mm256_shuffle_epi8(plus2_by_low, lo)));
-    offset = _mm256_blendv_epi8(offset, underscore_offset, _mm256_cmpeq_epi8(c, underscore));
+    // Sextet = byte + offset: by high nibble, plus by low nibble in rows 2 and 5.
+    const __m256i offset = _mm256_add_epi8(
+        _mm256_shuffle_epi8(offset_by_high, hi),
+        _mm256_and_si256(_mm256_shuffle_epi8(split_row, hi), _mm256_shuffle_epi8(by_low, lo)));
     const __m256i v = _mm256_add_epi8(c, offset);
     // Per group of four sextets a b c d: (a << 6 | b) and (c << 6 | d) as 16-bit lanes, then the
     // 24-bit group in a 32-bit lane; the shuffle puts each group's three bytes in order and the
@@ -133,9 +150,10 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const uint8_t* src, std:
     const __m256i pairs = _mm256_maddubs_epi16(v, pack_pairs);
     const __m256i quads = _mm256_madd_epi16(pairs, pack_quads);
     const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(quads, order), lanes);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), bytes);
-    dst += 24;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), bytes);
+    out += 24;
   }
+  dst = out;
   return i;
 }
 

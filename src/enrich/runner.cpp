@@ -10,6 +10,15 @@
 #include "enrich/deferred_md5.h"
 
 namespace furrow::enrich {
+
+void RecordText::reallocate(std::size_t n) {
+  // Not value-initialised: the bytes past size() are written before they are read.
+  auto grown = std::make_unique_for_overwrite<char[]>(n);
+  if (size_ != 0) std::memcpy(grown.get(), buf_.get(), size_);
+  buf_ = std::move(grown);
+  cap_ = n;
+}
+
 namespace {
 
 // Ring slot life cycle: kFree → (reader fills) kFilled → (worker) kDone → (writer) kFree. Slot for

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -76,6 +77,64 @@ void sequential(const std::vector<std::string>& records, std::string& good, std:
     c.good += out.good.size();
     c.bad += out.bad.size();
   }
+}
+
+TEST(RecordText, AppendsWritesInPlaceAndKeepsItsContentsWhenItGrows) {
+  RecordText t;
+  EXPECT_TRUE(t.empty());
+  t.append("abc");
+  t.reserve(2);  // smaller than the contents: no change
+  EXPECT_EQ(std::string_view(t.data(), t.size()), "abc");
+  char* room = t.spare(5);
+  ASSERT_GE(t.capacity(), 8u);
+  std::memcpy(room, "defgh", 5);
+  t.commit(4);
+  EXPECT_EQ(std::string_view(t.data(), t.size()), "abcdefg");
+  std::string big;
+  for (int i = 0; i < 5000; ++i) big.push_back(static_cast<char>('a' + i % 26));
+  t.append(big);  // grows past the capacity
+  EXPECT_EQ(std::string_view(t.data(), t.size()), "abcdefg" + big);
+  t.truncate(2);
+  t.append("Z");
+  EXPECT_EQ(std::string_view(t.data(), t.size()), "abZ");
+  const std::size_t cap = t.capacity();
+  t.clear();
+  EXPECT_TRUE(t.empty());
+  EXPECT_EQ(t.capacity(), cap);  // kept for the next use
+}
+
+TEST(RecordBatch, RecordsAreTheirOwnRangesOfTheText) {
+  RecordBatch b;
+  b.add_record("one", 1);
+  b.add_record("", 2);
+  b.add_record("three", 3, true);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b.record(0), "one");
+  EXPECT_EQ(b.record(1), "");
+  EXPECT_EQ(b.record(2), "three");
+  EXPECT_TRUE(b.oversized[2]);
+  b.clear_input();
+  EXPECT_EQ(b.size(), 0u);
+  b.add_record("x", 1);
+  EXPECT_EQ(b.record(0), "x");
+}
+
+TEST(RecordBatch, ClearOutputReservesRoomForTheGoodLinesByTheInputSize) {
+  RecordBatch b;
+  b.add_record(std::string(100000, 'x'), 1);
+  b.good = "old";
+  b.bad = "old";
+  b.counts.good = 3;
+  b.clear_output();
+  EXPECT_TRUE(b.good.empty());
+  EXPECT_TRUE(b.bad.empty());
+  EXPECT_EQ(b.counts.good, 0u);
+  EXPECT_GE(b.good.capacity(), 125000u);
+  const char* kept = b.good.data();
+  b.clear_input();
+  b.add_record("small", 1);
+  b.clear_output();  // a smaller batch keeps the room
+  EXPECT_EQ(b.good.data(), kept);
 }
 
 TEST(Runner, KeepsInputOrderAndCountsAcrossThreads) {

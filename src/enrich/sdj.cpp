@@ -612,9 +612,59 @@ std::size_t skip_iglu_chars(std::string_view s, std::size_t i, uint8_t bit) {
   return i;
 }
 
+// The last URIs parse_iglu_uri accepted on this thread, direct-mapped by a hash of their length
+// and last 32 bytes (a stream repeats a handful of schemas: each event's contexts, its
+// unstruct event, their entities). An entry holds the whole text and the lengths of vendor, name
+// and format, so a hit is a compare of the text and no scan; what is accepted is a function of
+// the text alone, so the verdict and the parts are the scan's. URIs of kMinText to kMaxText bytes.
+struct IgluMemo {
+  static constexpr std::size_t kSlots = 32;
+  static constexpr std::size_t kMinText = 32;
+  static constexpr std::size_t kMaxText = 120;
+  struct Entry {
+    uint8_t len = 0;  // 0: empty
+    uint8_t vendor = 0, name = 0, format = 0;
+    char text[kMaxText];
+  };
+  Entry entries[kSlots];
+
+  // Of a URI of at least kMinText bytes, by its last 32 bytes: names and versions differ near the
+  // end ("<name>/jsonschema/1-0-0"), the vendor is often shared.
+  static std::size_t slot(std::string_view s) {
+    uint64_t w[4];
+    std::memcpy(w, s.data() + s.size() - 32, 32);
+    const uint64_t h = ((w[0] * 0x9E3779B97F4A7C15ULL) ^ (w[1] * 0xC2B2AE3D27D4EB4FULL) ^
+                        (w[2] * 0x165667B19E3779F9ULL) ^ w[3] ^ s.size()) *
+                       0xD6E8FEB86659FD93ULL;
+    return static_cast<std::size_t>(h >> 59);  // 32 slots
+  }
+};
+
 }  // namespace
 
 bool parse_iglu_uri(std::string_view s, IgluUri& out, const char*& code) {
+  if (s.size() < IgluMemo::kMinText || s.size() > IgluMemo::kMaxText)
+    return detail::parse_iglu_uri_scan(s, out, code);
+  thread_local IgluMemo memo;
+  IgluMemo::Entry& e = memo.entries[IgluMemo::slot(s)];
+  if (e.len == s.size() && std::memcmp(e.text, s.data(), s.size()) == 0) {
+    const std::size_t name = 5 + e.vendor + 1u, format = name + e.name + 1u;
+    const std::size_t version = format + e.format + 1u;
+    out = IgluUri{s.substr(5, e.vendor), s.substr(name, e.name), s.substr(format, e.format),
+                  s.substr(version)};
+    code = nullptr;
+    return true;
+  }
+  if (!detail::parse_iglu_uri_scan(s, out, code)) return false;
+  e.len = static_cast<uint8_t>(s.size());
+  e.vendor = static_cast<uint8_t>(out.vendor.size());
+  e.name = static_cast<uint8_t>(out.name.size());
+  e.format = static_cast<uint8_t>(out.format.size());
+  std::memcpy(e.text, s.data(), s.size());
+  return true;
+}
+
+bool detail::parse_iglu_uri_scan(std::string_view s, IgluUri& out, const char*& code) {
   code = "INVALID_IGLUURI";
   if (s.substr(0, 5) != "iglu:") return false;
   // vendor/name/format, each non-empty, of its own characters and ended by '/'; the rest is the

@@ -28,7 +28,12 @@ struct IgluUri {
 
 // Parses "iglu:vendor/name/format/M-R-A". On failure returns false with `code` set to
 // "INVALID_IGLUURI" or "INVALID_SCHEMAVER" (iglu-core's ParseError codes).
+// The parts are views into `uri`. Repeated URIs are answered from a small per-thread memo.
 bool parse_iglu_uri(std::string_view uri, IgluUri& out, const char*& code);
+namespace detail {
+// parse_iglu_uri without the memo: the scan itself.
+bool parse_iglu_uri_scan(std::string_view uri, IgluUri& out, const char*& code);
+}  // namespace detail
 
 // How validation reaches the registry: the validator (may be null: every entity is then taken as
 // valid) and the back-off used while the registry is unreachable. Outages are retried for as long

@@ -313,5 +313,46 @@ TEST(IgluUri, EveryByteAtEveryOffsetOfLongPartsAgreesWithTheReference) {
   EXPECT_GT(ok, 4000);
 }
 
+// The per-thread memo: the same URI again (in another buffer) gets parts that are views into the
+// new text, not into the memo or the first buffer; a URI differing in one byte from a remembered
+// one (same length, same slot or not) is scanned, not taken from the memo; and many URIs sharing
+// slots give the scan's answers whatever was remembered before.
+TEST(IgluUri, RememberedUrisGiveViewsIntoTheTextAskedAbout) {
+  const std::string first = "iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0";
+  IgluUri a, b;
+  const char* code = "unset";
+  ASSERT_TRUE(parse_iglu_uri(first, a, code));
+  const std::string again = first;  // same text, another buffer
+  ASSERT_TRUE(parse_iglu_uri(again, b, code));
+  EXPECT_EQ(code, nullptr);
+  EXPECT_EQ(b.vendor.data(), again.data() + 5);
+  EXPECT_EQ(b.name, "web_page");
+  EXPECT_EQ(b.name.data(), again.data() + 36);
+  EXPECT_EQ(b.format, "jsonschema");
+  EXPECT_EQ(b.version, "1-0-0");
+  EXPECT_EQ(b.version.data() + b.version.size(), again.data() + again.size());
+  for (std::size_t at = 0; at < first.size(); ++at) {
+    for (const char c : {'/', '!', 'x', '.', '-'}) {
+      std::string s = first;
+      if (s[at] == c) continue;
+      s[at] = c;
+      bool g = false;
+      std::string_view cd;
+      ASSERT_TRUE(parse_iglu_uri(first, a, code));  // remembered right before each variant
+      ASSERT_TRUE(same_as_reference(s, g, cd)) << s;
+      ASSERT_TRUE(same_as_reference(s, g, cd)) << s;  // and again, now perhaps remembered itself
+    }
+  }
+  std::mt19937 rng(7);
+  for (int n = 0; n < 5000; ++n) {
+    std::string s = "iglu:com.acme/event_" + std::to_string(rng() % 200) + "/jsonschema/" +
+                    std::to_string(rng() % 3) + "-0-" + std::to_string(rng() % 12);
+    if (rng() % 4 == 0) s[5 + rng() % (s.size() - 5)] = static_cast<char>(rng() % 128);
+    bool g = false;
+    std::string_view cd;
+    ASSERT_TRUE(same_as_reference(s, g, cd)) << s;
+  }
+}
+
 }  // namespace
 }  // namespace furrow::enrich

@@ -8,6 +8,7 @@
 
 #include "protocol/adapter.h"
 #include "protocol/adapters_internal.h"
+#include "protocol/param_keys.h"
 
 namespace furrow::protocol::detail {
 namespace {
@@ -150,6 +151,38 @@ TEST(PayloadScan, EscapedValuesOfEveryShapeDecodeAsRapidJsonDoes) {
     }
     if (::testing::Test::HasFailure()) return;
   }
+}
+
+// The view sink keeps the keys seen in an event as a 128-bit set of ids: every allowed key once
+// (with tv, p, e) is accepted, the same key twice is declined whatever its id, and two keys whose
+// ids differ by 64 (the same bit of the two words) are two different keys.
+TEST(PayloadScan, ViewsDeclineEveryRepeatedKeyAndKeepIdsOfBothWordsApart) {
+  std::string arena;
+  protocol::ViewEvents views;
+  const auto event_with = [](const std::vector<int>& ids) {
+    std::string e = R"({"e":"pv","p":"web","tv":"t")";
+    for (const int id : ids) e += ",\"" + std::string(param_key_name(id)) + "\":\"v\"";
+    return body(e + "}");
+  };
+  const auto allowed = [](int id) {
+    const std::string_view n = param_key_name(id);
+    return param_key_since(id) >= 0 && n != "e" && n != "p" && n != "tv";
+  };
+  int high = 0;
+  for (int id = 0; id < kParamKeyCount; ++id) {
+    if (!allowed(id)) continue;
+    high += id >= 64 ? 1 : 0;
+    EXPECT_TRUE(scan_payload_views(event_with({id}), arena, views)) << param_key_name(id);
+    EXPECT_EQ(views.params.size(), 4u);
+    EXPECT_FALSE(scan_payload_views(event_with({id, id}), arena, views)) << param_key_name(id);
+    if (id + 64 < kParamKeyCount && allowed(id + 64)) {
+      EXPECT_TRUE(scan_payload_views(event_with({id, id + 64}), arena, views))
+          << param_key_name(id) << " " << param_key_name(id + 64);
+      EXPECT_TRUE(scan_payload_views(event_with({id + 64, id}), arena, views))
+          << param_key_name(id) << " " << param_key_name(id + 64);
+    }
+  }
+  EXPECT_GT(high, 5);
 }
 
 }  // namespace

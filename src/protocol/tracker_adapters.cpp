@@ -451,85 +451,97 @@ class PayloadScanner {
     }
     char* const mark = w_;  // where the value starts in the arena
     copy(run);
+    // The read and write positions in locals (stores through `w` could alias the members, which
+    // would then be stored and reloaded around every byte); written back on the way out.
+    const char* p = p_;
+    const char* const end = end_;
+    char* w = w_;
+    const auto done = [&](bool ok) {
+      p_ = p;
+      w_ = w;
+      return ok;
+    };
     for (;;) {
 #if defined(__SSE2__)
-      while (end_ - p_ >= 16) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(w_), x);
+      while (end - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), x);
         const unsigned mask = special_mask(x);
         if (mask != 0) {
           const auto n = static_cast<unsigned>(__builtin_ctz(mask));
-          p_ += n;
-          w_ += n;
+          p += n;
+          w += n;
           break;
         }
-        p_ += 16;
-        w_ += 16;
+        p += 16;
+        w += 16;
       }
 #endif
-      if (p_ >= end_) return false;
-      const auto c = static_cast<unsigned char>(*p_);
+      if (p >= end) return done(false);
+      const auto c = static_cast<unsigned char>(*p);
       if (c == '"') {
-        value = std::string_view(mark, static_cast<std::size_t>(w_ - mark));
-        ++p_;
-        return true;
+        value = std::string_view(mark, static_cast<std::size_t>(w - mark));
+        ++p;
+        return done(true);
       }
-      if (c < 0x20) return false;
+      if (c < 0x20) return done(false);
       if (c != '\\') {
-        put(static_cast<char>(c));
-        ++p_;
+        *w++ = static_cast<char>(c);
+        ++p;
         continue;
       }
-      if (++p_ >= end_) return false;
-      switch (*p_++) {
-        case '"':
-          put('"');
-          break;
+      if (++p >= end) return done(false);
+      const char e = *p++;
+      if (e == '"') {  // by far the most common escape (JSON inside a value: co, ue_pr)
+        *w++ = '"';
+        continue;
+      }
+      switch (e) {
         case '\\':
-          put('\\');
+          *w++ = '\\';
           break;
         case '/':
-          put('/');
+          *w++ = '/';
           break;
         case 'b':
-          put('\b');
+          *w++ = '\b';
           break;
         case 'f':
-          put('\f');
+          *w++ = '\f';
           break;
         case 'n':
-          put('\n');
+          *w++ = '\n';
           break;
         case 'r':
-          put('\r');
+          *w++ = '\r';
           break;
         case 't':
-          put('\t');
+          *w++ = '\t';
           break;
         case 'u': {
-          if (end_ - p_ < 4) return false;
+          if (end - p < 4) return done(false);
           uint32_t cp = 0;
           for (int i = 0; i < 4; ++i) {
-            const int h = hex(p_[i]);
-            if (h < 0) return false;
+            const int h = hex(p[i]);
+            if (h < 0) return done(false);
             cp = cp * 16 + static_cast<uint32_t>(h);
           }
-          p_ += 4;
-          if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // surrogates: the general path
+          p += 4;
+          if (cp >= 0xD800 && cp <= 0xDFFF) return done(false);  // surrogates: the general path
           if (cp < 0x80) {
-            put(static_cast<char>(cp));
+            *w++ = static_cast<char>(cp);
           } else if (cp < 0x800) {
-            put(static_cast<char>(0xC0 | (cp >> 6)));
-            put(static_cast<char>(0x80 | (cp & 0x3F)));
+            *w++ = static_cast<char>(0xC0 | (cp >> 6));
+            *w++ = static_cast<char>(0x80 | (cp & 0x3F));
           } else {
-            put(static_cast<char>(0xE0 | (cp >> 12)));
-            put(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            put(static_cast<char>(0x80 | (cp & 0x3F)));
+            *w++ = static_cast<char>(0xE0 | (cp >> 12));
+            *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            *w++ = static_cast<char>(0x80 | (cp & 0x3F));
           }
           break;
         }
         default:
-          return false;
+          return done(false);
       }
     }
   }
@@ -720,23 +732,26 @@ const std::array<uint64_t, 2> kRequiredKeys = required_keys();
 struct ViewSink {
   static constexpr bool kKnownKeysOnly = true;  // keys come with their id (known_key)
   protocol::ViewEvents& out;
-  uint64_t seen[2] = {0, 0};
+  // The sets as two words each, not arrays indexed by id: scalars can stay in registers.
+  uint64_t seen0 = 0, seen1 = 0;
   uint64_t used[2] = {0, 0};
   void begin_event() {
     out.begins.push_back(static_cast<uint32_t>(out.params.size()));
-    seen[0] = seen[1] = 0;
+    seen0 = seen1 = 0;
   }
   bool end_event() {
-    used[0] |= seen[0];
-    used[1] |= seen[1];
-    return (seen[0] & kRequiredKeys[0]) == kRequiredKeys[0] &&
-           (seen[1] & kRequiredKeys[1]) == kRequiredKeys[1];
+    used[0] |= seen0;
+    used[1] |= seen1;
+    return (seen0 & kRequiredKeys[0]) == kRequiredKeys[0] &&
+           (seen1 & kRequiredKeys[1]) == kRequiredKeys[1];
   }
   bool add_known(std::string_view name, std::string_view value, int id) {
     static_assert(kParamKeyCount <= 128);
     const uint64_t bit = uint64_t{1} << (id & 63);
-    if ((seen[id >> 6] & bit) != 0) return false;
-    seen[id >> 6] |= bit;
+    const bool high = id >= 64;
+    if (((high ? seen1 : seen0) & bit) != 0) return false;
+    seen0 |= high ? 0 : bit;
+    seen1 |= high ? bit : 0;
     out.params.push_back(ParamView{name, value, id});
     return true;
   }

@@ -4,14 +4,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "common/result.h"
 #include "enrich/runner.h"
 
 namespace furrow::sources {
 
-// Reads '\n'-separated records from a file descriptor in large blocks, straight into batches. A
+// Reads '\n'-separated records from a file descriptor in large blocks, straight into batches: each
+// read(2) goes into the batch's own text, where the records stay in place (no copy of each line);
+// only the bytes read past a full batch's last record are carried over to the next batch. A
 // trailing '\r' is removed. A record longer than `max_record_bytes` is cut there (the rest of its
 // line is skipped) and flagged oversized, so one huge line cannot exhaust memory.
 class LineReader {
@@ -42,24 +43,31 @@ class LineReader {
 
  private:
   LineReader(int fd, bool owned, std::string name, uint64_t size, Options options);
-  void finish_record(enrich::RecordBatch& batch);
+  // Adds the record text[begin, end) as the next line's record.
+  void add(enrich::RecordBatch& batch, std::size_t begin, std::size_t end, bool cut);
+  // Hands out the line text[begin, end) ('\n' not included), cut at max_record_bytes or without
+  // one trailing '\r'.
+  void finish_line(enrich::RecordBatch& batch, std::size_t begin, std::size_t end);
+  // How many bytes to ask read(2) for next (see fill).
+  std::size_t read_size(const enrich::RecordBatch& batch, std::size_t begin) const;
+  // read(2) of up to `n` bytes into the text's spare room; false on a read error.
+  bool read_more(enrich::RecordText& text, std::size_t n, std::size_t& got);
   // Room reserved in a batch's text beyond batch_bytes (see fill).
   static constexpr std::size_t kLineRoom = 64 << 10;
+  // Smallest read(2) asked for when the block size allows it.
+  static constexpr std::size_t kMinRead = 8 << 10;
 
   int fd_;
   bool owned_;
   std::string name_;
   uint64_t size_;
   Options opt_;
-  std::vector<char> buf_;
-  std::size_t pos_ = 0, end_ = 0;
+  // Bytes read past the last record handed out (the start of the next line, or more): the next
+  // fill begins its batch's text with them.
+  std::string carry_;
   uint64_t line_ = 0;
   uint64_t consumed_ = 0;
   bool input_done_ = false;
-  // The record being assembled at the end of batch.data.
-  bool in_record_ = false;
-  std::size_t record_len_ = 0;
-  bool cut_ = false;
 };
 
 }  // namespace furrow::sources

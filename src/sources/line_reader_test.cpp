@@ -148,6 +148,74 @@ TEST(LineReader, ErrorsNameTheFile) {
   EXPECT_NE(d.error().message.find("directory"), std::string::npos);
 }
 
+// Each read(2) asks for more than a batch takes (batches of one record, 4 KiB blocks): the bytes
+// read past a batch's record are carried to the next batch, and consumed() / input_offset count
+// only the records handed out (with their '\n' and '\r'), never bytes read ahead.
+TEST(LineReader, CarriesBytesReadAheadAndCountsOnlyRecordsHandedOut) {
+  const std::string content = "first\r\nsecond\n\nthird line\nlast";
+  auto path = write_temp(content);
+  LineReader::Options opt;
+  opt.batch_records = 1;
+  opt.read_block = 4096;
+  auto r = LineReader::open(path, opt);
+  ASSERT_TRUE(r.ok());
+  const std::vector<std::string> want_records = {"first", "second", "", "third line", "last"};
+  const std::vector<uint64_t> want_offsets = {7, 14, 15, 26, 30};
+  bool eof = false;
+  for (std::size_t i = 0; i < want_records.size(); ++i) {
+    ASSERT_FALSE(eof) << i;
+    enrich::RecordBatch b;
+    ASSERT_TRUE((*r)->fill(b, eof).ok());
+    ASSERT_EQ(b.size(), 1u) << i;
+    EXPECT_EQ(b.record(0), want_records[i]);
+    EXPECT_EQ(b.lines[0], i + 1);
+    EXPECT_EQ(b.input_offset, want_offsets[i]) << i;
+    EXPECT_EQ((*r)->consumed(), want_offsets[i]) << i;
+  }
+  EXPECT_TRUE(eof);
+}
+
+// A batch reused from the ring (text and vectors cleared, capacity kept) gets the same records as
+// a fresh one, also when a line is cut and the next line follows in the same read block.
+TEST(LineReader, ReusedBatchesAndCutLinesInOneReadBlock) {
+  std::string content;
+  std::vector<std::string> want;
+  std::vector<bool> want_cut;
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t len = static_cast<std::size_t>((i * 37) % 50);
+    std::string line(len, static_cast<char>('a' + i % 26));
+    content += line + (i % 3 == 0 ? "\r\n" : "\n");
+    want.push_back(line.substr(0, 32));
+    want_cut.push_back(len + (i % 3 == 0 ? 1 : 0) > 32);
+  }
+  auto path = write_temp(content);
+  LineReader::Options opt;
+  opt.batch_records = 7;
+  opt.batch_bytes = 100;
+  opt.max_record_bytes = 32;
+  opt.read_block = 64;
+  auto r = LineReader::open(path, opt);
+  ASSERT_TRUE(r.ok());
+  enrich::RecordBatch b;
+  std::vector<std::string> got;
+  std::vector<bool> got_cut;
+  int batches = 0;
+  bool eof = false;
+  while (!eof) {
+    b.clear_input();
+    ASSERT_TRUE((*r)->fill(b, eof).ok());
+    if (b.size() > 0) ++batches;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      got.emplace_back(b.record(i));
+      got_cut.push_back(b.oversized[i]);
+    }
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got_cut, want_cut);
+  EXPECT_GT(batches, 40);
+  EXPECT_EQ((*r)->consumed(), content.size());
+}
+
 TEST(LineReader, ReportsSizeAndProgress) {
   auto path = write_temp("a\nbb\nccc\n");
   auto r = LineReader::open(path);
