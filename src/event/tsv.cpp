@@ -141,23 +141,18 @@ constexpr std::size_t kBlock = 16;
 }  // namespace
 
 // Only the marked values (see FieldValues) are visited: every other column is empty, so the line is
-// the marked values, each after as many tabs as its column index. A first pass adds up their
-// lengths, so that the per-thread buffer (it only grows) is made big enough once; the second
-// writes tab blocks and values with no room check, and the line is appended to `out` with one
-// copy. (No ASan instrumentation: short values are copied as whole 16-byte blocks that may read
-// past their text, never past its page.)
+// the marked values, each after as many tabs as its column index. The line is built in a
+// per-thread buffer that only grows, with room for every tab and a block of overhang kept beyond
+// each value (one compare per column), then appended to `out` with one copy. (No ASan
+// instrumentation: short values are copied as whole 16-byte blocks that may read past their
+// text, never past its page.)
 [[gnu::no_sanitize_address]] void write_tsv(const EnrichedEvent& event, std::string& out) {
+  // Every tab, and overhang for the short copies and tab blocks.
+  constexpr std::size_t kRoom = kFieldCount + 3 * kBlock;
   const FieldValues& values = event.values;
-  std::size_t bytes = 0;
-  for (std::size_t w = 0; w < FieldValues::kWords; ++w) {
-    for (uint64_t m = values.marked_word(w); m != 0; m &= m - 1)
-      bytes += values.text(w * 64 + static_cast<std::size_t>(__builtin_ctzll(m))).size();
-  }
-  // The values, every tab, and a block of overhang for the last short copy and tab block.
-  const std::size_t room = bytes + kFieldCount + 3 * kBlock;
   thread_local std::vector<char> buf(16384);
-  if (buf.size() < room) buf.resize(std::max(buf.size() * 2, room));
-  char* const base = buf.data();
+  char* base = buf.data();
+  char* end = base + buf.size();
   char* p = base;
   std::size_t tabs = 0;  // tabs written so far (column i's value follows i tabs)
   auto put_tabs = [&p](std::size_t n) {
@@ -176,6 +171,13 @@ constexpr std::size_t kBlock = 16;
     for (uint64_t m = values.marked_word(w); m != 0; m &= m - 1) {
       const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
       const std::string_view v = values.text(i);
+      if (__builtin_expect(static_cast<std::size_t>(end - p) < v.size() + kRoom, 0)) {
+        const std::size_t used = static_cast<std::size_t>(p - base);
+        buf.resize(std::max(buf.size() * 2, used + v.size() + kRoom));
+        base = buf.data();
+        end = base + buf.size();
+        p = base + used;
+      }
       put_tabs(i - tabs);
       tabs = i;
       copy_value(p, v.data(), v.size());
