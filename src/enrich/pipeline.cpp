@@ -67,6 +67,10 @@ struct Scratch {
   std::optional<std::string_view> page_query;  // the raw page query (see kStepPageUri)
   std::optional<std::string> sp_value;         // its last `_sp` value
   std::string line;
+  // collector_tstamp's text, when collector_cached: that of collector_ms.
+  std::string collector_text;
+  int64_t collector_ms = 0;
+  bool collector_cached = false;
   std::vector<protocol::ParamView> param_views;  // a RawEvent's parameters as views
   // The view fast path's payload state (ViewState); `view_busy` while a call uses it, so that a
   // call re-entering the pipeline on this thread (from an enrichment) takes its own instead.
@@ -258,10 +262,18 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
   if (raw.ip_address) put_tsv_safe(ev, Field::user_ipaddress, ip_token(*raw.ip_address));
   if (raw.useragent) put_tsv_safe(ev, Field::useragent, *raw.useragent);
   if (raw.timestamp) {
-    if (format_checked_tstamp(*raw.timestamp, ev[Field::collector_tstamp], s.error)) {
+    // The events of a payload share its time: its text is made once (s.collector_text, which
+    // keeps it until a payload with another time) and viewed.
+    const int64_t ms = *raw.timestamp;
+    if (!s.collector_cached || s.collector_ms != ms) {
+      s.collector_cached = format_checked_tstamp(ms, s.collector_text, s.error);
+      s.collector_ms = ms;
+    }
+    if (s.collector_cached) {
+      ev.set_view(Field::collector_tstamp, s.collector_text);
       t.has_collector = true;
-      t.collector = *raw.timestamp;
-    } else {
+      t.collector = ms;
+    } else {  // (s.error: the message of the call just made)
       add_report(s.reports, "collector_tstamp", s.error, "atomic_field_parse_error");
     }
   } else {
