@@ -602,5 +602,51 @@ TEST(DirectTsv, EnrichmentChainOutputDoesNotDependOnEarlierEvents) {
   EXPECT_GT(failures, 50u);
 }
 
+// The length limits with a chain of enrichments, where the line's writer makes the byte test and
+// an event with a longer value goes through the UTF-16 rule: 255 two-byte characters in app_id
+// (510 bytes, 255 units) are a good line, 256 a length violation (with a derived-context
+// violation too: both messages), in both output modes; a long ASCII value is a violation too.
+TEST(DirectTsv, EnrichmentChainLengthLimitsCountUtf16Units) {
+  PipelineConfig c = config(true);
+  c.enrichments.push_back(std::make_shared<ReadingEnrichment>(Step::kCampaignAttribution));
+  const Pipeline chained(c);
+  std::string v;
+  for (int i = 0; i < 255; ++i) v += "\xc3\xa9";
+  const Params base = {
+      {"e", "pv"}, {"p", "web"}, {"tv", "t"}, {"eid", "6a0a1f0e-8b8e-4e0f-9b9a-0f6c2f0b8e01"}};
+  auto with = [&](std::string_view aid) {
+    Params p = base;
+    p.emplace_back("aid", std::string(aid));
+    return get_payload(p, {});
+  };
+  for (bool streamed : {false, true}) {
+    auto run = [&](const event::CollectorPayload& cp) {
+      Output out;
+      std::string text;
+      if (streamed) out.good_text = &text;
+      chained.process_payload(cp, "thrift", out);
+      for (std::size_t i = 0; i < out.good_appended; ++i) {
+        const std::size_t nl = text.find('\n');
+        out.good.push_back(text.substr(0, nl));
+        text.erase(0, nl + 1);
+      }
+      EXPECT_TRUE(text.empty());
+      return out;
+    };
+    const Output fits = run(with(v));
+    ASSERT_EQ(fits.good.size(), 1u) << streamed;
+    EXPECT_TRUE(fits.bad.empty());
+    EXPECT_EQ(fits.good[0].substr(0, v.size() + 1), v + "\t");
+    for (const std::string& aid : {v + "\xc3\xa9", std::string(256, 'a')}) {
+      const Output over = run(with(aid));
+      EXPECT_TRUE(over.good.empty()) << streamed;
+      ASSERT_EQ(over.bad.size(), 1u);
+      EXPECT_NE(over.bad[0].find("Field is longer than maximum allowed size 255"),
+                std::string::npos)
+          << over.bad[0];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace furrow::enrich

@@ -587,6 +587,34 @@ void emit_bad(const Run& run, std::string row, Output& out) {
   out.bad.push_back(std::move(row));
 }
 
+// Column byte limits (a value of at most max_length bytes has at most max_length UTF-16 units;
+// no limit: the largest value).
+const std::array<std::size_t, event::kFieldCount>& byte_limits() {
+  static const std::array<std::size_t, event::kFieldCount> kByteLimits = [] {
+    const auto& infos = event::field_infos();
+    std::array<std::size_t, event::kFieldCount> l{};
+    for (std::size_t i = 0; i < l.size(); ++i)
+      l[i] = infos[i].max_length == 0 ? SIZE_MAX : infos[i].max_length;
+    return l;
+  }();
+  return kByteLimits;
+}
+
+// The length limits of phase 3: a report for every value over its limit in UTF-16 units (Java's
+// String.length), and their atomic message as a violation.
+void check_lengths(Scratch& s) {
+  const auto& infos = event::field_infos();
+  // Unmarked columns are empty (FieldValues), so only the marked ones can be too long.
+  s.ev.values.for_each_longer_than(byte_limits().data(), [&](std::size_t i) {
+    const uint32_t max = infos[i].max_length;
+    if (java_length(s.ev.values.text(i)) <= max) return;
+    add_report(s.reports, infos[i].name,
+               "Field is longer than maximum allowed size " + std::to_string(max),
+               "atomic_field_length_exceeded");
+  });
+  if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
+}
+
 // Where the view fast path finds the RawEvent a bad row carries: adapt() run on the payload the
 // first time one is needed (the fast path's contract: it then succeeds with the same events).
 class LazyRaws {
@@ -706,38 +734,40 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   for (const auto& info : s.infos) add_entity(info);
   if (any) s.ev[Field::derived_contexts] += "]}";
 
+  // Length limits (modern enrich's atomicFieldsLimits, in UTF-16 units). A value of at most
+  // max_length bytes has at most max_length units, so only longer ones need java_length. With no
+  // violation yet, that byte test is left to the line's writer (one compare per column); an event
+  // with a longer value then goes through check_lengths and is written without the test, or
+  // becomes a bad row, as it would have here.
+  const std::size_t* limits = nullptr;
   if (!run.config.accept_invalid) {
-    const auto& infos = event::field_infos();
-    // Byte limits: a value of at most max_length bytes has at most max_length UTF-16 units, so
-    // only longer ones need java_length. (No limit: the largest value.)
-    static const std::array<std::size_t, event::kFieldCount> kByteLimits = [&infos] {
-      std::array<std::size_t, event::kFieldCount> l{};
-      for (std::size_t i = 0; i < l.size(); ++i)
-        l[i] = infos[i].max_length == 0 ? SIZE_MAX : infos[i].max_length;
-      return l;
-    }();
-    // Unmarked columns are empty (FieldValues), so only the marked ones can be too long.
-    s.ev.values.for_each_longer_than(kByteLimits.data(), [&](std::size_t i) {
-      const uint32_t max = infos[i].max_length;
-      if (java_length(s.ev.values.text(i)) <= max) return;
-      add_report(s.reports, infos[i].name,
-                 "Field is longer than maximum allowed size " + std::to_string(max),
-                 "atomic_field_length_exceeded");
-    });
-    if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
+    if (s.violations.empty()) {
+      limits = byte_limits().data();
+    } else {
+      check_lengths(s);
+    }
   }
-  if (!s.violations.empty()) {
+  auto violations_row = [&]() {
     const event::RawEvent* r = bad_raw();
     if (r == nullptr) return false;
     emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, *r), out);
     return true;
-  }
+  };
+  if (!s.violations.empty()) return violations_row();
+  // Appends the line to `dst`; false (dst unchanged) when the length limits make it a bad row.
+  auto write_line = [&](std::string& dst) {
+    if (event::write_tsv(s.ev, dst, limits)) return true;
+    check_lengths(s);
+    if (!s.violations.empty()) return false;
+    event::write_tsv(s.ev, dst);
+    return true;
+  };
 
   if (out.good_text != nullptr) {
     // Straight into the caller's buffer; an over-long line is taken back out again.
     std::string& dst = *out.good_text;
     const std::size_t mark = dst.size();
-    event::write_tsv(s.ev, dst);
+    if (!write_line(dst)) return violations_row();
     if (dst.size() - mark <= run.config.max_record_bytes) {
       dst.push_back('\n');
       ++out.good_appended;
@@ -747,7 +777,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     dst.resize(mark);
   } else {
     s.line.clear();
-    event::write_tsv(s.ev, s.line);
+    if (!write_line(s.line)) return violations_row();
   }
   if (s.line.size() > run.config.max_record_bytes) {
     if (bad_raw() == nullptr) return false;

@@ -109,7 +109,7 @@ constexpr std::size_t kBlock = 16;
 // Copies n bytes. 1-16: one 16-byte load when it stays inside src's 4 KiB page (it cannot fault,
 // though it may read bytes after the value), else exact loads; 17-32: two overlapping 16-byte
 // blocks. Up to 16 bytes past dst + n may be written (the next write or the line's final length
-// drops them). Only called from write_tsv, which is not ASan-instrumented for the over-read.
+// drops them). Only called from write_line, which is not ASan-instrumented for the over-read.
 [[gnu::always_inline]] inline void copy_value(char* dst, const char* src, std::size_t n) {
 #if defined(__SSE2__)
   if (n - 1 < kBlock) {
@@ -138,15 +138,15 @@ constexpr std::size_t kBlock = 16;
   if (n != 0) std::memcpy(dst, src, n);
 }
 
-}  // namespace
-
 // Only the marked values (see FieldValues) are visited: every other column is empty, so the line is
 // the marked values, each after as many tabs as its column index. The line is built in a
 // per-thread buffer that only grows, with room for every tab and a block of overhang kept beyond
 // each value (one compare per column), then appended to `out` with one copy. (No ASan
 // instrumentation: short values are copied as whole 16-byte blocks that may read past their
 // text, never past its page.)
-[[gnu::no_sanitize_address]] void write_tsv(const EnrichedEvent& event, std::string& out) {
+template <bool kLimits>
+[[gnu::no_sanitize_address]] bool write_line(const EnrichedEvent& event, std::string& out,
+                                             const std::size_t* limits) {
   // Every tab, and overhang for the short copies and tab blocks.
   constexpr std::size_t kRoom = kFieldCount + 3 * kBlock;
   const FieldValues& values = event.values;
@@ -171,6 +171,9 @@ constexpr std::size_t kBlock = 16;
     for (uint64_t m = values.marked_word(w); m != 0; m &= m - 1) {
       const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
       const std::string_view v = values.text(i);
+      if constexpr (kLimits) {
+        if (__builtin_expect(v.size() > limits[i], 0)) return false;
+      }
       if (__builtin_expect(static_cast<std::size_t>(end - p) < v.size() + kRoom, 0)) {
         const std::size_t used = static_cast<std::size_t>(p - base);
         buf.resize(std::max(buf.size() * 2, used + v.size() + kRoom));
@@ -186,6 +189,18 @@ constexpr std::size_t kBlock = 16;
   }
   put_tabs(kFieldCount - 1 - tabs);
   out.append(base, static_cast<std::size_t>(p - base));
+  return true;
+}
+
+}  // namespace
+
+void write_tsv(const EnrichedEvent& event, std::string& out) {
+  write_line<false>(event, out, nullptr);
+}
+
+bool write_tsv(const EnrichedEvent& event, std::string& out, const std::size_t* byte_limits) {
+  return byte_limits == nullptr ? write_line<false>(event, out, nullptr)
+                                : write_line<true>(event, out, byte_limits);
 }
 
 bool read_tsv(std::string_view line, EnrichedEvent& out, std::string& error) {

@@ -153,6 +153,28 @@ TEST(Tsv, ViewsAroundPageBoundariesAndLongLines) {
   std::free(pages);
 }
 
+// With byte limits: the same line when every value is within its limit; false and `out` unchanged
+// when one is longer (checked at each column, first and last included).
+TEST(Tsv, ByteLimitsLeaveTheOutputUnchangedWhenAValueIsLonger) {
+  std::vector<std::size_t> limits(kFieldCount, 10);
+  EnrichedEvent ev;
+  for (std::size_t i = 0; i < kFieldCount; i += 2) ev.values[i] = std::string(i % 11, 'x');
+  std::string want = "head", got = "head";
+  write_tsv(ev, want);
+  EXPECT_TRUE(write_tsv(ev, got, limits.data()));
+  EXPECT_EQ(got, want);
+  for (std::size_t i : {std::size_t{0}, std::size_t{64}, kFieldCount - 1}) {
+    EnrichedEvent longer = ev;
+    longer.values.set_view(i, "elevenbytes");
+    std::string out = "head";
+    EXPECT_FALSE(write_tsv(longer, out, limits.data())) << i;
+    EXPECT_EQ(out, "head");
+    limits[i] = 11;
+    EXPECT_TRUE(write_tsv(longer, out, limits.data())) << i;
+    limits[i] = 10;
+  }
+}
+
 TEST(Tsv, RoundTripsEveryKind) {
   EnrichedEvent ev = minimal_event();
   ev[Field::txn_id] = "-28288";
