@@ -61,25 +61,6 @@ DirectScratch& direct_scratch() {
   return s;
 }
 
-// tsv_clean(t). Values of 1-16 bytes are checked here with one 16-byte load when it stays inside
-// their 4 KiB page (it cannot fault; the bytes after the value are masked off), as tsv_clean does
-// out of line; the call is most of the cost for such values. (ASan builds take tsv_clean: the
-// load may read past the value.)
-[[gnu::always_inline]] inline bool clean(std::string_view t) {
-#if defined(__SSE2__) && !defined(__SANITIZE_ADDRESS__)
-  const std::size_t n = t.size();
-  if (n - 1 < 16 && (reinterpret_cast<uintptr_t>(t.data()) & 4095) <= 4096 - 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data()));
-    // x <= 0x1F unsigned exactly when min(x, 0x1F) == x; or DEL.
-    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);
-    const __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F));
-    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(low, del)));
-    return (m & ((1u << n) - 1)) == 0;
-  }
-#endif
-  return tsv_clean(t);
-}
-
 // The column operations of the general path, on DirectScratch.
 class Row {
  public:
@@ -101,7 +82,7 @@ class Row {
   void set_conv(Field f) { set(f, s_.conv[idx(f)]); }
   // tsv_safe(t) into the column: `t` itself when it needs no change.
   void put_safe(Field f, std::string_view t) {
-    if (clean(t)) {
+    if (tsv_clean_inline(t)) {
       set(f, t);
     } else {
       tsv_safe(t, conv(f));

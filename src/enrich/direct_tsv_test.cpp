@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "common/base64.h"
 #include "common/time_format.h"
+#include "enrich/enrichment.h"
 #include "enrich/param_map.h"
 #include "enrich/pipeline.h"
 #include "event/bad_row.h"
@@ -431,6 +434,217 @@ TEST(DirectTsv, LongLinesGrowTheBuffer) {
     EXPECT_GT(x.good[0].size(), 60'000u);
     EXPECT_EQ(x.good, y.good);
     EXPECT_TRUE(x.bad.empty());
+  }
+}
+
+// Configurable enrichments for the tests below (none reads a file).
+//
+// Reads what the configurable ones read (page query, parameters, headers, columns) and writes
+// nothing: a chain of these must leave every line as the pipeline writes it with no enrichment.
+class ReadingEnrichment : public Enrichment {
+ public:
+  explicit ReadingEnrichment(Step step) : step_(step) {}
+  std::string_view name() const override { return "reading"; }
+  Step step() const override { return step_; }
+  void apply(EventContext& ctx) const override {
+    std::size_t n = ctx.event().text(event::Field::page_urlquery).size() + ctx.headers().size();
+    for (const auto& [k, v] : ctx.page_query()) n += k.size() + v.size();
+    ctx.for_each_parameter(
+        [&n](std::string_view k, std::string_view v) { n += k.size() + v.size(); });
+    seen_ += n;  // (kept, so that nothing above is optimised away)
+  }
+
+ private:
+  Step step_;
+  static thread_local std::size_t seen_;
+};
+thread_local std::size_t ReadingEnrichment::seen_ = 0;
+
+// Adds 0-2 derived contexts describing the event's page query, sets mkt_term to the number of
+// query pairs, and (`fails`) fails events whose event column has an odd length.
+class ContextEnrichment : public Enrichment {
+ public:
+  ContextEnrichment(Step step, int salt, bool fails) : step_(step), salt_(salt), fails_(fails) {}
+  std::string_view name() const override { return "context"; }
+  Step step() const override { return step_; }
+  void apply(EventContext& ctx) const override {
+    const auto& q = ctx.page_query();
+    const std::size_t count = (ctx.event().text(event::Field::page_urlpath).size() +
+                               static_cast<std::size_t>(salt_) + q.size()) %
+                              3;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string c = R"({"schema":"iglu:com.acme/q/jsonschema/1-0-0","data":{"step":)" +
+                      std::to_string(static_cast<int>(step_)) + ",\"i\":" + std::to_string(i) +
+                      ",\"pairs\":" + std::to_string(q.size()) + ",\"last\":";
+      event::append_json_string(q.empty() ? std::string() : q.back().first, c);
+      c += "}}";
+      ctx.add_derived_context(std::move(c));
+    }
+    if (!q.empty()) ctx.event()[event::Field::mkt_term] = std::to_string(q.size());
+    if (fails_ && ctx.event().text(event::Field::event).size() % 2 == 1)
+      ctx.add_failure("iglu:com.acme/context/jsonschema/1-0-0", "context", R"({"error":"odd"})");
+  }
+
+ private:
+  Step step_;
+  int salt_;
+  bool fails_;
+};
+
+// Page URLs for the cross-domain step (11), which reads the page query's last `_sp`: repeated,
+// valueless, empty, encoded.
+const char* const kSpUrls[] = {
+    "https://a.example/p?_sp=first.1381188929000&x=1&_sp=last.1381188929999",
+    "https://a.example/p?_sp=d.1381188929000&_sp",
+    "https://a.example/p?_sp=d.1381188929000&_sp=",
+    "https://a.example/p?_sp",
+    "https://a.example/p?a=%41&_sp=x%2Ey.1381188929000&b",
+    "https://a.example/p?_sp=only-duid&utm_source=s",
+    "https://a.example/p?_sp=a.bad"};
+
+// Payloads of random events (EventMaker, with valid eids so that lines and bad rows are
+// reproducible), some with the URLs above.
+std::vector<event::CollectorPayload> random_payloads(uint32_t seed, int count) {
+  EventMaker maker(seed);
+  std::mt19937 rng(seed);
+  std::vector<event::CollectorPayload> out;
+  for (int round = 0; round < count; ++round) {
+    const bool faults = round % 3 == 0;
+    std::vector<Params> events(1 + rng() % 4);
+    for (auto& e : events) {
+      e = maker.make(faults && rng() % 2 == 0, true);
+      for (auto& [name, value] : e) {
+        if (name == "eid")
+          value = "6a0a1f0e-8b8e-4e0f-9b9a-0f6c2f0b8e0" + std::to_string(rng() % 10);
+      }
+      if (rng() % 3 == 0) {
+        const std::string url = kSpUrls[rng() % std::size(kSpUrls)];
+        bool replaced = false;
+        for (auto& [name, value] : e) {
+          if (name == "url") value = url, replaced = true;
+        }
+        if (!replaced) e.emplace_back("url", url);
+      }
+    }
+    std::optional<std::string> ref;
+    if (rng() % 2 == 0) ref = kSpUrls[rng() % std::size(kSpUrls)];
+    out.push_back(rng() % 4 == 0 ? get_payload(events[0], ref) : post_payload(events, ref));
+  }
+  return out;
+}
+
+// The pipeline with a chain of enrichments that write nothing against the pipeline with none (the
+// direct TSV writer, and the EnrichedEvent path where it declines): the same good lines and the
+// same bad rows, in both output modes, for random events (every parameter kind, faults, page
+// queries with repeated and valueless `_sp`).
+TEST(DirectTsv, EnrichmentsThatWriteNothingLeaveTheSameOutput) {
+  const Pipeline plain(config(true));
+  PipelineConfig c = config(true);
+  for (Step step : {Step::kIabSpidersAndRobots, Step::kRefererParser, Step::kCampaignAttribution,
+                    Step::kCrossNavigation, Step::kIpLookups, Step::kPiiPseudonymization})
+    c.enrichments.push_back(std::make_shared<ReadingEnrichment>(step));
+  const Pipeline chained(c);
+  std::size_t good = 0, bad = 0, sp = 0;
+  for (const auto& cp : random_payloads(31, 800)) {
+    Output want, got;
+    plain.process_payload(cp, "thrift", want);
+    chained.process_payload(cp, "thrift", got);
+    EXPECT_EQ(got.good, want.good);
+    EXPECT_EQ(got.bad, want.bad);
+    std::string text = "earlier\n";
+    Output streamed;
+    streamed.good_text = &text;
+    chained.process_payload(cp, "thrift", streamed);
+    std::string lines = "earlier\n";
+    for (const auto& line : want.good) lines += line + "\n";
+    EXPECT_EQ(text, lines);
+    EXPECT_EQ(streamed.bad, want.bad);
+    good += want.good.size();
+    bad += want.bad.size();
+    for (const auto& line : want.good) sp += line.find("\tlast\t") != std::string::npos;
+  }
+  // Both outcomes happen, and the last of two `_sp` values is used.
+  EXPECT_GT(good, 800u);
+  EXPECT_GT(bad, 50u);
+  EXPECT_GT(sp, 20u);
+}
+
+// A chain that adds derived contexts (several groups, newest first), writes a column and fails
+// some events: processing a stream of payloads on one thread (per-thread working memory reused
+// from event to event) gives for each payload exactly what processing it first on a fresh thread
+// gives.
+TEST(DirectTsv, EnrichmentChainOutputDoesNotDependOnEarlierEvents) {
+  PipelineConfig c = config(true);
+  c.enrichments.push_back(std::make_shared<ContextEnrichment>(Step::kUaParser, 0, false));
+  c.enrichments.push_back(std::make_shared<ContextEnrichment>(Step::kCampaignAttribution, 1, true));
+  c.enrichments.push_back(std::make_shared<ReadingEnrichment>(Step::kEventFingerprint));
+  c.enrichments.push_back(std::make_shared<ContextEnrichment>(Step::kIpLookups, 2, false));
+  const Pipeline chained(c);
+  const auto payloads = random_payloads(77, 300);
+  std::vector<Output> fresh(payloads.size());
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    std::thread([&] { chained.process_payload(payloads[i], "thrift", fresh[i]); }).join();
+  }
+  std::size_t contexts = 0, failures = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      Output got;
+      chained.process_payload(payloads[i], "thrift", got);
+      EXPECT_EQ(got.good, fresh[i].good) << i;
+      EXPECT_EQ(got.bad, fresh[i].bad) << i;
+      if (pass == 0) {
+        for (const auto& line : got.good) contexts += line.find("com.acme/q/") != std::string::npos;
+        for (const auto& row : got.bad) failures += row.find("\"odd\"") != std::string::npos;
+      }
+    }
+  }
+  EXPECT_GT(contexts, 200u);
+  EXPECT_GT(failures, 50u);
+}
+
+// The length limits with a chain of enrichments, where the line's writer makes the byte test and
+// an event with a longer value goes through the UTF-16 rule: 255 two-byte characters in app_id
+// (510 bytes, 255 units) are a good line, 256 a length violation (with a derived-context
+// violation too: both messages), in both output modes; a long ASCII value is a violation too.
+TEST(DirectTsv, EnrichmentChainLengthLimitsCountUtf16Units) {
+  PipelineConfig c = config(true);
+  c.enrichments.push_back(std::make_shared<ReadingEnrichment>(Step::kCampaignAttribution));
+  const Pipeline chained(c);
+  std::string v;
+  for (int i = 0; i < 255; ++i) v += "\xc3\xa9";
+  const Params base = {
+      {"e", "pv"}, {"p", "web"}, {"tv", "t"}, {"eid", "6a0a1f0e-8b8e-4e0f-9b9a-0f6c2f0b8e01"}};
+  auto with = [&](std::string_view aid) {
+    Params p = base;
+    p.emplace_back("aid", std::string(aid));
+    return get_payload(p, {});
+  };
+  for (bool streamed : {false, true}) {
+    auto run = [&](const event::CollectorPayload& cp) {
+      Output out;
+      std::string text;
+      if (streamed) out.good_text = &text;
+      chained.process_payload(cp, "thrift", out);
+      for (std::size_t i = 0; i < out.good_appended; ++i) {
+        const std::size_t nl = text.find('\n');
+        out.good.push_back(text.substr(0, nl));
+        text.erase(0, nl + 1);
+      }
+      EXPECT_TRUE(text.empty());
+      return out;
+    };
+    const Output fits = run(with(v));
+    ASSERT_EQ(fits.good.size(), 1u) << streamed;
+    EXPECT_TRUE(fits.bad.empty());
+    EXPECT_EQ(fits.good[0].substr(0, v.size() + 1), v + "\t");
+    for (const std::string& aid : {v + "\xc3\xa9", std::string(256, 'a')}) {
+      const Output over = run(with(aid));
+      EXPECT_TRUE(over.good.empty()) << streamed;
+      ASSERT_EQ(over.bad.size(), 1u);
+      EXPECT_NE(over.bad[0].find("Field is longer than maximum allowed size 255"),
+                std::string::npos)
+          << over.bad[0];
+    }
   }
 }
 

@@ -101,18 +101,18 @@ class EventContext {
 
   // Name/value pairs of the page URL's query string, decoded (UTF-8, '+' as space), in URL order;
   // set by the pipeline at step 9, empty before.
-  const std::vector<std::pair<std::string, std::string>>& page_query() const { return page_query_; }
-  std::vector<std::pair<std::string, std::string>>& mutable_page_query() { return page_query_; }
+  const std::vector<std::pair<std::string, std::string>>& page_query() const {
+    return *page_query_;
+  }
+  std::vector<std::pair<std::string, std::string>>& mutable_page_query() { return *page_query_; }
 
   // Adds one derived context (a compact self-describing JSON object). Contexts added by one
   // enrichment keep their order; each enrichment's group goes before the earlier groups, so the
   // final list is newest-first, as in Snowplow.
-  void add_derived_context(std::string sdj_json) {
-    pending_contexts_.push_back(std::move(sdj_json));
-  }
+  void add_derived_context(std::string sdj_json) { pending_->push_back(std::move(sdj_json)); }
   // The same for JSON the caller keeps (e.g. a memoized context): copied once, straight into
   // the pending list, so the view need only be valid during the call.
-  void add_derived_context(std::string_view sdj_json) { pending_contexts_.emplace_back(sdj_json); }
+  void add_derived_context(std::string_view sdj_json) { pending_->emplace_back(sdj_json); }
   // A literal would be ambiguous between the two overloads above.
   void add_derived_context(const char* sdj_json) {
     add_derived_context(std::string_view(sdj_json));
@@ -155,8 +155,20 @@ class EventContext {
     std::string message_json;
   };
   // For the pipeline.
-  std::vector<std::string>& pending_contexts() { return pending_contexts_; }
+  std::vector<std::string>& pending_contexts() { return *pending_; }
   std::vector<Failure>& failures() { return failures_; }
+  // For the pipeline: the (empty) vectors that pending_contexts() and page_query() use instead
+  // of the context's own, kept from event to event so that their capacity is reused. Both must
+  // outlive the apply calls.
+  void use_vectors(std::vector<std::string>* pending,
+                   std::vector<std::pair<std::string, std::string>>* page_query) {
+    pending_ = pending;
+    page_query_ = page_query;
+  }
+
+  // (It points into itself.)
+  EventContext(const EventContext&) = delete;
+  EventContext& operator=(const EventContext&) = delete;
 
  private:
   event::EnrichedEvent& event_;
@@ -164,8 +176,10 @@ class EventContext {
   const std::vector<std::string>* headers_ = nullptr;
   std::span<const protocol::ParamView> param_views_;
   bool has_param_views_ = false;
-  std::vector<std::pair<std::string, std::string>> page_query_;
-  std::vector<std::string> pending_contexts_;
+  std::vector<std::pair<std::string, std::string>> own_page_query_;
+  std::vector<std::pair<std::string, std::string>>* page_query_ = &own_page_query_;
+  std::vector<std::string> own_pending_;
+  std::vector<std::string>* pending_ = &own_pending_;
   std::vector<Failure> failures_;
   bool anonymous_ = false;
   SharedResult shared_result_;

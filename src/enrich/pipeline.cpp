@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -47,13 +48,18 @@ struct Scratch {
   event::EnrichedEvent ev;
   std::string error;
   std::string tmp;
-  std::vector<char> co_text;                     // decoded cx (grows only: see decode_base64)
-  std::vector<char> ue_text;                     // decoded ue_px
-  std::vector<std::string> reports;              // atomic dataReports of the current event
-  std::vector<std::string> violations;           // schema_violations messages
-  std::vector<std::string> failures;             // enrichment_failures messages
-  std::vector<std::string> infos;                // validation_info entities
-  std::vector<std::vector<std::string>> groups;  // derived-context groups, oldest first
+  std::vector<char> co_text;            // decoded cx (grows only: see decode_base64)
+  std::vector<char> ue_text;            // decoded ue_px
+  std::vector<std::string> reports;     // atomic dataReports of the current event
+  std::vector<std::string> violations;  // schema_violations messages
+  std::vector<std::string> failures;    // enrichment_failures messages
+  std::vector<std::string> infos;       // validation_info entities
+  // Derived-context groups, oldest first: the first group_count (the vectors are kept from event
+  // to event, with their capacity).
+  std::vector<std::vector<std::string>> groups;
+  std::size_t group_count = 0;
+  std::vector<std::string> pending;  // EventContext's pending_contexts()
+  std::vector<std::pair<std::string, std::string>> ctx_page_query;  // and its page_query()
   SdjResult sdj;
   UriParser uri;       // page URL
   UriParser refr_uri;  // referrer URL
@@ -62,13 +68,23 @@ struct Scratch {
   std::optional<std::string_view> page_query;  // the raw page query (see kStepPageUri)
   std::optional<std::string> sp_value;         // its last `_sp` value
   std::string line;
+  // collector_tstamp's text, when collector_cached: that of collector_ms.
+  std::string collector_text;
+  int64_t collector_ms = 0;
+  bool collector_cached = false;
   std::vector<protocol::ParamView> param_views;  // a RawEvent's parameters as views
-  // The view fast path: events of the current payload, the arena for strings with escapes, the
-  // request context, and a RawEvent holding that context (no parameters) for the built-in steps.
-  protocol::ViewEvents views;
-  std::string view_arena;
-  protocol::ViewContext view_ctx;
-  event::RawEvent view_raw;
+  // The view fast path's payload state (ViewState); `view_busy` while a call uses it, so that a
+  // call re-entering the pipeline on this thread (from an enrichment) takes its own instead.
+  struct ViewState {
+    // Events of the current payload, the arena for strings with escapes, the request context,
+    // and a RawEvent holding that context (no parameters) for the built-in steps.
+    protocol::ViewEvents views;
+    std::string arena;
+    protocol::ViewContext ctx;
+    event::RawEvent raw;
+  };
+  ViewState view;
+  bool view_busy = false;
 };
 
 // Decodes base64 into `buf`, which only grows (so decoding costs no clearing, as resizing a
@@ -155,8 +171,9 @@ std::string simple_error(std::string_view error) {
 
 // tsv_safe(v) into column f: as a view of `v` when it needs no change (then `v` must stay valid
 // until the event is written: a parameter of the current payload, a parser's text, a constant).
-void put_tsv_safe(event::EnrichedEvent& ev, Field f, std::string_view v) {
-  if (tsv_clean(v)) {
+[[gnu::always_inline]] inline void put_tsv_safe(event::EnrichedEvent& ev, Field f,
+                                                std::string_view v) {
+  if (tsv_clean_inline(v)) {
     ev.set_view(f, v);
   } else {
     tsv_safe(v, ev[f]);
@@ -247,10 +264,18 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
   if (raw.ip_address) put_tsv_safe(ev, Field::user_ipaddress, ip_token(*raw.ip_address));
   if (raw.useragent) put_tsv_safe(ev, Field::useragent, *raw.useragent);
   if (raw.timestamp) {
-    if (format_checked_tstamp(*raw.timestamp, ev[Field::collector_tstamp], s.error)) {
+    // The events of a payload share its time: its text is made once (s.collector_text, which
+    // keeps it until a payload with another time) and viewed.
+    const int64_t ms = *raw.timestamp;
+    if (!s.collector_cached || s.collector_ms != ms) {
+      s.collector_cached = format_checked_tstamp(ms, s.collector_text, s.error);
+      s.collector_ms = ms;
+    }
+    if (s.collector_cached) {
+      ev.set_view(Field::collector_tstamp, s.collector_text);
       t.has_collector = true;
-      t.collector = *raw.timestamp;
-    } else {
+      t.collector = ms;
+    } else {  // (s.error: the message of the call just made)
       add_report(s.reports, "collector_tstamp", s.error, "atomic_field_parse_error");
     }
   } else {
@@ -301,7 +326,11 @@ bool phase1(const Run& run, const event::RawEvent& raw, std::span<const protocol
       }
       case Conv::kUuid:
         // Straight into the column: each UUID column has one parameter, so it is empty here.
-        ok = convert_uuid(v, ev[m.field], s.error);
+        if (uuid_unchanged(v)) {
+          ev.set_view(m.field, v);
+        } else {
+          ok = convert_uuid(v, ev[m.field], s.error);
+        }
         break;
       case Conv::kTstamp: {
         int64_t ms = 0;
@@ -464,17 +493,26 @@ void run_builtin(int step, const event::RawEvent& raw, Scratch& s, const Phase1T
     case kStepPageQuery: {
       // Only enrichments read the page query.
       if (!page_uri_ok || !with_enrichments) break;
+      // The pairs move over (s.query is not read again: step 11 looks in the page query too).
       auto& pq = ctx.mutable_page_query();
-      for (const auto& [name, value] : s.query)
-        pq.emplace_back(name, value ? *value : std::string());
+      pq.reserve(s.query.size());
+      for (auto& [name, value] : s.query)
+        pq.emplace_back(std::move(name), value ? std::move(*value) : std::string());
       break;
     }
     case kStepCrossDomain: {
       if (!page_uri_ok) break;
       const std::optional<std::string>* sp = nullptr;
       if (with_enrichments) {
-        for (const auto& [name, value] : s.query) {
-          if (name == "_sp") sp = &value;  // last occurrence wins, as in a map
+        // The page query of step 9, where a parameter without a value is empty, as is `_sp=`:
+        // either way the step does nothing.
+        const std::string* v = nullptr;
+        for (const auto& [name, value] : ctx.page_query()) {
+          if (name == "_sp") v = &value;  // last occurrence wins, as in a map
+        }
+        if (v != nullptr) {
+          s.sp_value = *v;
+          sp = &s.sp_value;
         }
       } else if (s.page_query && find_last_query_value(*s.page_query, "_sp", s.sp_value)) {
         sp = &s.sp_value;
@@ -533,8 +571,8 @@ void run_enrichment(const Enrichment& en, EventContext& ctx, Scratch& s) {
   ctx.failures().clear();
   en.apply(ctx);
   if (!ctx.pending_contexts().empty()) {
-    s.groups.emplace_back();
-    s.groups.back().swap(ctx.pending_contexts());
+    if (s.group_count == s.groups.size()) s.groups.emplace_back();
+    s.groups[s.group_count++].swap(ctx.pending_contexts());  // (pending: cleared before use)
   }
   for (auto& f : ctx.failures())
     s.failures.push_back(failure_message(f.schema_key, f.identifier, f.message_json));
@@ -549,6 +587,34 @@ void emit_bad(const Run& run, std::string row, Output& out) {
                                 row);
   }
   out.bad.push_back(std::move(row));
+}
+
+// Column byte limits (a value of at most max_length bytes has at most max_length UTF-16 units;
+// no limit: the largest value).
+const std::array<std::size_t, event::kFieldCount>& byte_limits() {
+  static const std::array<std::size_t, event::kFieldCount> kByteLimits = [] {
+    const auto& infos = event::field_infos();
+    std::array<std::size_t, event::kFieldCount> l{};
+    for (std::size_t i = 0; i < l.size(); ++i)
+      l[i] = infos[i].max_length == 0 ? SIZE_MAX : infos[i].max_length;
+    return l;
+  }();
+  return kByteLimits;
+}
+
+// The length limits of phase 3: a report for every value over its limit in UTF-16 units (Java's
+// String.length), and their atomic message as a violation.
+void check_lengths(Scratch& s) {
+  const auto& infos = event::field_infos();
+  // Unmarked columns are empty (FieldValues), so only the marked ones can be too long.
+  s.ev.values.for_each_longer_than(byte_limits().data(), [&](std::size_t i) {
+    const uint32_t max = infos[i].max_length;
+    if (java_length(s.ev.values.text(i)) <= max) return;
+    add_report(s.reports, infos[i].name,
+               "Field is longer than maximum allowed size " + std::to_string(max),
+               "atomic_field_length_exceeded");
+  });
+  if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
 }
 
 // Where the view fast path finds the RawEvent a bad row carries: adapt() run on the payload the
@@ -606,7 +672,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   s.violations.clear();
   s.failures.clear();
   s.infos.clear();
-  s.groups.clear();
+  s.group_count = 0;
   s.query.clear();
   s.page_query.reset();
   s.sdj.clear();
@@ -623,6 +689,9 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   EventContext ctx(s.ev, raw);
   if (run.defer_md5 && out.good_text != nullptr) ctx.set_deferred_md5(out.deferred_md5);  // s10-md5
   if (!run.chain.empty()) {
+    s.pending.clear();
+    s.ctx_page_query.clear();
+    ctx.use_vectors(&s.pending, &s.ctx_page_query);
     ctx.set_request(&headers, params);
     ctx.set_anonymous(header_present(headers, "SP-Anonymous"));
   }
@@ -650,12 +719,18 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   bool any = false;
   auto add_entity = [&](const std::string& entity) {
     std::string& derived = s.ev[Field::derived_contexts];
-    derived += any ? "," : "{\"schema\":\"" + std::string(kContextsSchema) + "\",\"data\":[";
+    if (any) {
+      derived += ',';
+    } else {
+      derived += "{\"schema\":\"";
+      derived += kContextsSchema;
+      derived += "\",\"data\":[";
+    }
     derived += entity;
     any = true;
   };
-  for (auto g = s.groups.rbegin(); g != s.groups.rend(); ++g) {
-    for (auto& entity : *g) {
+  for (std::size_t g = s.group_count; g-- > 0;) {
+    for (auto& entity : s.groups[g]) {
       if (check_derived_context(entity, run.vs, run.config.max_json_depth, s.violations, s.infos))
         add_entity(entity);
     }
@@ -663,39 +738,41 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   for (const auto& info : s.infos) add_entity(info);
   if (any) s.ev[Field::derived_contexts] += "]}";
 
+  // Length limits (modern enrich's atomicFieldsLimits, in UTF-16 units). A value of at most
+  // max_length bytes has at most max_length units, so only longer ones need java_length. With no
+  // violation yet, that byte test is left to the line's writer (one compare per column); an event
+  // with a longer value then goes through check_lengths and is written without the test, or
+  // becomes a bad row, as it would have here.
+  const std::size_t* limits = nullptr;
   if (!run.config.accept_invalid) {
-    const auto& infos = event::field_infos();
-    // Byte limits: a value of at most max_length bytes has at most max_length UTF-16 units, so
-    // only longer ones need java_length. (No limit: the largest value.)
-    static const std::array<std::size_t, event::kFieldCount> kByteLimits = [&infos] {
-      std::array<std::size_t, event::kFieldCount> l{};
-      for (std::size_t i = 0; i < l.size(); ++i)
-        l[i] = infos[i].max_length == 0 ? SIZE_MAX : infos[i].max_length;
-      return l;
-    }();
-    // Unmarked columns are empty (FieldValues), so only the marked ones can be too long.
-    s.ev.values.for_each_longer_than(kByteLimits.data(), [&](std::size_t i) {
-      const uint32_t max = infos[i].max_length;
-      if (java_length(s.ev.values.text(i)) <= max) return;
-      add_report(s.reports, infos[i].name,
-                 "Field is longer than maximum allowed size " + std::to_string(max),
-                 "atomic_field_length_exceeded");
-    });
-    if (!s.reports.empty()) s.violations.push_back(atomic_message(s.reports));
+    if (s.violations.empty()) {
+      limits = byte_limits().data();
+    } else {
+      check_lengths(s);
+    }
   }
-  if (!s.violations.empty()) {
+  auto violations_row = [&]() {
     settle_deferred_md5(ctx);  // s10-md5: a bad row carries the real fingerprint
     const event::RawEvent* r = bad_raw();
     if (r == nullptr) return false;
     emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, *r), out);
     return true;
-  }
+  };
+  if (!s.violations.empty()) return violations_row();
+  // Appends the line to `dst`; false (dst unchanged) when the length limits make it a bad row.
+  auto write_line = [&](std::string& dst) {
+    if (event::write_tsv(s.ev, dst, limits)) return true;
+    check_lengths(s);
+    if (!s.violations.empty()) return false;
+    event::write_tsv(s.ev, dst);
+    return true;
+  };
 
   if (out.good_text != nullptr) {
     // Straight into the caller's buffer; an over-long line is taken back out again.
     std::string& dst = *out.good_text;
     const std::size_t mark = dst.size();
-    event::write_tsv(s.ev, dst);
+    if (!write_line(dst)) return violations_row();
     if (dst.size() - mark <= run.config.max_record_bytes) {
       place_deferred_md5(ctx, dst, mark);  // s10-md5: its fingerprint is written later
       dst.push_back('\n');
@@ -706,7 +783,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     dst.resize(mark);
   } else {
     s.line.clear();
-    event::write_tsv(s.ev, s.line);
+    if (!write_line(s.line)) return violations_row();
   }
   if (s.line.size() > run.config.max_record_bytes) {
     settle_deferred_md5(ctx, &s.line);  // s10-md5: a bad row carries the real fingerprint
@@ -775,28 +852,31 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
   // the first event that would be a bad row, whatever it wrote is taken back and the payload goes
   // the general way below. Enrichments see the views and the payload's headers (EventContext);
   // when the views lack a valued parameter (an unknown GET name) they take the general path.
-  if (config_.view_fast_path && protocol::adapt_views(payload, s.view_arena, s.views, s.view_ctx) &&
-      (run.chain.empty() || !s.views.dropped_unknown)) {
+  // While enrichments run, one could re-enter the pipeline on this thread: the inner call then
+  // finds the scratch's ViewState busy and uses one of its own.
+  std::optional<Scratch::ViewState> own_view;
+  const bool reentered = s.view_busy;
+  Scratch::ViewState& vst = reentered ? own_view.emplace() : s.view;
+  struct BusyGuard {
+    Scratch& s;
+    bool set;
+    ~BusyGuard() {
+      if (set) s.view_busy = false;
+    }
+  } busy_guard{s, !reentered};
+  s.view_busy = true;
+  if (config_.view_fast_path && protocol::adapt_views(payload, vst.arena, vst.views, vst.ctx) &&
+      (run.chain.empty() || !vst.views.dropped_unknown)) {
     static const std::vector<std::string> kNoHeaders;
     const std::vector<std::string>& headers = payload.headers ? *payload.headers : kNoHeaders;
-    // While enrichments run, one could re-enter the pipeline on this thread: then the payload's
-    // views, arena and context move out of the scratch until it is done.
-    const bool moved = !run.chain.empty();
-    protocol::ViewEvents moved_views;
-    std::string moved_arena;
-    event::RawEvent moved_raw;
-    if (moved) {
-      std::swap(moved_views, s.views);
-      moved_arena.swap(s.view_arena);
-      std::swap(moved_raw, s.view_raw);
-    }
-    const protocol::ViewEvents& views = moved ? moved_views : s.views;
-    event::RawEvent& vr = moved ? moved_raw : s.view_raw;
+    const bool with_chain = !run.chain.empty();
+    const protocol::ViewEvents& views = vst.views;
+    event::RawEvent& vr = vst.raw;
     vr.timestamp = payload.timestamp;
-    vr.ip_address = s.view_ctx.ip_address;
+    vr.ip_address = vst.ctx.ip_address;
     vr.useragent = payload.user_agent;
     vr.referer_uri = payload.referer_uri;
-    vr.user_id = s.view_ctx.user_id;
+    vr.user_id = vst.ctx.user_id;
     const std::size_t text_mark = out.good_text != nullptr ? out.good_text->size() : 0;
     const std::size_t appended_mark = out.good_appended;
     const std::size_t good_mark = out.good.size();
@@ -807,12 +887,12 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
     // run twice); with them bad rows take their RawEvent from adapt() (LazyRaws).
     LazyRaws lazy(payload, loader);
     BadRowSource source;
-    source.decline = !moved;
-    source.lazy = moved ? &lazy : nullptr;
+    source.decline = !with_chain;
+    source.lazy = with_chain ? &lazy : nullptr;
     source.events = views.size();
     // Without enrichments an event is first offered to the direct TSV writer; what it leaves
     // (bad rows, anything unusual) takes the EnrichedEvent path.
-    const bool direct = !moved && config_.direct_tsv;
+    const bool direct = !with_chain && config_.direct_tsv;
     DirectRun drun;
     drun.collector_name = collector;
     drun.v_etl = run.v_etl;
@@ -839,11 +919,6 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
       }
       source.index = i;
       all_good = enrich_one(run, vr, views.event(i), headers, collector, source, out);
-    }
-    if (moved) {
-      std::swap(moved_views, s.views);
-      moved_arena.swap(s.view_arena);
-      std::swap(moved_raw, s.view_raw);
     }
     if (all_good) return;
     if (out.good_text != nullptr) out.good_text->resize(text_mark);

@@ -11,6 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/time_format.h"
 #include "common/uuid.h"
 
@@ -100,76 +104,103 @@ bool valid_tsv_json(std::string_view s, std::string& why) {
 
 namespace {
 
-// Copies n <= 16 bytes without reading past src + n (for views, whose text may end anywhere).
-inline void copy_upto16(char* dst, const char* src, std::size_t n) {
-  if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else if (n != 0) {
-    dst[0] = src[0];
-    dst[n >> 1] = src[n >> 1];
-    dst[n - 1] = src[n - 1];
+constexpr std::size_t kBlock = 16;
+
+// Copies n bytes. 1-16: one 16-byte load when it stays inside src's 4 KiB page (it cannot fault,
+// though it may read bytes after the value), else exact loads; 17-32: two overlapping 16-byte
+// blocks. Up to 16 bytes past dst + n may be written (the next write or the line's final length
+// drops them). Only called from write_line, which is not ASan-instrumented for the over-read.
+[[gnu::always_inline]] inline void copy_value(char* dst, const char* src, std::size_t n) {
+#if defined(__SSE2__)
+  if (n - 1 < kBlock) {
+    if ((reinterpret_cast<uintptr_t>(src) & 4095) <= 4096 - kBlock) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+    } else if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else {
+      for (std::size_t k = 0; k < n; ++k) dst[k] = src[k];
+    }
+    return;
   }
+  if (n - (kBlock + 1) < kBlock) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - kBlock));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - kBlock), b);
+    return;
+  }
+#endif
+  if (n != 0) std::memcpy(dst, src, n);
+}
+
+// Only the marked values (see FieldValues) are visited: every other column is empty, so the line is
+// the marked values, each after as many tabs as its column index. The line is built in a
+// per-thread buffer that only grows, with room for every tab and a block of overhang kept beyond
+// each value (one compare per column), then appended to `out` with one copy. (No ASan
+// instrumentation: short values are copied as whole 16-byte blocks that may read past their
+// text, never past its page.)
+template <bool kLimits>
+[[gnu::no_sanitize_address]] bool write_line(const EnrichedEvent& event, std::string& out,
+                                             const std::size_t* limits) {
+  // Every tab, and overhang for the short copies and tab blocks.
+  constexpr std::size_t kRoom = kFieldCount + 3 * kBlock;
+  const FieldValues& values = event.values;
+  thread_local std::vector<char> buf(16384);
+  char* base = buf.data();
+  char* end = base + buf.size();
+  char* p = base;
+  std::size_t tabs = 0;  // tabs written so far (column i's value follows i tabs)
+  auto put_tabs = [&p](std::size_t n) {
+#if defined(__SSE2__)
+    // (A block is always stored, further ones if needed.)
+    const __m128i t = _mm_set1_epi8('\t');
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), t);
+    for (std::size_t k = kBlock; k < n; k += kBlock)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + k), t);
+#else
+    std::memset(p, '\t', n);
+#endif
+    p += n;
+  };
+  for (std::size_t w = 0; w < FieldValues::kWords; ++w) {
+    for (uint64_t m = values.marked_word(w); m != 0; m &= m - 1) {
+      const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
+      const std::string_view v = values.text(i);
+      if constexpr (kLimits) {
+        if (__builtin_expect(v.size() > limits[i], 0)) return false;
+      }
+      if (__builtin_expect(static_cast<std::size_t>(end - p) < v.size() + kRoom, 0)) {
+        const std::size_t used = static_cast<std::size_t>(p - base);
+        buf.resize(std::max(buf.size() * 2, used + v.size() + kRoom));
+        base = buf.data();
+        end = base + buf.size();
+        p = base + used;
+      }
+      put_tabs(i - tabs);
+      tabs = i;
+      copy_value(p, v.data(), v.size());
+      p += v.size();
+    }
+  }
+  put_tabs(kFieldCount - 1 - tabs);
+  out.append(base, static_cast<std::size_t>(p - base));
+  return true;
 }
 
 }  // namespace
 
 void write_tsv(const EnrichedEvent& event, std::string& out) {
-  // Only the marked values (see FieldValues) are visited: every other column is empty, so the line
-  // is the marked values, each after as many tabs as its column index. The line is built in a
-  // per-thread buffer that only grows (no size pass, no zero-filling resize of `out`), then
-  // appended with one copy.
-  constexpr std::size_t kBlock = 16;
-  static constexpr char kTabs[kBlock] = {'\t', '\t', '\t', '\t', '\t', '\t', '\t', '\t',
-                                         '\t', '\t', '\t', '\t', '\t', '\t', '\t', '\t'};
-#if defined(__GLIBCXX__)
-  // libstdc++ keeps at least 16 bytes readable at a std::string's data(): its in-object buffer,
-  // or a heap buffer of more than 15 characters plus the terminator. Views get no such promise.
-  constexpr std::size_t kShort = kBlock;
-#else
-  constexpr std::size_t kShort = 0;
-#endif
-  // Room for every tab plus 16 bytes of overhang (short copies and tab blocks write 16 bytes;
-  // the next write or the final length drops the excess) is kept beyond each value.
-  constexpr std::size_t kRoom = kFieldCount + 2 * kBlock;
-  thread_local std::vector<char> buf(16384);
-  char* p = buf.data();
-  char* end = p + buf.size();
-  std::size_t tabs = 0;  // tabs written so far (column i's value follows i tabs)
-  auto put_tabs = [&p](std::size_t n) {
-    for (std::size_t k = 0; k < n; k += kBlock) std::memcpy(p + k, kTabs, kBlock);
-    p += n;
-  };
-  event.values.for_each_marked_form([&](std::size_t i, std::string_view v, bool view) {
-    const std::size_t n = v.size();
-    if (static_cast<std::size_t>(end - p) < n + kRoom) {
-      const std::size_t used = static_cast<std::size_t>(p - buf.data());
-      buf.resize(std::max(buf.size() * 2, used + n + kRoom));
-      p = buf.data() + used;
-      end = buf.data() + buf.size();
-    }
-    put_tabs(i - tabs);
-    tabs = i;
-    if (n <= kShort && !view) {
-      std::memcpy(p, v.data(), kShort);
-    } else if (n <= kBlock) {
-      copy_upto16(p, v.data(), n);
-    } else {
-      std::memcpy(p, v.data(), n);
-    }
-    p += n;
-  });
-  put_tabs(kFieldCount - 1 - tabs);
-  out.append(buf.data(), static_cast<std::size_t>(p - buf.data()));
+  write_line<false>(event, out, nullptr);
+}
+
+bool write_tsv(const EnrichedEvent& event, std::string& out, const std::size_t* byte_limits) {
+  return byte_limits == nullptr ? write_line<false>(event, out, nullptr)
+                                : write_line<true>(event, out, byte_limits);
 }
 
 bool read_tsv(std::string_view line, EnrichedEvent& out, std::string& error) {

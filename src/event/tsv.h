@@ -11,6 +11,9 @@ namespace furrow::event {
 
 // Appends the event's line (without the '\n') to `out`.
 void write_tsv(const EnrichedEvent& event, std::string& out);
+// The same, unless a value is longer than its column's entry in `byte_limits` (kFieldCount
+// entries; null = no limits): then returns false with `out` unchanged.
+bool write_tsv(const EnrichedEvent& event, std::string& out, const std::size_t* byte_limits);
 
 // Parses one line (a trailing '\n' or '\r\n' is ignored). Fails with a message naming the problem
 // (wrong field count, non-numeric int field, bad timestamp, ...) when the line is not a valid

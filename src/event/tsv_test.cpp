@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -110,6 +112,66 @@ TEST(Tsv, RunsOfEmptyColumnsOfEveryLength) {
     std::string got;
     write_tsv(ev, got);
     ASSERT_EQ(got, want) << "gap " << gap;
+  }
+}
+
+// Views that start and end at every offset around a 4 KiB page boundary (where a 16-byte load
+// from the value's start would cross into the next page, so the short copy takes exact loads),
+// and long lines (values of up to 9,000 bytes, so the line buffer grows): the line is the texts
+// joined by tabs.
+TEST(Tsv, ViewsAroundPageBoundariesAndLongLines) {
+  constexpr std::size_t kPage = 4096;
+  auto* pages = static_cast<char*>(std::aligned_alloc(kPage, 4 * kPage));
+  ASSERT_NE(pages, nullptr);
+  for (std::size_t k = 0; k < 4 * kPage; ++k) pages[k] = static_cast<char>('a' + k % 26);
+  for (std::size_t round = 0; round < 48; ++round) {
+    EnrichedEvent ev;
+    std::vector<std::string> cols(kFieldCount);
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+      if ((i + round) % 5 == 4) continue;  // some empty columns
+      std::size_t n = (i + round) % 41;
+      if (round % 8 == 7 && i % 16 == 0) n = 9000 - i;
+      // Start `round - 24 + i % 7` bytes around a page boundary (n <= 9000 fits in the pages).
+      const std::size_t start = kPage + (round % 2 == 0 ? 0 : kPage) - 24 + round % 24 + i % 7;
+      const std::string_view text(pages + start, std::min(n, 4 * kPage - start));
+      cols[i] = std::string(text);
+      if (i % 3 == 0) {
+        ev.values[i] = cols[i];
+      } else {
+        ev.values.set_view(i, text);
+      }
+    }
+    std::string want = "x";
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+      if (i != 0) want += '\t';
+      want += cols[i];
+    }
+    std::string got = "x";
+    write_tsv(ev, got);
+    ASSERT_EQ(got, want) << "round " << round;
+  }
+  std::free(pages);
+}
+
+// With byte limits: the same line when every value is within its limit; false and `out` unchanged
+// when one is longer (checked at each column, first and last included).
+TEST(Tsv, ByteLimitsLeaveTheOutputUnchangedWhenAValueIsLonger) {
+  std::vector<std::size_t> limits(kFieldCount, 10);
+  EnrichedEvent ev;
+  for (std::size_t i = 0; i < kFieldCount; i += 2) ev.values[i] = std::string(i % 11, 'x');
+  std::string want = "head", got = "head";
+  write_tsv(ev, want);
+  EXPECT_TRUE(write_tsv(ev, got, limits.data()));
+  EXPECT_EQ(got, want);
+  for (std::size_t i : {std::size_t{0}, std::size_t{64}, kFieldCount - 1}) {
+    EnrichedEvent longer = ev;
+    longer.values.set_view(i, "elevenbytes");
+    std::string out = "head";
+    EXPECT_FALSE(write_tsv(longer, out, limits.data())) << i;
+    EXPECT_EQ(out, "head");
+    limits[i] = 11;
+    EXPECT_TRUE(write_tsv(longer, out, limits.data())) << i;
+    limits[i] = 10;
   }
 }
 
