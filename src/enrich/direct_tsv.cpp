@@ -11,6 +11,7 @@
 #endif
 
 #include "common/base64.h"
+#include "common/short_copy.h"
 #include "common/uri.h"
 #include "common/uuid.h"
 #include "enrich/convert.h"
@@ -122,38 +123,6 @@ bool decode_base64(std::string_view in, std::vector<char>& buf, std::string_view
   return true;
 }
 
-// Copies n bytes. 1-16 bytes: one 16-byte load when it stays inside src's 4 KiB page (it cannot
-// fault, though it may read bytes after the value; what it writes past dst + n is overwritten by
-// the next write or dropped with the line's length), else exact loads. 17-32: two overlapping
-// 16-byte blocks. (Not ASan-instrumented, for the over-read: see write_line.)
-[[gnu::always_inline]] inline void copy_value(char* dst, const char* src, std::size_t n) {
-#if defined(__SSE2__)
-  if (n - 1 < 16) {
-    if ((reinterpret_cast<uintptr_t>(src) & 4095) <= 4096 - 16) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
-    } else if (n >= 8) {
-      uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
-    } else {
-      for (std::size_t k = 0; k < n; ++k) dst[k] = src[k];
-    }
-    return;
-  }
-  if (n - 17 < 16) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - 16));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), a);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - 16), b);
-    return;
-  }
-#endif
-  if (n != 0) std::memcpy(dst, src, n);
-}
-
 // Writes the columns as one TSV line and appends it (and '\n' when `newline`) to `out`. False,
 // with `out` unchanged, when a value is longer than its column's byte limit (`limits`, null = no
 // limits) or the line longer than `max_bytes`.
@@ -189,7 +158,7 @@ bool decode_base64(std::string_view in, std::vector<char>& buf, std::string_view
       if (limits != nullptr && __builtin_expect(n > limits[i], 0)) return false;
       put_tabs(i - tabs);
       tabs = i;
-      copy_value(p, v.data(), n);
+      common::copy_with_overhang(p, v.data(), n);
       p += n;
     }
   }

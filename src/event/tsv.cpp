@@ -15,6 +15,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/short_copy.h"
 #include "common/time_format.h"
 #include "common/uuid.h"
 
@@ -106,38 +107,6 @@ namespace {
 
 constexpr std::size_t kBlock = 16;
 
-// Copies n bytes. 1-16: one 16-byte load when it stays inside src's 4 KiB page (it cannot fault,
-// though it may read bytes after the value), else exact loads; 17-32: two overlapping 16-byte
-// blocks. Up to 16 bytes past dst + n may be written (the next write or the line's final length
-// drops them). Only called from write_line, which is not ASan-instrumented for the over-read.
-[[gnu::always_inline]] inline void copy_value(char* dst, const char* src, std::size_t n) {
-#if defined(__SSE2__)
-  if (n - 1 < kBlock) {
-    if ((reinterpret_cast<uintptr_t>(src) & 4095) <= 4096 - kBlock) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
-    } else if (n >= 8) {
-      uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
-    } else {
-      for (std::size_t k = 0; k < n; ++k) dst[k] = src[k];
-    }
-    return;
-  }
-  if (n - (kBlock + 1) < kBlock) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - kBlock));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), a);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - kBlock), b);
-    return;
-  }
-#endif
-  if (n != 0) std::memcpy(dst, src, n);
-}
-
 // Only the marked values (see FieldValues) are visited: every other column is empty, so the line is
 // the marked values, each after as many tabs as its column index. The line is built in a
 // per-thread buffer that only grows, with room for every tab and a block of overhang kept beyond
@@ -183,7 +152,7 @@ template <bool kLimits>
       }
       put_tabs(i - tabs);
       tabs = i;
-      copy_value(p, v.data(), v.size());
+      common::copy_with_overhang(p, v.data(), v.size());
       p += v.size();
     }
   }
