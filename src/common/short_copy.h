@@ -1,5 +1,5 @@
-// The value copy of the two TSV line writers (event/tsv.cpp, enrich/direct_tsv.cpp), which copy
-// many short values into a line buffer with room to spare after each.
+// The value and tab copies of the two TSV line writers (event/tsv.cpp, enrich/direct_tsv.cpp),
+// which copy many short values into a line buffer with room to spare after each.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +44,19 @@ namespace furrow::common {
   }
 #endif
   if (n != 0) std::memcpy(dst, src, n);
+}
+
+// Writes n tabs at p and returns p + n. With SSE2 one 16-byte block is always stored (even for
+// n = 0) and further ones as needed, so up to 16 bytes past p + n may be written, as above.
+[[gnu::always_inline]] inline char* put_tabs_with_overhang(char* p, std::size_t n) {
+#if defined(__SSE2__)
+  const __m128i t = _mm_set1_epi8('\t');
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), t);
+  for (std::size_t k = 16; k < n; k += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(p + k), t);
+#else
+  std::memset(p, '\t', n);
+#endif
+  return p + n;
 }
 
 }  // namespace furrow::common

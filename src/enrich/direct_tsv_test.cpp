@@ -244,6 +244,21 @@ std::string without_event_id(std::string line) {
 // general path writes a good line the writer must write the same line or decline; where it writes
 // a bad row the writer must decline; events made without faults must not be declined (so a writer
 // that declines everything fails here).
+// Runs `pipeline` on `cp` with its good lines streamed into a text that already holds a line, and
+// expects that text to be the earlier line followed by `want`'s good lines, and `want`'s bad rows.
+void expect_streamed_output(const Pipeline& pipeline, const event::CollectorPayload& cp,
+                            const Output& want) {
+  std::string text = "earlier\n";
+  Output streamed;
+  streamed.good_text = &text;
+  pipeline.process_payload(cp, "thrift", streamed);
+  std::string lines = "earlier\n";
+  for (const auto& line : want.good) lines += line + "\n";
+  EXPECT_EQ(text, lines);
+  EXPECT_EQ(streamed.good_appended, want.good.size());
+  EXPECT_EQ(streamed.bad, want.bad);
+}
+
 TEST(DirectTsv, WritesTheGeneralPathsLineOrDeclines) {
   const Pipeline general(config(false));
   ValidationSettings vs;
@@ -350,15 +365,7 @@ TEST(DirectTsv, PipelineOutputIsTheSameWithAndWithoutTheWriter) {
       b.process_payload(cp, "thrift", y);
       EXPECT_EQ(x.good, y.good);
       EXPECT_EQ(x.bad, y.bad);
-      std::string text = "earlier\n";
-      Output streamed;
-      streamed.good_text = &text;
-      a.process_payload(cp, "thrift", streamed);
-      std::string want = "earlier\n";
-      for (const auto& line : y.good) want += line + "\n";
-      EXPECT_EQ(text, want);
-      EXPECT_EQ(streamed.good_appended, y.good.size());
-      EXPECT_EQ(streamed.bad, y.bad);
+      expect_streamed_output(a, cp, y);
     }
   }
 }
@@ -551,14 +558,7 @@ TEST(DirectTsv, EnrichmentsThatWriteNothingLeaveTheSameOutput) {
     chained.process_payload(cp, "thrift", got);
     EXPECT_EQ(got.good, want.good);
     EXPECT_EQ(got.bad, want.bad);
-    std::string text = "earlier\n";
-    Output streamed;
-    streamed.good_text = &text;
-    chained.process_payload(cp, "thrift", streamed);
-    std::string lines = "earlier\n";
-    for (const auto& line : want.good) lines += line + "\n";
-    EXPECT_EQ(text, lines);
-    EXPECT_EQ(streamed.bad, want.bad);
+    expect_streamed_output(chained, cp, want);
     good += want.good.size();
     bad += want.bad.size();
     for (const auto& line : want.good) sp += line.find("\tlast\t") != std::string::npos;

@@ -124,18 +124,7 @@ template <bool kLimits>
   char* end = base + buf.size();
   char* p = base;
   std::size_t tabs = 0;  // tabs written so far (column i's value follows i tabs)
-  auto put_tabs = [&p](std::size_t n) {
-#if defined(__SSE2__)
-    // (A block is always stored, further ones if needed.)
-    const __m128i t = _mm_set1_epi8('\t');
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), t);
-    for (std::size_t k = kBlock; k < n; k += kBlock)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + k), t);
-#else
-    std::memset(p, '\t', n);
-#endif
-    p += n;
-  };
+  auto put_tabs = [&p](std::size_t n) { p = common::put_tabs_with_overhang(p, n); };
   for (std::size_t w = 0; w < FieldValues::kWords; ++w) {
     for (uint64_t m = values.marked_word(w); m != 0; m &= m - 1) {
       const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
