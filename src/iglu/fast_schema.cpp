@@ -122,9 +122,22 @@ bool type_bit(std::string_view name, uint8_t& bits) {
   return false;
 }
 
+// True when two members of object `o` have the same name. Such a schema is left to valijson:
+// which of the two a keyword reader takes is its business, and the fast checker (which would take
+// the last) must not give a different verdict (found by the iglu_validate fuzz target: two
+// "pattern" keywords in one property).
+bool has_duplicate_names(const rapidjson::Value& o) {
+  for (auto a = o.MemberBegin(); a != o.MemberEnd(); ++a) {
+    for (auto b = a + 1; b != o.MemberEnd(); ++b) {
+      if (sv(a->name) == sv(b->name)) return true;
+    }
+  }
+  return false;
+}
+
 std::unique_ptr<FastSchema::Node> compile_node(const rapidjson::Value& s, int depth) {
   using Node = FastSchema::Node;
-  if (!s.IsObject() || depth > kMaxJsonDepth) return nullptr;
+  if (!s.IsObject() || depth > kMaxJsonDepth || has_duplicate_names(s)) return nullptr;
   auto node = std::make_unique<Node>();
   bool ok = true;
   const rapidjson::Value* exclusive_min = nullptr;
@@ -142,7 +155,7 @@ std::unique_ptr<FastSchema::Node> compile_node(const rapidjson::Value& s, int de
       }
     } else if (key == "properties") {
       node->object_rules = true;
-      if (!v.IsObject()) return nullptr;
+      if (!v.IsObject() || has_duplicate_names(v)) return nullptr;
       for (auto p = v.MemberBegin(); p != v.MemberEnd(); ++p) {
         auto child = compile_node(p->value, depth + 1);
         if (!child) return nullptr;

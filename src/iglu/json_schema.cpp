@@ -15,6 +15,7 @@
 #include <regex>
 #include <unordered_map>
 #include <unordered_set>
+#include <valijson/internal/uri.hpp>
 
 #include "iglu/draft4_metaschema.h"
 #include "iglu/fast_schema.h"
@@ -391,6 +392,15 @@ class RefResolver {
     std::string doc = ref.substr(0, h);
     std::string frag = h == std::string::npos ? "" : ref.substr(h + 1);
     const rapidjson::Value* base = &root;
+    // As valijson resolves it (SchemaParser::resolveThenPopulateSchema): a document part that is
+    // neither an absolute URI ("://") nor a URN is ignored, and the pointer is resolved in the
+    // document being parsed. (Found by the iglu_validate fuzz target: a root "$ref" of a relative
+    // name without '#' pointed valijson at the root itself, and it recursed until the stack ran
+    // out.)
+    if (!doc.empty() && !valijson::internal::uri::isUriAbsolute(doc) &&
+        !valijson::internal::uri::isUrn(doc)) {
+      doc.clear();
+    }
     if (!doc.empty()) {
       auto it = index_.find(doc);
       if (it == index_.end()) return nullptr;

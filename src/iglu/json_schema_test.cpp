@@ -19,10 +19,35 @@ TEST(CompiledSchema, RejectsSelfReferenceThatNeverConsumesData) {
           R"({"$ref":"#"})",
           R"({"definitions":{"a":{"allOf":[{"$ref":"#/definitions/a"}]}},"properties":{"x":{"$ref":"#/definitions/a"}}})",
           R"({"id":"http://x.example/s","not":{"$ref":"http://x.example/s"}})",
+          // A relative document name is ignored by valijson: these point at the root itself or at
+          // each other in this document (found by the iglu_validate fuzz target).
+          R"({"$ref":"definitions/a"})",
+          R"({"definitions":{"a":{"$ref":"x#/definitions/b"},"b":{"$ref":"#/definitions/a"}},"$ref":"y#/definitions/a"})",
       }) {
     auto c = CompiledSchema::compile_text(s);
     ASSERT_FALSE(c) << s;
     EXPECT_NE(c.error().message.find("circular $ref"), std::string::npos) << c.error().message;
+  }
+}
+
+// Two members of one schema object with the same name: valijson reads one of them, and the fast
+// checker declines the schema so that is_valid and validate agree (found by the iglu_validate
+// fuzz target).
+TEST(CompiledSchema, DuplicateKeywordsGiveOneVerdict) {
+  for (
+      const char* s : {
+          R"({"type":"object","properties":{"sku":{"type":"string","pattern":"^[A-Z]+$ng","pattern":"^[A-Z]+$"}}})",
+          R"({"type":"object","properties":{"sku":{"type":"string","pattern":"^[A-Z]+$","pattern":"^[A-Z]+$ng"}}})",
+          R"({"type":"object","properties":{"sku":{"maxLength":1},"sku":{"maxLength":4}}})",
+          R"({"type":"object","properties":{"sku":{"maxLength":4},"sku":{"maxLength":1}}})",
+      }) {
+    auto c = CompiledSchema::compile_text(s);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_FALSE((*c)->has_fast_path()) << s;
+    for (const char* d : {R"({"sku":"AB"})", R"({"sku":"ABCDE"})", R"({"sku":"A"})"}) {
+      const auto doc = parse(d);
+      EXPECT_EQ((*c)->is_valid(doc), (*c)->validate(doc).empty()) << s << " on " << d;
+    }
   }
 }
 
