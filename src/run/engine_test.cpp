@@ -295,7 +295,13 @@ TEST_F(EngineTest, ChunksOfAJobThatIsBehindArePausedAndStillCatchUp) {
     wait_for(micro, static_cast<uint64_t>(4 * (b + 1)), 0);
   }
   ASSERT_EQ(scalar("select count(distinct load_id) from atomic_events"), "3");
-  for (int i = 0; i < 1000 && engine.stats().model_runs < 3; ++i) {
+  // model_runs counts chunks as they finish; the job's time (models_longest) is recorded when
+  // the whole job has ended, a moment after its last chunk: wait for both.
+  auto job_done = [&] {
+    const EngineStats s = engine.stats();
+    return s.model_runs >= 3 && s.models_longest.count() > 0;
+  };
+  for (int i = 0; i < 1000 && !job_done(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const EngineStats st = engine.stats();
