@@ -324,7 +324,7 @@ int run_enrich(const EnrichOptions& o) {
 
   enrich::RunnerConfig rc;
   rc.threads = o.threads;
-  rc.defer_fingerprints = true;  // s10-md5: MD5 fingerprints hashed a batch at a time
+  rc.defer_fingerprints = true;  // MD5 fingerprints hashed a batch at a time
   enrich::RunCounts totals;
   const auto start = std::chrono::steady_clock::now();
   Status st = enrich::run_stream(rc, processor, read, write, totals);

@@ -63,7 +63,7 @@ class DeferredMd5 {
 // event_fingerprint) may follow it; any other later enrichment keeps deferral off.
 bool fingerprint_deferrable(std::span<const Enrichment* const> chain);
 
-// The pipeline's hooks (s10-md5), all no-ops unless the event's fingerprint was deferred:
+// The pipeline's hooks, all no-ops unless the event's fingerprint was deferred:
 // after the event's good line was appended to `text` from `line_begin` (no '\n' yet), records
 // where its placeholder sits: event_fingerprint is the second-to-last column.
 void place_deferred_md5(EventContext& ctx, std::string& text, std::size_t line_begin);

@@ -141,7 +141,7 @@ class EventContext {
   };
   SharedResult& shared_result() { return shared_result_; }
 
-  // (s10-md5) Deferred fingerprints: set by the pipeline when this event's MD5 fingerprint may be
+  // Deferred fingerprints: set by the pipeline when this event's MD5 fingerprint may be
   // computed later (enrich/deferred_md5.h), else null. The enrichment that deferred it records
   // its entry; the pipeline places or settles it.
   DeferredMd5* deferred_md5() const { return deferred_md5_; }
@@ -183,7 +183,7 @@ class EventContext {
   std::vector<Failure> failures_;
   bool anonymous_ = false;
   SharedResult shared_result_;
-  DeferredMd5* deferred_md5_ = nullptr;                            // (s10-md5)
+  DeferredMd5* deferred_md5_ = nullptr;
   std::size_t deferred_md5_entry_ = static_cast<std::size_t>(-1);  // DeferredMd5::kNone
 };
 

@@ -241,7 +241,7 @@ struct Run {
   std::string etl_tstamp;
   ValidationSettings vs;
   std::string_view v_etl;  // artifact-version, the v_etl column (Pipeline::v_etl_)
-  bool defer_md5 = false;  // (s10-md5) Pipeline::defer_md5_
+  bool defer_md5 = false;  // Pipeline::defer_md5_
 };
 
 // Phase 1 (spec 4.1): map and validate the tracker-protocol parameters. Returns false when the
@@ -687,7 +687,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
 
   // Phase 2: built-in steps and configured enrichments in Snowplow's order.
   EventContext ctx(s.ev, raw);
-  if (run.defer_md5 && out.good_text != nullptr) ctx.set_deferred_md5(out.deferred_md5);  // s10-md5
+  if (run.defer_md5 && out.good_text != nullptr) ctx.set_deferred_md5(out.deferred_md5);
   if (!run.chain.empty()) {
     s.pending.clear();
     s.ctx_page_query.clear();
@@ -706,7 +706,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
   while (next < run.chain.size()) run_enrichment(*run.chain[next++], ctx, s);
 
   if (!s.failures.empty()) {
-    settle_deferred_md5(ctx);  // s10-md5: a bad row carries the real fingerprint
+    settle_deferred_md5(ctx);  // a bad row carries the real fingerprint
     const event::RawEvent* r = bad_raw();
     if (r == nullptr) return false;
     emit_bad(run, event::enrichment_failures(run.processor, run.now, s.failures, s.ev, *r), out);
@@ -752,7 +752,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     }
   }
   auto violations_row = [&]() {
-    settle_deferred_md5(ctx);  // s10-md5: a bad row carries the real fingerprint
+    settle_deferred_md5(ctx);  // a bad row carries the real fingerprint
     const event::RawEvent* r = bad_raw();
     if (r == nullptr) return false;
     emit_bad(run, event::schema_violations(run.processor, run.now, s.violations, s.ev, *r), out);
@@ -774,7 +774,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     const std::size_t mark = dst.size();
     if (!write_line(dst)) return violations_row();
     if (dst.size() - mark <= run.config.max_record_bytes) {
-      place_deferred_md5(ctx, dst, mark);  // s10-md5: its fingerprint is written later
+      place_deferred_md5(ctx, dst, mark);  // its fingerprint is written later
       dst.push_back('\n');
       ++out.good_appended;
       return true;
@@ -786,7 +786,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
     if (!write_line(s.line)) return violations_row();
   }
   if (s.line.size() > run.config.max_record_bytes) {
-    settle_deferred_md5(ctx, &s.line);  // s10-md5: a bad row carries the real fingerprint
+    settle_deferred_md5(ctx, &s.line);  // a bad row carries the real fingerprint
     if (bad_raw() == nullptr) return false;
     emit_bad(
         run,
@@ -805,7 +805,7 @@ bool enrich_one(const Run& run, const event::RawEvent& raw,
 
 Pipeline::Pipeline(PipelineConfig config)
     : config_(std::move(config)), v_etl_(config_.artifact + '-' + kVersion) {
-  defer_md5_ = fingerprint_deferrable(PipelineImpl::sorted(config_));  // s10-md5
+  defer_md5_ = fingerprint_deferrable(PipelineImpl::sorted(config_));
 }
 Pipeline::~Pipeline() = default;
 
@@ -840,7 +840,7 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
           {}};
   append_tsv_tstamp(run.now, run.etl_tstamp);
   run.v_etl = v_etl_;
-  run.defer_md5 = defer_md5_;  // s10-md5
+  run.defer_md5 = defer_md5_;
   run.vs.validator = config_.validator.get();
   run.vs.retry_initial_ms = config_.registry_retry_initial_ms;
   run.vs.retry_max_ms = config_.registry_retry_max_ms;
@@ -881,8 +881,7 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
     const std::size_t appended_mark = out.good_appended;
     const std::size_t good_mark = out.good.size();
     const std::size_t bad_mark = out.bad.size();
-    const std::size_t md5_mark =
-        out.deferred_md5 != nullptr ? out.deferred_md5->size() : 0;  // s10-md5
+    const std::size_t md5_mark = out.deferred_md5 != nullptr ? out.deferred_md5->size() : 0;
     // Without enrichments a bad event sends the payload the general way (nothing ran that could
     // run twice); with them bad rows take their RawEvent from adapt() (LazyRaws).
     LazyRaws lazy(payload, loader);
@@ -925,7 +924,7 @@ void Pipeline::process_payload(const event::CollectorPayload& payload, std::stri
     out.good_appended = appended_mark;
     out.good.resize(good_mark);
     out.bad.resize(bad_mark);
-    if (out.deferred_md5 != nullptr) out.deferred_md5->truncate(md5_mark);  // s10-md5
+    if (out.deferred_md5 != nullptr) out.deferred_md5->truncate(md5_mark);
   }
 
   s.raws.clear();

@@ -51,7 +51,7 @@ struct Output {
   // followed by '\n', and counted in `good_appended`: no per-line string is built or copied.
   std::string* good_text = nullptr;
   std::size_t good_appended = 0;
-  // (s10-md5) When set together with good_text: MD5 event fingerprints of good lines may be left
+  // When set together with good_text: MD5 event fingerprints of good lines may be left
   // as placeholders in good_text and kept here; the caller must call deferred_md5->resolve_all()
   // before good_text is used (bad rows always carry the real fingerprint). Not cleared by clear().
   DeferredMd5* deferred_md5 = nullptr;
@@ -88,7 +88,7 @@ class Pipeline {
  private:
   PipelineConfig config_;
   std::string v_etl_;       // the v_etl column: artifact-version
-  bool defer_md5_ = false;  // (s10-md5) fingerprint_deferrable(the sorted chain)
+  bool defer_md5_ = false;  // fingerprint_deferrable(the sorted chain)
 };
 
 }  // namespace furrow::enrich

@@ -103,7 +103,7 @@ class Engine {
 
   void work_loop() {
     Output out;
-    DeferredMd5 deferred;  // s10-md5
+    DeferredMd5 deferred;
     if (defer_fingerprints_) out.deferred_md5 = &deferred;
     for (;;) {
       uint64_t seq;
@@ -150,7 +150,7 @@ class Engine {
       c.good += out.good_count();
       c.bad += out.bad.size();
     }
-    // s10-md5: the fingerprints left as placeholders in batch.good, hashed together.
+    // The fingerprints left as placeholders in batch.good, hashed together.
     if (out.deferred_md5 != nullptr) out.deferred_md5->resolve_all();
   }
 
@@ -189,7 +189,7 @@ class Engine {
   const unsigned threads_;
   const std::size_t ring_;
   std::unique_ptr<Slot[]> slots_;
-  const bool defer_fingerprints_;  // s10-md5
+  const bool defer_fingerprints_;
 
   // One lock and one condition variable for the whole ring: a batch holds ~a thousand records,
   // so the lock is taken a few times per thousand events and contention is negligible.

@@ -144,7 +144,7 @@ struct RunnerConfig {
   unsigned threads = 0;
   // Batches in flight (ring size); 0 = 4 per worker + 2. Peak memory ~ ring x batch size.
   std::size_t ring_batches = 0;
-  // (s10-md5) Let each worker compute the MD5 event fingerprints of a batch's good lines together
+  // Let each worker compute the MD5 event fingerprints of a batch's good lines together
   // at the end of the batch (Output::deferred_md5); the output is the same.
   bool defer_fingerprints = false;
 };
